@@ -1,0 +1,27 @@
+/**
+ * Agent: names the running agent. Budgets are kept per agent, so every call made inside
+ * `Agent.run(id, ...)` — in forked children too — is charged to `id`.
+ *
+ * @since 0.1.0
+ */
+import { Effect, FiberRef } from "effect"
+import { dual } from "effect/Function"
+import { globalValue } from "effect/GlobalValue"
+
+/** The id used outside any `Agent.run`. */
+export const defaultAgentId = "default"
+
+/** The current agent id. A forked fiber starts with its parent's value. */
+export const currentAgentId: FiberRef.FiberRef<string> = globalValue(
+  Symbol.for("@fleetguard/core/Agent/currentAgentId"),
+  () => FiberRef.unsafeMake(defaultAgentId)
+)
+
+/** The running agent's id: "default" outside `Agent.run`. */
+export const current: Effect.Effect<string> = FiberRef.get(currentAgentId)
+
+/** Runs `self` as agent `agentId`: everything inside, forked children included, is charged to it. */
+export const run: {
+  (agentId: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R>
+} = dual(2, <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>) => Effect.locally(self, currentAgentId, agentId))

@@ -1,0 +1,298 @@
+/**
+ * Budget: one atomic fleet ledger with per-agent caps. A call reserves an upper-bound estimate
+ * before it runs and settles the real cost after; a reservation that would pass the fleet limit or
+ * the agent's limit is refused whole.
+ *
+ * @since 0.1.0
+ */
+
+import type { Config } from "effect"
+import { Config as C, Cause, Context, Effect, Exit, HashMap, Layer, Metric, Option, Ref } from "effect"
+import { dual } from "effect/Function"
+import * as Agent from "./Agent.js"
+import type { InvalidOption } from "./Errors.js"
+import { BudgetExceeded, InvalidAmount } from "./Errors.js"
+import * as Events from "./Events.js"
+import * as Ledger from "./internal/ledger.js"
+import { check, isPositiveFinite, layerFromConfig } from "./internal/options.js"
+
+export interface BudgetOptions {
+  /** The fleet limit, in USD. */
+  readonly limitUsd: number
+  /** Each agent's limit, in USD; default one fifth of `limitUsd`. */
+  readonly perAgentLimitUsd?: number | undefined
+  /** Fraction of the fleet limit at which the alert fires, in (0, 1]; default 0.8. */
+  readonly alertAt?: number | undefined
+}
+
+/** A held amount, settled exactly once by `commit` or `release`. */
+export interface Reservation {
+  readonly id: number
+  readonly agentId: string
+  readonly usd: number
+}
+
+export interface AgentSpend {
+  readonly spentUsd: number
+  readonly reservedUsd: number
+}
+
+export interface BudgetSnapshot {
+  readonly limitUsd: number
+  readonly perAgentLimitUsd: number
+  readonly alertAt: number
+  readonly spentUsd: number
+  readonly reservedUsd: number
+  readonly agents: Readonly<Record<string, AgentSpend>>
+}
+
+export interface BudgetService {
+  readonly limitUsd: number
+  readonly perAgentLimitUsd: number
+  readonly alertAt: number
+  /** Holds `usd` for `agentId`, or refuses it whole. */
+  readonly reserve: (agentId: string, usd: number) => Effect.Effect<Reservation, BudgetExceeded | InvalidAmount>
+  /** Settles at the actual cost, even above the reservation. A second settlement changes nothing. */
+  readonly commit: (reservation: Reservation, actualUsd: number) => Effect.Effect<void, InvalidAmount>
+  /** Settles at no cost. A second settlement changes nothing. */
+  readonly release: (reservation: Reservation) => Effect.Effect<void>
+  readonly snapshot: Effect.Effect<BudgetSnapshot>
+}
+
+/** Spend committed to the ledger, in USD. */
+export const spentUsdCounter = Metric.counter("fleetguard_budget_spent_usd", {
+  description: "USD committed to the fleet ledger"
+})
+/** Reservations refused, tagged by the limit that refused them (`scope`: fleet or agent). */
+export const refusalsCounter = Metric.counter("fleetguard_budget_refusals_total", {
+  description: "Reservations refused by the fleet ledger",
+  incremental: true
+})
+
+const amount = (field: string, usd: number): Effect.Effect<number, InvalidAmount> => {
+  if (Number.isNaN(usd) || usd < 0) {
+    return Effect.fail(new InvalidAmount({ field, value: usd, reason: "must be a number ≥ 0" }))
+  }
+  const nanos = Ledger.toNanos(usd)
+  return nanos === undefined
+    ? Effect.fail(new InvalidAmount({ field, value: usd, reason: "must be finite and below 9,000,000 USD" }))
+    : Effect.succeed(nanos)
+}
+
+export const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
+  Effect.gen(function* () {
+    const limitUsd = yield* check(
+      "limitUsd",
+      options.limitUsd,
+      (n) => isPositiveFinite(n) && Ledger.toNanos(n) !== undefined,
+      "must be a positive number of USD below 9,000,000"
+    )
+    const perAgentLimitUsd = yield* check(
+      "perAgentLimitUsd",
+      options.perAgentLimitUsd ?? limitUsd / 5,
+      (n) => isPositiveFinite(n) && n <= limitUsd,
+      `must be a positive number of USD no greater than limitUsd (${limitUsd})`
+    )
+    const alertAt = yield* check(
+      "alertAt",
+      options.alertAt ?? 0.8,
+      (n) => Number.isFinite(n) && n > 0 && n <= 1,
+      "must be a fraction of the fleet limit in (0, 1]"
+    )
+    const ledger = yield* Ref.make(
+      Ledger.make(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
+    )
+
+    const crossed = Effect.flatMap(Ref.get(ledger), (l) =>
+      Events.publish(
+        (at) =>
+          new Events.BudgetThresholdCrossed({
+            at,
+            alertAt,
+            limitUsd,
+            spentUsd: Ledger.toUsd(l.spent),
+            reservedUsd: Ledger.toUsd(l.reserved)
+          })
+      )
+    )
+
+    const refused = (agentId: string, usd: number, refusal: Extract<Ledger.ReserveResult, { _tag: "Refused" }>) =>
+      Effect.gen(function* () {
+        const error = new BudgetExceeded({
+          scope: refusal.scope,
+          agentId,
+          requestedUsd: usd,
+          remainingUsd: Ledger.toUsd(refusal.remaining),
+          limitUsd: Ledger.toUsd(refusal.limit)
+        })
+        yield* Metric.increment(Metric.tagged(refusalsCounter, "scope", refusal.scope))
+        yield* Events.publish(
+          (at) =>
+            new Events.Rejected({ at, agentId, reason: "BudgetExceeded", scope: refusal.scope, detail: error.message })
+        )
+        if (refusal.firstExhaustion) {
+          const l = yield* Ref.get(ledger)
+          yield* Events.publish(
+            (at) =>
+              new Events.BudgetExhausted({
+                at,
+                agentId,
+                requestedUsd: usd,
+                limitUsd,
+                spentUsd: Ledger.toUsd(l.spent),
+                reservedUsd: Ledger.toUsd(l.reserved)
+              })
+          )
+        }
+        return yield* Effect.fail(error)
+      })
+
+    const reserve = Effect.fn("Budget.reserve")(function* (agentId: string, usd: number) {
+      const nanos = yield* amount("usd", usd)
+      const result = yield* Ref.modify(ledger, (l) => Ledger.reserve(l, agentId, nanos))
+      if (result._tag === "Refused") return yield* refused(agentId, usd, result)
+      if (result.crossedAlert) yield* crossed
+      return { id: result.id, agentId, usd: Ledger.toUsd(nanos) } satisfies Reservation
+    })
+
+    const settle = (reservation: Reservation, nanos: number) =>
+      Effect.gen(function* () {
+        const result = yield* Ref.modify(ledger, (l) => Ledger.settle(l, reservation.id, nanos))
+        if (result._tag === "AlreadySettled") return
+        if (nanos > 0) yield* Metric.incrementBy(spentUsdCounter, Ledger.toUsd(nanos))
+        if (result.crossedAlert) yield* crossed
+        if (nanos > result.hold.amount) {
+          yield* Events.publish(
+            (at) =>
+              new Events.EstimateExceeded({
+                at,
+                agentId: result.hold.agentId,
+                reservedUsd: Ledger.toUsd(result.hold.amount),
+                actualUsd: Ledger.toUsd(nanos)
+              })
+          )
+        }
+      })
+
+    const commit = Effect.fn("Budget.commit")(function* (reservation: Reservation, actualUsd: number) {
+      yield* settle(reservation, yield* amount("actualUsd", actualUsd))
+    })
+
+    const release = Effect.fn("Budget.release")(function* (reservation: Reservation) {
+      yield* settle(reservation, 0)
+    })
+
+    const snapshot = Effect.map(
+      Ref.get(ledger),
+      (l): BudgetSnapshot => ({
+        limitUsd,
+        perAgentLimitUsd,
+        alertAt,
+        spentUsd: Ledger.toUsd(l.spent),
+        reservedUsd: Ledger.toUsd(l.reserved),
+        agents: Object.fromEntries(
+          Array.from(HashMap.entries(l.agents), ([id, a]) => [
+            id,
+            { spentUsd: Ledger.toUsd(a.spent), reservedUsd: Ledger.toUsd(a.reserved) }
+          ])
+        )
+      })
+    )
+
+    return { limitUsd, perAgentLimitUsd, alertAt, reserve, commit, release, snapshot } satisfies BudgetService
+  })
+
+export const layer = (options: BudgetOptions): Layer.Layer<Budget, InvalidOption> => Layer.effect(Budget, make(options))
+
+/** FLEETGUARD_BUDGET_USD (required), FLEETGUARD_AGENT_BUDGET_USD, FLEETGUARD_ALERT_AT (default 0.8). */
+export const config: Config.Config<BudgetOptions> = C.all({
+  limitUsd: C.number("FLEETGUARD_BUDGET_USD"),
+  perAgentLimitUsd: C.option(C.number("FLEETGUARD_AGENT_BUDGET_USD")).pipe(C.map(Option.getOrUndefined)),
+  alertAt: C.number("FLEETGUARD_ALERT_AT").pipe(C.withDefault(0.8))
+})
+
+export const layerConfig = (options: Config.Config<BudgetOptions> = config) =>
+  layerFromConfig(
+    options,
+    {
+      limitUsd: "FLEETGUARD_BUDGET_USD",
+      perAgentLimitUsd: "FLEETGUARD_AGENT_BUDGET_USD",
+      alertAt: "FLEETGUARD_ALERT_AT"
+    },
+    layer
+  )
+
+export interface WithReservationOptions<A> {
+  /** The upper bound to hold while `self` runs. */
+  readonly usd: number
+  /** What a success cost. */
+  readonly actualUsd: (a: A) => number
+  /** Default: the running agent (`Agent.current`). */
+  readonly agentId?: string | undefined
+  /** What a failure cost; by default nothing, and the reservation is released. */
+  readonly failureUsd?: ((cause: Cause.Cause<unknown>) => number) | undefined
+}
+
+/**
+ * Reserves, runs `self`, and settles on every exit: a success at `actualUsd`, a failure at
+ * `failureUsd` (default: released), an interruption at the full reservation, since the work may
+ * have been paid for. A cost that cannot be computed is charged as the full reservation.
+ */
+const withReservation: {
+  <A>(
+    options: WithReservationOptions<A>
+  ): <A2 extends A, E, R>(
+    self: Effect.Effect<A2, E, R>
+  ) => Effect.Effect<A2, E | BudgetExceeded | InvalidAmount, R | Budget>
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    options: WithReservationOptions<A>
+  ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount, R | Budget>
+} = dual(
+  2,
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    options: WithReservationOptions<A>
+  ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount, R | Budget> =>
+    Effect.gen(function* () {
+      const budget = yield* Budget
+      const agentId = options.agentId ?? (yield* Agent.current)
+      const { failureUsd } = options
+      const charge = (reservation: Reservation, cost: () => number) =>
+        Effect.try(cost).pipe(
+          Effect.flatMap((usd) => budget.commit(reservation, usd)),
+          Effect.catchAll((error) =>
+            Effect.zipRight(
+              Effect.logWarning("fleetguard: cost could not be computed; charged the full reservation", error),
+              budget.commit(reservation, reservation.usd)
+            )
+          ),
+          Effect.orDie
+        )
+      return yield* Effect.acquireUseRelease(
+        budget.reserve(agentId, options.usd),
+        () => self,
+        (reservation, exit) =>
+          Exit.isSuccess(exit)
+            ? charge(reservation, () => options.actualUsd(exit.value))
+            : Cause.isInterruptedOnly(exit.cause)
+              ? budget.commit(reservation, reservation.usd).pipe(Effect.orDie)
+              : failureUsd
+                ? charge(reservation, () => failureUsd(exit.cause))
+                : budget.release(reservation)
+      )
+    })
+)
+
+export class Budget extends Context.Tag("@fleetguard/core/Budget")<Budget, BudgetService>() {
+  static readonly make = make
+  static readonly layer = layer
+  static readonly layerConfig = layerConfig
+  static readonly config = config
+  static readonly withReservation = withReservation
+  static readonly reserve = (agentId: string, usd: number) => Effect.flatMap(Budget, (b) => b.reserve(agentId, usd))
+  static readonly commit = (reservation: Reservation, actualUsd: number) =>
+    Effect.flatMap(Budget, (b) => b.commit(reservation, actualUsd))
+  static readonly release = (reservation: Reservation) => Effect.flatMap(Budget, (b) => b.release(reservation))
+  static readonly snapshot: Effect.Effect<BudgetSnapshot, never, Budget> = Effect.flatMap(Budget, (b) => b.snapshot)
+}

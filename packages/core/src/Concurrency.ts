@@ -1,0 +1,179 @@
+/**
+ * Concurrency: the one gate every agent's calls pass through. A shared semaphore caps the calls in
+ * flight; a shared rate-limit gate, closed by `pauseFor` when the provider says "slow down", holds
+ * every caller until the pause has passed and then releases them spread over a short window.
+ *
+ * @since 0.1.0
+ */
+
+import type { Config } from "effect"
+import { Config as C, Clock, Context, Duration, Effect, Layer, Metric, Ref } from "effect"
+import type { InvalidOption } from "./Errors.js"
+import * as Events from "./Events.js"
+import * as Gate from "./internal/gate.js"
+import { check, isPositiveInteger, layerFromConfig } from "./internal/options.js"
+
+export interface ConcurrencyOptions {
+  /** The most calls in flight at once, across the whole fleet. */
+  readonly maxConcurrency: number
+  /** Over how long waiters are released when the gate reopens; default 1 second. */
+  readonly releaseWindow?: Duration.DurationInput | undefined
+}
+
+export interface ConcurrencySnapshot {
+  readonly limit: number
+  readonly inFlight: number
+  readonly waiting: number
+  /** Epoch millis until which the gate is closed; null while it is open. */
+  readonly pausedUntil: number | null
+}
+
+export interface ConcurrencyService {
+  readonly limit: number
+  /**
+   * Runs `self` holding one permit, taken only while the gate is open. The permit comes back on
+   * success, failure and interruption; waiting is interruptible.
+   */
+  readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Closes the gate for every caller for `duration`; never shortens a longer pause. */
+  readonly pauseFor: (duration: Duration.DurationInput) => Effect.Effect<void>
+  readonly snapshot: Effect.Effect<ConcurrencySnapshot>
+}
+
+/** Calls holding a permit. */
+export const inFlightGauge = Metric.gauge("fleetguard_concurrency_in_flight", {
+  description: "Calls holding a concurrency permit"
+})
+/** Times the rate-limit gate was closed or its closing extended. */
+export const pausesCounter = Metric.counter("fleetguard_concurrency_pauses_total", {
+  description: "Times the shared rate-limit gate was closed or extended",
+  incremental: true
+})
+
+interface Counts {
+  readonly inFlight: number
+  readonly waiting: number
+}
+
+export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyService, InvalidOption> =>
+  Effect.gen(function* () {
+    const limit = yield* check(
+      "maxConcurrency",
+      options.maxConcurrency,
+      isPositiveInteger,
+      "must be a whole number ≥ 1"
+    )
+    const releaseWindow = yield* check(
+      "releaseWindow",
+      Duration.decodeUnknown(options.releaseWindow ?? "1 second"),
+      (d) => d._tag === "Some" && Duration.isFinite(d.value),
+      "must be a finite duration"
+    )
+    const windowMillis = releaseWindow._tag === "Some" ? Duration.toMillis(releaseWindow.value) : 0
+    const semaphore = yield* Effect.makeSemaphore(limit)
+    const gate = yield* Ref.make(Gate.open)
+    const counts = yield* Ref.make<Counts>({ inFlight: 0, waiting: 0 })
+
+    // The open gate costs one read; the clock is consulted only while a pause is recorded.
+    const awaitGate: Effect.Effect<void> = Effect.flatMap(Ref.get(gate), (g) =>
+      g.pausedUntil === 0
+        ? Effect.void
+        : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Effect.flatMap(
+              Ref.modify(gate, (current) => Gate.admit(current, now, windowMillis)),
+              (wakeAt) => (wakeAt === undefined ? Effect.void : Effect.zipRight(Effect.sleep(wakeAt - now), awaitGate))
+            )
+          )
+    )
+
+    const gateOpen: Effect.Effect<boolean> = Effect.flatMap(Ref.get(gate), (g) =>
+      g.pausedUntil === 0 ? Effect.succeed(true) : Effect.map(Clock.currentTimeMillis, (now) => Gate.isOpen(g, now))
+    )
+
+    const release = Effect.zipRight(
+      semaphore.release(1),
+      Effect.flatMap(
+        Ref.updateAndGet(counts, (c) => ({ inFlight: c.inFlight - 1, waiting: c.waiting })),
+        (c) => Metric.set(inFlightGauge, c.inFlight)
+      )
+    )
+
+    // Waits for the gate, takes a permit, and gives it back if the gate closed while it waited.
+    // Only the waits are interruptible, so a permit is never held by an interrupted caller.
+    const acquire = (
+      restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+    ): Effect.Effect<void> =>
+      Effect.zipRight(
+        restore(awaitGate),
+        Effect.flatMap(restore(semaphore.take(1)), () =>
+          Effect.flatMap(gateOpen, (isOpen) =>
+            isOpen ? Effect.void : Effect.zipRight(semaphore.release(1), acquire(restore))
+          )
+        )
+      )
+
+    const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.zipRight(
+          Ref.update(counts, (c) => ({ inFlight: c.inFlight, waiting: c.waiting + 1 })),
+          acquire(restore).pipe(
+            Effect.onInterrupt(() => Ref.update(counts, (c) => ({ inFlight: c.inFlight, waiting: c.waiting - 1 }))),
+            Effect.zipRight(Ref.update(counts, (c) => ({ inFlight: c.inFlight + 1, waiting: c.waiting - 1 }))),
+            Effect.zipRight(Effect.ensuring(restore(self), release))
+          )
+        )
+      )
+
+    const pauseFor = Effect.fn("Concurrency.pauseFor")(function* (duration: Duration.DurationInput) {
+      const now = yield* Clock.currentTimeMillis
+      const until = now + Math.max(0, Math.ceil(Duration.toMillis(duration)))
+      const extended = yield* Ref.modify(gate, (g) => Gate.pauseUntil(g, until))
+      if (extended) {
+        yield* Metric.increment(pausesCounter)
+        yield* Events.publish((at) => new Events.RateLimitPause({ at, pausedUntil: until }))
+      }
+    })
+
+    const snapshot = Effect.map(
+      Effect.all([Ref.get(counts), Ref.get(gate), Clock.currentTimeMillis]),
+      ([c, g, now]): ConcurrencySnapshot => ({
+        limit,
+        inFlight: c.inFlight,
+        waiting: c.waiting,
+        pausedUntil: Gate.isOpen(g, now) ? null : g.pausedUntil
+      })
+    )
+
+    return { limit, withPermit, pauseFor, snapshot } satisfies ConcurrencyService
+  })
+
+export const layer = (options: ConcurrencyOptions): Layer.Layer<Concurrency, InvalidOption> =>
+  Layer.effect(Concurrency, make(options))
+
+/** FLEETGUARD_MAX_CONCURRENCY (default 8) and FLEETGUARD_RELEASE_WINDOW (default "1 second"). */
+export const config: Config.Config<ConcurrencyOptions> = C.all({
+  maxConcurrency: C.integer("FLEETGUARD_MAX_CONCURRENCY").pipe(C.withDefault(8)),
+  releaseWindow: C.duration("FLEETGUARD_RELEASE_WINDOW").pipe(C.withDefault(Duration.seconds(1)))
+})
+
+export const layerConfig = (options: Config.Config<ConcurrencyOptions> = config) =>
+  layerFromConfig(
+    options,
+    { maxConcurrency: "FLEETGUARD_MAX_CONCURRENCY", releaseWindow: "FLEETGUARD_RELEASE_WINDOW" },
+    layer
+  )
+
+export class Concurrency extends Context.Tag("@fleetguard/core/Concurrency")<Concurrency, ConcurrencyService>() {
+  static readonly make = make
+  static readonly layer = layer
+  static readonly layerConfig = layerConfig
+  static readonly config = config
+  static readonly withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Concurrency> =>
+    Effect.flatMap(Concurrency, (c) => c.withPermit(self))
+  static readonly pauseFor = (duration: Duration.DurationInput): Effect.Effect<void, never, Concurrency> =>
+    Effect.flatMap(Concurrency, (c) => c.pauseFor(duration))
+  static readonly snapshot: Effect.Effect<ConcurrencySnapshot, never, Concurrency> = Effect.flatMap(
+    Concurrency,
+    (c) => c.snapshot
+  )
+}

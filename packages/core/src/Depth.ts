@@ -1,0 +1,147 @@
+/**
+ * Depth: bounds the agent tree. The depth lives in a FiberRef (the root runs at 0); `nested` runs a
+ * sub-agent one level down and refuses to start it at `maxDepth`; `fanOut` caps the branches
+ * spawned per level.
+ *
+ * @since 0.1.0
+ */
+
+import type { Config } from "effect"
+import { Config as C, Context, Effect, type Exit, FiberRef, Layer } from "effect"
+import { globalValue } from "effect/GlobalValue"
+import * as Agent from "./Agent.js"
+import type { InvalidOption } from "./Errors.js"
+import { DepthLimitExceeded } from "./Errors.js"
+import * as Events from "./Events.js"
+import { check, isPositiveInteger, layerFromConfig } from "./internal/options.js"
+
+export interface DepthOptions {
+  /** Agents run at depths 0 … maxDepth - 1. */
+  readonly maxDepth: number
+  /** The most branches one `fanOut` runs. */
+  readonly maxFanOut: number
+}
+
+/** What `fanOut` did: one Exit per admitted item (in order), and how many items were not run. */
+export interface FanOutResult<A, E> {
+  readonly results: ReadonlyArray<Exit.Exit<A, E>>
+  readonly dropped: number
+}
+
+export interface DepthService {
+  readonly maxDepth: number
+  readonly maxFanOut: number
+  /** Fails when the current fiber already runs at or past `maxDepth`. */
+  readonly check: Effect.Effect<void, DepthLimitExceeded>
+  readonly nested: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DepthLimitExceeded, R>
+  readonly fanOut: <I, A, E, R>(
+    items: Iterable<I>,
+    f: (item: I, index: number) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<FanOutResult<A, E | DepthLimitExceeded>, never, R>
+}
+
+/** The calling fiber's depth. Set with `Effect.locally`, never mutated, so joins cannot leak it. */
+export const currentDepth: FiberRef.FiberRef<number> = globalValue(
+  Symbol.for("@fleetguard/core/Depth/currentDepth"),
+  () => FiberRef.unsafeMake(0)
+)
+
+/** The calling fiber's depth: 0 at the root. */
+export const current: Effect.Effect<number> = FiberRef.get(currentDepth)
+
+const refuse = (depth: number, maxDepth: number) =>
+  Effect.zipRight(
+    Effect.flatMap(Agent.current, (agentId) =>
+      Events.publish(
+        (at) =>
+          new Events.Rejected({
+            at,
+            agentId,
+            reason: "DepthLimitExceeded",
+            detail: `depth ${depth} ≥ maxDepth ${maxDepth}`
+          })
+      )
+    ),
+    Effect.fail(new DepthLimitExceeded({ depth, maxDepth }))
+  )
+
+export const make = (options: DepthOptions): Effect.Effect<DepthService, InvalidOption> =>
+  Effect.gen(function* () {
+    const maxDepth = yield* check("maxDepth", options.maxDepth, isPositiveInteger, "must be a whole number ≥ 1")
+    const maxFanOut = yield* check("maxFanOut", options.maxFanOut, isPositiveInteger, "must be a whole number ≥ 1")
+
+    const nested = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DepthLimitExceeded, R> =>
+      Effect.flatMap(
+        current,
+        (depth): Effect.Effect<A, E | DepthLimitExceeded, R> =>
+          depth + 1 >= maxDepth ? refuse(depth + 1, maxDepth) : Effect.locally(self, currentDepth, depth + 1)
+      )
+
+    const fanOut = <I, A, E, R>(items: Iterable<I>, f: (item: I, index: number) => Effect.Effect<A, E, R>) =>
+      Effect.gen(function* () {
+        const all = Array.from(items)
+        const admitted = all.slice(0, maxFanOut)
+        const dropped = all.length - admitted.length
+        if (dropped > 0) {
+          const [agentId, depth] = yield* Effect.zip(Agent.current, current)
+          yield* Events.publish(
+            (at) =>
+              new Events.FanOutTruncated({
+                at,
+                agentId,
+                depth,
+                requested: all.length,
+                admitted: admitted.length,
+                dropped
+              })
+          )
+        }
+        // Each branch settles into its own Exit, so one failing branch never interrupts its siblings.
+        const results = yield* Effect.forEach(admitted, (item, index) => Effect.exit(nested(f(item, index))), {
+          concurrency: "unbounded"
+        })
+        return { results, dropped } satisfies FanOutResult<A, E | DepthLimitExceeded>
+      })
+
+    return {
+      maxDepth,
+      maxFanOut,
+      check: Effect.flatMap(current, (depth) => (depth >= maxDepth ? refuse(depth, maxDepth) : Effect.void)),
+      nested,
+      fanOut
+    }
+  })
+
+export const layer = (options: DepthOptions): Layer.Layer<Depth, InvalidOption> => Layer.effect(Depth, make(options))
+
+/** FLEETGUARD_MAX_DEPTH (default 4) and FLEETGUARD_MAX_FANOUT (default 8). */
+export const config: Config.Config<DepthOptions> = C.all({
+  maxDepth: C.integer("FLEETGUARD_MAX_DEPTH").pipe(C.withDefault(4)),
+  maxFanOut: C.integer("FLEETGUARD_MAX_FANOUT").pipe(C.withDefault(8))
+})
+
+export const layerConfig = (options: Config.Config<DepthOptions> = config) =>
+  layerFromConfig(options, { maxDepth: "FLEETGUARD_MAX_DEPTH", maxFanOut: "FLEETGUARD_MAX_FANOUT" }, layer)
+
+/** Runs `self` one level deeper; fails `DepthLimitExceeded` without running it at `maxDepth`. */
+const nested = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DepthLimitExceeded, R | Depth> =>
+  Effect.flatMap(Depth, (depth) => depth.nested(self))
+
+/** Runs `f` on at most `maxFanOut` items, concurrently and each nested; reports how many were dropped. */
+const fanOut = <I, A, E, R>(
+  items: Iterable<I>,
+  f: (item: I, index: number) => Effect.Effect<A, E, R>
+): Effect.Effect<FanOutResult<A, E | DepthLimitExceeded>, never, R | Depth> =>
+  Effect.flatMap(Depth, (depth) => depth.fanOut(items, f))
+
+export class Depth extends Context.Tag("@fleetguard/core/Depth")<Depth, DepthService>() {
+  static readonly make = make
+  static readonly layer = layer
+  static readonly layerConfig = layerConfig
+  static readonly config = config
+  static readonly current = current
+  static readonly nested = nested
+  static readonly fanOut = fanOut
+  /** Fails `DepthLimitExceeded` when the calling fiber runs at or past `maxDepth`. */
+  static readonly check: Effect.Effect<void, DepthLimitExceeded, Depth> = Effect.flatMap(Depth, (depth) => depth.check)
+}

@@ -1,0 +1,116 @@
+/**
+ * Guard events: every guard publishes what it decided on one `GuardEvents` hub, and sinks (the
+ * journal, webhook alerts, metrics) subscribe to it. Events are Schema classes so a sink can encode
+ * them as JSON and a reader can decode them back.
+ *
+ * @since 0.1.0
+ */
+
+import type { Queue, Scope } from "effect"
+import { Clock, Context, Effect, Layer, PubSub, Schema } from "effect"
+import { LimitScope } from "./Errors.js"
+
+/** Epoch milliseconds, from the Effect `Clock` (TestClock in tests). */
+const At = Schema.Number
+
+/** Exposure (spent + reserved) first reached `alertAt` of the fleet limit. Published once. */
+export class BudgetThresholdCrossed extends Schema.TaggedClass<BudgetThresholdCrossed>()("BudgetThresholdCrossed", {
+  at: At,
+  alertAt: Schema.Number,
+  limitUsd: Schema.Number,
+  spentUsd: Schema.Number,
+  reservedUsd: Schema.Number
+}) {}
+
+/** The first reservation refused at the fleet limit. Published once. */
+export class BudgetExhausted extends Schema.TaggedClass<BudgetExhausted>()("BudgetExhausted", {
+  at: At,
+  agentId: Schema.String,
+  requestedUsd: Schema.Number,
+  limitUsd: Schema.Number,
+  spentUsd: Schema.Number,
+  reservedUsd: Schema.Number
+}) {}
+
+/** A commit recorded more than its reservation: the estimate was not an upper bound. */
+export class EstimateExceeded extends Schema.TaggedClass<EstimateExceeded>()("EstimateExceeded", {
+  at: At,
+  agentId: Schema.String,
+  reservedUsd: Schema.Number,
+  actualUsd: Schema.Number
+}) {}
+
+/** A guard refused work without running it. */
+export class Rejected extends Schema.TaggedClass<Rejected>()("Rejected", {
+  at: At,
+  agentId: Schema.String,
+  reason: Schema.Literal("BudgetExceeded", "DepthLimitExceeded"),
+  scope: Schema.optional(LimitScope),
+  detail: Schema.String
+}) {}
+
+/** `Depth.fanOut` was given more items than `maxFanOut`; the rest were not run. */
+export class FanOutTruncated extends Schema.TaggedClass<FanOutTruncated>()("FanOutTruncated", {
+  at: At,
+  agentId: Schema.String,
+  depth: Schema.Number,
+  requested: Schema.Number,
+  admitted: Schema.Number,
+  dropped: Schema.Number
+}) {}
+
+/** The shared rate-limit gate was closed (or its closing extended) until `pausedUntil`. */
+export class RateLimitPause extends Schema.TaggedClass<RateLimitPause>()("RateLimitPause", {
+  at: At,
+  pausedUntil: Schema.Number
+}) {}
+
+export const GuardEvent = Schema.Union(
+  BudgetThresholdCrossed,
+  BudgetExhausted,
+  EstimateExceeded,
+  Rejected,
+  FanOutTruncated,
+  RateLimitPause
+)
+export type GuardEvent = typeof GuardEvent.Type
+
+export interface GuardEventsService {
+  /** Never suspends: a slow subscriber loses its oldest events rather than slowing a call. */
+  readonly publish: (event: GuardEvent) => Effect.Effect<void>
+  readonly subscribe: Effect.Effect<Queue.Dequeue<GuardEvent>, never, Scope.Scope>
+}
+
+/** How many unread events a subscriber may fall behind before its oldest are dropped. */
+export const defaultCapacity = 4096
+
+/** A hub over a sliding PubSub: publishing never waits for a subscriber. */
+export const make = (capacity: number = defaultCapacity): Effect.Effect<GuardEventsService> =>
+  Effect.map(PubSub.sliding<GuardEvent>(capacity), fromPubSub)
+
+const fromPubSub = (pubsub: PubSub.PubSub<GuardEvent>): GuardEventsService => ({
+  publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
+  subscribe: PubSub.subscribe(pubsub)
+})
+
+/**
+ * The hub guards publish on. It is read from the calling fiber's context when an event is
+ * published, so it needs no layer: by default every guard in the process shares one hub;
+ * provide `GuardEvents.layer` to give a program (or a test) a hub of its own.
+ */
+export class GuardEvents extends Context.Reference<GuardEvents>()("@fleetguard/core/GuardEvents", {
+  defaultValue: (): GuardEventsService => Effect.runSync(make())
+}) {
+  static readonly layer = (capacity: number = defaultCapacity): Layer.Layer<GuardEvents> =>
+    Layer.effect(GuardEvents, make(capacity))
+}
+
+/** Publishes on the hub in context, stamped with the current time. */
+export const publish = (event: (at: number) => GuardEvent): Effect.Effect<void> =>
+  Effect.flatMap(Effect.zip(GuardEvents, Clock.currentTimeMillis), ([hub, at]) => hub.publish(event(at)))
+
+/** Subscribes to the hub in context; the subscription ends with the scope. */
+export const subscribe: Effect.Effect<Queue.Dequeue<GuardEvent>, never, Scope.Scope> = Effect.flatMap(
+  GuardEvents,
+  (hub) => hub.subscribe
+)

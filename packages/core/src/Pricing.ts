@@ -1,0 +1,172 @@
+/**
+ * Pricing: USD per million tokens, per model. `estimate` gives an upper bound for a request before
+ * it is sent (what the Budget reserves); `cost` prices the usage the provider reported.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer } from "effect"
+import type { InvalidOption } from "./Errors.js"
+import { InvalidAmount, UnknownModel } from "./Errors.js"
+import { check, isPositiveInteger } from "./internal/options.js"
+import type { CompletionRequest, Usage } from "./Llm.js"
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  readonly input: number
+  readonly output: number
+  /** Cache writes with the default 5-minute lifetime. */
+  readonly cacheWrite5m: number
+  /** Cache writes with a 1-hour lifetime. */
+  readonly cacheWrite1h: number
+  readonly cacheRead: number
+}
+
+export type PriceTable = Readonly<Record<string, ModelPrice>>
+
+const price = (input: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number, output: number) =>
+  ({ input, output, cacheWrite5m, cacheWrite1h, cacheRead }) satisfies ModelPrice
+
+const opus5 = price(5, 6.25, 10, 0.5, 25)
+const sonnet5 = price(2, 2.5, 4, 0.2, 10)
+const sonnet4 = price(3, 3.75, 6, 0.3, 15)
+const frontier51 = price(10, 12.5, 20, 0.25, 50)
+const frontier5 = price(10, 12.5, 20, 1, 50)
+
+/**
+ * Published prices of current Claude models (USD per million tokens). Models without a published
+ * figure (claude-haiku-5-5, claude-fable-5-2, claude-mythos-5-2) are left out on purpose: they
+ * fail `UnknownModel` until a price is registered, rather than being priced at $0.
+ */
+export const defaultTable: PriceTable = {
+  "claude-opus-5-5": price(4, 5, 8, 0.2, 20),
+  "claude-opus-5": opus5,
+  "claude-opus-4-8": opus5,
+  "claude-opus-4-7": opus5,
+  "claude-opus-4-6": opus5,
+  "claude-opus-4-5": opus5,
+  "claude-sonnet-5-5": sonnet5,
+  "claude-sonnet-5": sonnet5,
+  "claude-sonnet-4-6": sonnet4,
+  "claude-sonnet-4-5": sonnet4,
+  "claude-haiku-4-5": price(1, 1.25, 2, 0.1, 5),
+  "claude-fable-5-1": frontier51,
+  "claude-mythos-5-1": frontier51,
+  "claude-fable-5": frontier5,
+  "claude-mythos-5": frontier5
+}
+
+/** Tokens a message's framing (role, separators) may add beyond its text. */
+export const perMessageOverheadTokens = 16
+/** Tokens the request's own framing may add. */
+export const perRequestOverheadTokens = 32
+
+const dated = /^(.*)-\d{8}$/
+
+/** A dated snapshot id (`claude-sonnet-4-5-20250929`) is priced as its model. */
+export const resolve = (table: PriceTable, model: string): ModelPrice | undefined =>
+  entry(table, model) ?? entry(table, model.replace(dated, "$1"))
+
+// Own keys only: "constructor" is not a model.
+const entry = (table: PriceTable, model: string): ModelPrice | undefined =>
+  Object.hasOwn(table, model) ? table[model] : undefined
+
+const utf8 = new TextEncoder()
+const byteLength = (text: string): number => utf8.encode(text).length
+
+/**
+ * An upper bound on the input tokens of `request`: a token is at least one UTF-8 byte, plus the
+ * framing overheads.
+ */
+export const maxInputTokens = (request: CompletionRequest): number =>
+  perRequestOverheadTokens +
+  (request.system === undefined ? 0 : byteLength(request.system) + perMessageOverheadTokens) +
+  request.messages.reduce((sum, message) => sum + byteLength(message.content) + perMessageOverheadTokens, 0)
+
+/** The dearest rate an input token of `request` can be billed at. */
+const inputRate = (p: ModelPrice, request: CompletionRequest): number =>
+  request.cache === "1h"
+    ? Math.max(p.input, p.cacheWrite1h)
+    : request.cache === "5m"
+      ? Math.max(p.input, p.cacheWrite5m)
+      : p.input
+
+/** USD for `usage` at `p`. Cache writes are priced at the 5-minute rate unless said to be 1-hour. */
+export const priceUsage = (p: ModelPrice, usage: Usage): number => {
+  const write1h = Math.min(usage.cacheCreation1hInputTokens ?? 0, usage.cacheCreationInputTokens)
+  return (
+    (usage.inputTokens * p.input +
+      usage.outputTokens * p.output +
+      (usage.cacheCreationInputTokens - write1h) * p.cacheWrite5m +
+      write1h * p.cacheWrite1h +
+      usage.cacheReadInputTokens * p.cacheRead) /
+    1_000_000
+  )
+}
+
+export const priceEstimate = (p: ModelPrice, request: CompletionRequest): number =>
+  (maxInputTokens(request) * inputRate(p, request) + request.maxTokens * p.output) / 1_000_000
+
+export interface PricingService {
+  readonly table: PriceTable
+  /** The price of `model` (or of the model a dated snapshot id names). */
+  readonly price: (model: string) => Effect.Effect<ModelPrice, UnknownModel>
+  /** An upper bound on what `request` can cost. */
+  readonly estimate: (request: CompletionRequest) => Effect.Effect<number, UnknownModel | InvalidAmount>
+  /** What `usage` cost on `model`. */
+  readonly cost: (model: string, usage: Usage) => Effect.Effect<number, UnknownModel | InvalidAmount>
+}
+
+const isTokenCount = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n >= 0)
+
+const tokens = (field: string, n: number | undefined) =>
+  isTokenCount(n)
+    ? Effect.void
+    : Effect.fail(new InvalidAmount({ field, value: n ?? 0, reason: "must be a whole number of tokens ≥ 0" }))
+
+const isRate = (n: number): boolean => Number.isFinite(n) && n >= 0
+
+/** A table of prices over the built-in one; a model in `table` replaces the built-in entry whole. */
+export const make = (table: PriceTable = {}): Effect.Effect<PricingService, InvalidOption> =>
+  Effect.gen(function* () {
+    for (const [model, p] of Object.entries(table)) {
+      for (const field of ["input", "output", "cacheWrite5m", "cacheWrite1h", "cacheRead"] as const) {
+        yield* check(`${model}.${field}`, p[field], isRate, "must be a finite price ≥ 0 in USD per million tokens")
+      }
+    }
+    const merged: PriceTable = { ...defaultTable, ...table }
+    const lookup = (model: string): Effect.Effect<ModelPrice, UnknownModel> => {
+      const found = resolve(merged, model)
+      return found === undefined ? Effect.fail(new UnknownModel({ model })) : Effect.succeed(found)
+    }
+    return {
+      table: merged,
+      price: lookup,
+      estimate: (request) =>
+        isPositiveInteger(request.maxTokens)
+          ? Effect.map(lookup(request.model), (p) => priceEstimate(p, request))
+          : Effect.fail(
+              new InvalidAmount({ field: "maxTokens", value: request.maxTokens, reason: "must be a whole number ≥ 1" })
+            ),
+      cost: (model, usage) =>
+        Effect.all([
+          tokens("usage.inputTokens", usage.inputTokens),
+          tokens("usage.outputTokens", usage.outputTokens),
+          tokens("usage.cacheCreationInputTokens", usage.cacheCreationInputTokens),
+          tokens("usage.cacheCreation1hInputTokens", usage.cacheCreation1hInputTokens),
+          tokens("usage.cacheReadInputTokens", usage.cacheReadInputTokens)
+        ]).pipe(
+          Effect.zipRight(lookup(model)),
+          Effect.map((p) => priceUsage(p, usage))
+        )
+    } satisfies PricingService
+  })
+
+export const layer = (table: PriceTable = {}): Layer.Layer<Pricing, InvalidOption> => Layer.effect(Pricing, make(table))
+
+export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, PricingService>() {
+  static readonly make = make
+  static readonly layer = layer
+  static readonly defaultTable = defaultTable
+  static readonly estimate = (request: CompletionRequest) => Effect.flatMap(Pricing, (p) => p.estimate(request))
+  static readonly cost = (model: string, usage: Usage) => Effect.flatMap(Pricing, (p) => p.cost(model, usage))
+}

@@ -1,0 +1,27 @@
+/**
+ * fleetguard: cost guards for fleets of concurrent LLM agents, as Effect layers.
+ *
+ * @since 0.1.0
+ */
+export * as Agent from "./Agent.js"
+export {
+  type AgentSpend,
+  Budget,
+  type BudgetOptions,
+  type BudgetService,
+  type BudgetSnapshot,
+  type Reservation,
+  type WithReservationOptions
+} from "./Budget.js"
+export {
+  Concurrency,
+  type ConcurrencyOptions,
+  type ConcurrencyService,
+  type ConcurrencySnapshot
+} from "./Concurrency.js"
+export { Depth, type DepthOptions, type DepthService, type FanOutResult } from "./Depth.js"
+export * from "./Errors.js"
+export * as Events from "./Events.js"
+export { GuardEvent, GuardEvents, type GuardEventsService } from "./Events.js"
+export type * from "./Llm.js"
+export { type ModelPrice, type PriceTable, Pricing, type PricingService } from "./Pricing.js"

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, FastCheck as fc } from "effect"
+import { type CompletionRequest, Pricing, UnknownModel, type Usage } from "../src/index.js"
+
+const models = Object.keys(Pricing.defaultTable)
+const utf8 = new TextEncoder()
+const bytes = (text: string) => utf8.encode(text).length
+
+const request: fc.Arbitrary<CompletionRequest> = fc.record(
+  {
+    model: fc.constantFrom(...models),
+    maxTokens: fc.integer({ min: 1, max: 64_000 }),
+    messages: fc.array(
+      fc.record({ role: fc.constantFrom("user" as const, "assistant" as const), content: fc.fullUnicodeString() }),
+      { minLength: 1, maxLength: 6 }
+    ),
+    system: fc.fullUnicodeString(),
+    cache: fc.constantFrom("5m" as const, "1h" as const)
+  },
+  { requiredKeys: ["model", "maxTokens", "messages"] }
+)
+
+/**
+ * A usage `req` could produce: input-side tokens never outnumber the prompt's UTF-8 bytes plus a
+ * few framing tokens per message, cache tokens only when caching was asked for, output at most maxTokens.
+ */
+const usageFor = (req: CompletionRequest): fc.Arbitrary<Usage> => {
+  const promptBytes =
+    (req.system === undefined ? 0 : bytes(req.system)) + req.messages.reduce((n, m) => n + bytes(m.content), 0)
+  const framing = 4 * (req.messages.length + 1)
+  return fc
+    .record({
+      input: fc.integer({ min: 0, max: promptBytes + framing }),
+      writeShare: fc.double({ min: 0, max: 1, noNaN: true }),
+      readShare: fc.double({ min: 0, max: 1, noNaN: true }),
+      output: fc.integer({ min: 0, max: req.maxTokens })
+    })
+    .map(({ input, writeShare, readShare, output }) => {
+      const writes = req.cache === undefined ? 0 : Math.floor(input * writeShare)
+      const reads = req.cache === undefined ? 0 : Math.floor((input - writes) * readShare)
+      return {
+        inputTokens: input - writes - reads,
+        outputTokens: output,
+        cacheCreationInputTokens: writes,
+        cacheReadInputTokens: reads,
+        cacheCreation1hInputTokens: req.cache === "1h" ? writes : 0
+      }
+    })
+}
+
+const withPricing = <A, E>(self: Effect.Effect<A, E, Pricing>, table: Parameters<typeof Pricing.layer>[0] = {}) =>
+  Effect.provide(self, Pricing.layer(table))
+
+describe("Pricing", () => {
+  it.effect.prop(
+    "the estimate is at least the cost of any usage the request could produce",
+    { pair: request.chain((req) => fc.tuple(fc.constant(req), usageFor(req))) },
+    ({ pair: [req, usage] }) =>
+      withPricing(
+        Effect.gen(function* () {
+          const estimate = yield* Pricing.estimate(req)
+          const cost = yield* Pricing.cost(req.model, usage)
+          expect(cost).toBeLessThanOrEqual(estimate)
+        })
+      ),
+    { fastCheck: { numRuns: 300 } }
+  )
+
+  it.effect("prices every model in the table, and its dated snapshot ids, on every usage field", () =>
+    withPricing(
+      Effect.gen(function* () {
+        expect(models.length).toBeGreaterThanOrEqual(15)
+        for (const model of models) {
+          const p = Pricing.defaultTable[model]
+          const fields: ReadonlyArray<readonly [Usage, number | undefined]> = [
+            [{ inputTokens: 1e6, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }, p?.input],
+            [{ inputTokens: 0, outputTokens: 1e6, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }, p?.output],
+            [
+              { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 1e6, cacheReadInputTokens: 0 },
+              p?.cacheWrite5m
+            ],
+            [
+              {
+                inputTokens: 0,
+                outputTokens: 0,
+                cacheCreationInputTokens: 1e6,
+                cacheReadInputTokens: 0,
+                cacheCreation1hInputTokens: 1e6
+              },
+              p?.cacheWrite1h
+            ],
+            [{ inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 1e6 }, p?.cacheRead]
+          ]
+          for (const [usage, perMillion] of fields) {
+            expect(perMillion).toBeGreaterThan(0)
+            expect(yield* Pricing.cost(model, usage)).toBeCloseTo(perMillion ?? 0, 9)
+            expect(yield* Pricing.cost(`${model}-20260115`, usage)).toBeCloseTo(perMillion ?? 0, 9)
+          }
+        }
+      })
+    )
+  )
+
+  it.effect("uses the published prices", () =>
+    withPricing(
+      Effect.gen(function* () {
+        const usage: Usage = {
+          inputTokens: 1_000,
+          outputTokens: 2_000,
+          cacheCreationInputTokens: 3_000,
+          cacheReadInputTokens: 4_000
+        }
+        // Sonnet 4.6: 3 input, 3.75 5-minute write, 0.30 read, 15 output.
+        expect(yield* Pricing.cost("claude-sonnet-4-6", usage)).toBeCloseTo(
+          (1_000 * 3 + 2_000 * 15 + 3_000 * 3.75 + 4_000 * 0.3) / 1e6,
+          12
+        )
+        expect(yield* Pricing.cost("claude-opus-5-5", usage)).toBeCloseTo(
+          (1_000 * 4 + 2_000 * 20 + 3_000 * 5 + 4_000 * 0.2) / 1e6,
+          12
+        )
+      })
+    )
+  )
+
+  it.effect("fails UnknownModel for a model with no price, until one is registered", () =>
+    Effect.gen(function* () {
+      const usage: Usage = { inputTokens: 10, outputTokens: 10, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
+      for (const model of ["claude-haiku-5-5", "claude-mythos-5-2", "gpt-9", "constructor", "toString"]) {
+        expect(yield* withPricing(Effect.flip(Pricing.cost(model, usage)))).toEqual(new UnknownModel({ model }))
+      }
+      const registered = withPricing(Pricing.cost("claude-haiku-5-5", usage), {
+        "claude-haiku-5-5": { input: 1, output: 5, cacheWrite5m: 1.25, cacheWrite1h: 2, cacheRead: 0.1 }
+      })
+      expect(yield* registered).toBeCloseTo((10 * 1 + 10 * 5) / 1e6, 12)
+    })
+  )
+
+  it.effect("refuses a bad registered price naming it, and bad token counts naming the field", () =>
+    Effect.gen(function* () {
+      const bad = yield* Effect.flip(
+        Pricing.make({ mine: { input: -1, output: 5, cacheWrite5m: 1, cacheWrite1h: 2, cacheRead: 0.1 } })
+      )
+      expect(bad).toMatchObject({ _tag: "InvalidOption", option: "mine.input" })
+      const maxTokens = yield* withPricing(
+        Effect.flip(Pricing.estimate({ model: "claude-haiku-4-5", maxTokens: 0, messages: [] }))
+      )
+      expect(maxTokens).toMatchObject({ _tag: "InvalidAmount", field: "maxTokens" })
+      const usage = yield* withPricing(
+        Effect.flip(
+          Pricing.cost("claude-haiku-4-5", {
+            inputTokens: -1,
+            outputTokens: 0,
+            cacheCreationInputTokens: 0,
+            cacheReadInputTokens: 0
+          })
+        )
+      )
+      expect(usage).toMatchObject({ _tag: "InvalidAmount", field: "usage.inputTokens" })
+    })
+  )
+})
