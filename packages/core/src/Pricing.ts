@@ -167,6 +167,8 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
   static readonly make = make
   static readonly layer = layer
   static readonly defaultTable = defaultTable
+  static readonly perMessageOverheadTokens = perMessageOverheadTokens
+  static readonly perRequestOverheadTokens = perRequestOverheadTokens
   static readonly estimate = (request: CompletionRequest) => Effect.flatMap(Pricing, (p) => p.estimate(request))
   static readonly cost = (model: string, usage: Usage) => Effect.flatMap(Pricing, (p) => p.cost(model, usage))
 }

@@ -72,6 +72,16 @@ describe("ledger", () => {
     expect(ledger.reserved).toBe(60)
   })
 
+  it("admits a reservation of exactly what is left, and refuses one nanodollar more", () => {
+    const [r1, l1] = Ledger.reserve(Ledger.make(1_000, 600, 1), "a", 600)
+    expect(r1._tag).toBe("Reserved")
+    expect(Ledger.reserve(l1, "a", 1)[0]).toMatchObject({ _tag: "Refused", scope: "agent" })
+    expect(Ledger.reserve(l1, "b", 401)[0]).toMatchObject({ _tag: "Refused", scope: "fleet", remaining: 400 })
+    const [r2, l2] = Ledger.reserve(l1, "b", 400)
+    expect(r2._tag).toBe("Reserved")
+    expect(l2.spent + l2.reserved).toBe(l2.limit)
+  })
+
   it("fires the alert once, when exposure first reaches alertAt of the limit", () => {
     const [r1, l1] = Ledger.reserve(Ledger.make(100, 100, 0.8), "a", 79)
     expect(r1).toMatchObject({ crossedAlert: false })

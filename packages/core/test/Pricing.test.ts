@@ -1,10 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { type CompletionRequest, Pricing, UnknownModel, type Usage } from "../src/index.js"
+import { maxInputTokens } from "../src/Pricing.js"
 
 const models = Object.keys(Pricing.defaultTable)
-const utf8 = new TextEncoder()
-const bytes = (text: string) => utf8.encode(text).length
 
 const request: fc.Arbitrary<CompletionRequest> = fc.record(
   {
@@ -21,20 +20,15 @@ const request: fc.Arbitrary<CompletionRequest> = fc.record(
 )
 
 /**
- * A usage `req` could produce: input-side tokens never outnumber the prompt's UTF-8 bytes plus a
- * few framing tokens per message, cache tokens only when caching was asked for, output at most maxTokens.
+ * A usage `req` could produce: input-side tokens at most `maxInputTokens` (a token is at least one
+ * UTF-8 byte, plus framing), cache tokens only when caching was asked for, output at most
+ * maxTokens. The extremes (every input token a cache write, output at the limit) come often.
  */
 const usageFor = (req: CompletionRequest): fc.Arbitrary<Usage> => {
-  const promptBytes =
-    (req.system === undefined ? 0 : bytes(req.system)) + req.messages.reduce((n, m) => n + bytes(m.content), 0)
-  const framing = 4 * (req.messages.length + 1)
+  const bound = (max: number) => fc.oneof(fc.constant(max), fc.integer({ min: 0, max }))
+  const share = fc.oneof(fc.constant(1), fc.constant(0), fc.double({ min: 0, max: 1, noNaN: true }))
   return fc
-    .record({
-      input: fc.integer({ min: 0, max: promptBytes + framing }),
-      writeShare: fc.double({ min: 0, max: 1, noNaN: true }),
-      readShare: fc.double({ min: 0, max: 1, noNaN: true }),
-      output: fc.integer({ min: 0, max: req.maxTokens })
-    })
+    .record({ input: bound(maxInputTokens(req)), writeShare: share, readShare: share, output: bound(req.maxTokens) })
     .map(({ input, writeShare, readShare, output }) => {
       const writes = req.cache === undefined ? 0 : Math.floor(input * writeShare)
       const reads = req.cache === undefined ? 0 : Math.floor((input - writes) * readShare)
@@ -100,6 +94,17 @@ describe("Pricing", () => {
       })
     )
   )
+
+  it("bounds input tokens by the prompt's UTF-8 bytes plus framing", () => {
+    const req: CompletionRequest = {
+      model: "claude-haiku-4-5",
+      maxTokens: 1,
+      system: "é",
+      messages: [{ role: "user", content: "日本" }]
+    }
+    // 2 + 6 bytes, a system and a message framing, the request framing.
+    expect(maxInputTokens(req)).toBe(8 + 2 * Pricing.perMessageOverheadTokens + Pricing.perRequestOverheadTokens)
+  })
 
   it.effect("uses the published prices", () =>
     withPricing(
