@@ -4,9 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, FiberRef } from "effect"
+import { Effect, FiberRef, Option } from "effect"
 import { dual } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
+// A cycle (CircuitBreaker names agents in its events) that is safe: both use each other only at call time.
+import { CircuitBreaker } from "./CircuitBreaker.js"
+import type { CircuitOpen } from "./Errors.js"
 
 /** The id used outside any `Agent.run`. */
 export const defaultAgentId = "default"
@@ -20,8 +23,17 @@ export const currentAgentId: FiberRef.FiberRef<string> = globalValue(
 /** The running agent's id: "default" outside `Agent.run`. */
 export const current: Effect.Effect<string> = FiberRef.get(currentAgentId)
 
-/** Runs `self` as agent `agentId`: everything inside, forked children included, is charged to it. */
+/**
+ * Runs `self` as agent `agentId`: everything inside, forked children included, is charged to it.
+ * While a CircuitBreaker is in context the agent's fiber is tracked by it: a trip interrupts the
+ * agent (so it stops retrying and spawning) and it fails with `CircuitOpen`.
+ */
 export const run: {
-  (agentId: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R>
-} = dual(2, <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>) => Effect.locally(self, currentAgentId, agentId))
+  (agentId: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
+  <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R>
+} = dual(2, <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.serviceOption(CircuitBreaker), (breaker) => {
+    const named = Effect.locally(self, currentAgentId, agentId)
+    return Option.isSome(breaker) ? breaker.value.track(named) : named
+  })
+)

@@ -15,6 +15,7 @@ import { BudgetExceeded, InvalidAmount } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Ledger from "./internal/ledger.js"
 import { check, isPositiveFinite, layerFromConfig } from "./internal/options.js"
+import { chargeOrFull } from "./internal/settle.js"
 
 export interface BudgetOptions {
   /** The fleet limit, in USD. */
@@ -259,16 +260,7 @@ const withReservation: {
       const agentId = options.agentId ?? (yield* Agent.current)
       const { failureUsd } = options
       const charge = (reservation: Reservation, cost: () => number) =>
-        Effect.try(cost).pipe(
-          Effect.flatMap((usd) => budget.commit(reservation, usd)),
-          Effect.catchAll((error) =>
-            Effect.zipRight(
-              Effect.logWarning("fleetguard: cost could not be computed; charged the full reservation", error),
-              budget.commit(reservation, reservation.usd)
-            )
-          ),
-          Effect.orDie
-        )
+        Effect.asVoid(chargeOrFull(budget, reservation, Effect.try(cost)))
       return yield* Effect.acquireUseRelease(
         budget.reserve(agentId, options.usd),
         () => self,

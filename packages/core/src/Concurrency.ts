@@ -11,7 +11,7 @@ import { Config as C, Clock, Context, Duration, Effect, Layer, Metric, Ref } fro
 import type { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Gate from "./internal/gate.js"
-import { check, isPositiveInteger, layerFromConfig } from "./internal/options.js"
+import { check, checkDuration, isPositiveInteger, layerFromConfig } from "./internal/options.js"
 
 export interface ConcurrencyOptions {
   /** The most calls in flight at once, across the whole fleet. */
@@ -63,13 +63,7 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
       isPositiveInteger,
       "must be a whole number ≥ 1"
     )
-    const releaseWindow = yield* check(
-      "releaseWindow",
-      Duration.decodeUnknown(options.releaseWindow ?? "1 second"),
-      (d) => d._tag === "Some" && Duration.isFinite(d.value),
-      "must be a finite duration"
-    )
-    const windowMillis = releaseWindow._tag === "Some" ? Duration.toMillis(releaseWindow.value) : 0
+    const windowMillis = yield* checkDuration("releaseWindow", options.releaseWindow ?? "1 second", true)
     const semaphore = yield* Effect.makeSemaphore(limit)
     const gate = yield* Ref.make(Gate.open)
     const counts = yield* Ref.make<Counts>({ inFlight: 0, waiting: 0 })

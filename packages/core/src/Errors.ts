@@ -66,3 +66,63 @@ export class InvalidOption extends Schema.TaggedError<InvalidOption>()("InvalidO
     return `option ${this.option} = ${String(this.value)}: ${this.reason}`
   }
 }
+
+/** The circuit breaker is open (or its probe slots are taken): the call was not run, or was interrupted. */
+export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen", {
+  /** How long until a probe may be admitted; absent while the breaker is held open by an operator. */
+  retryAfterMillis: Schema.optional(Schema.Number),
+  /** True when the call was running and the trip interrupted it. */
+  interrupted: Schema.Boolean
+}) {
+  override get message(): string {
+    const when = this.retryAfterMillis === undefined ? "until reset" : `for ${this.retryAfterMillis} ms`
+    return `circuit open ${when}${this.interrupted ? "; the call in flight was interrupted" : ""}`
+  }
+}
+
+const RequestId = Schema.optional(Schema.String)
+
+/** 429: the provider's rate limit. `retryAfterMillis` is what the provider asked for, if it said. */
+export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
+  retryAfterMillis: Schema.optional(Schema.Number),
+  message: Schema.String,
+  requestId: RequestId
+}) {}
+
+/** 529: the provider is overloaded. */
+export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
+  message: Schema.String,
+  requestId: RequestId
+}) {}
+
+/** 5xx, 408, timeouts and connection failures. */
+export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>()("ProviderUnavailable", {
+  status: Schema.optional(Schema.Number),
+  message: Schema.String,
+  requestId: RequestId
+}) {}
+
+/** 4xx other than 401, 403 and 429: the request itself is wrong; retrying cannot help. */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
+  status: Schema.optional(Schema.Number),
+  errorType: Schema.String,
+  message: Schema.String,
+  requestId: RequestId
+}) {}
+
+/** 401, 403: the key is missing, wrong or not allowed. */
+export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFailed>()("AuthenticationFailed", {
+  status: Schema.Number,
+  message: Schema.String,
+  requestId: RequestId
+}) {}
+
+/** What a provider may fail with. */
+export type ProviderError = RateLimited | Overloaded | ProviderUnavailable | InvalidRequest | AuthenticationFailed
+
+/** Failures that say something about upstream health: by default only these count in the breaker. */
+export const isUpstreamFailure = (error: unknown): error is RateLimited | Overloaded | ProviderUnavailable =>
+  error instanceof RateLimited || error instanceof Overloaded || error instanceof ProviderUnavailable
+
+/** Everything `LlmClient.complete` may fail with. */
+export type LlmError = ProviderError | BudgetExceeded | DepthLimitExceeded | CircuitOpen | UnknownModel | InvalidAmount

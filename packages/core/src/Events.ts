@@ -44,7 +44,7 @@ export class EstimateExceeded extends Schema.TaggedClass<EstimateExceeded>()("Es
 export class Rejected extends Schema.TaggedClass<Rejected>()("Rejected", {
   at: At,
   agentId: Schema.String,
-  reason: Schema.Literal("BudgetExceeded", "DepthLimitExceeded"),
+  reason: Schema.Literal("BudgetExceeded", "DepthLimitExceeded", "CircuitOpen", "UnknownModel"),
   scope: Schema.optional(LimitScope),
   detail: Schema.String
 }) {}
@@ -65,7 +65,47 @@ export class RateLimitPause extends Schema.TaggedClass<RateLimitPause>()("RateLi
   pausedUntil: Schema.Number
 }) {}
 
+/** The breaker tripped: every other tracked fiber was interrupted. */
+export class BreakerOpened extends Schema.TaggedClass<BreakerOpened>()("BreakerOpened", {
+  at: At,
+  /** Protected calls in flight that the trip interrupted. */
+  interrupted: Schema.Number,
+  /** Agent fibers (run through `Agent.run`) that the trip interrupted. */
+  interruptedAgents: Schema.Number,
+  /** When a probe may be admitted; absent while isolated by an operator. */
+  reopenAt: Schema.optional(Schema.Number),
+  /** Consecutive openings without a close in between. */
+  trips: Schema.Number
+}) {}
+
+/** The first probe was admitted after `resetAfter`. */
+export class BreakerHalfOpened extends Schema.TaggedClass<BreakerHalfOpened>()("BreakerHalfOpened", { at: At }) {}
+
+/** The probes succeeded (or an operator reset it): calls flow again. */
+export class BreakerClosed extends Schema.TaggedClass<BreakerClosed>()("BreakerClosed", { at: At }) {}
+
+/** A call through `LlmClient` or `Guards.wrap` was settled against the budget. */
+export class CallSettled extends Schema.TaggedClass<CallSettled>()("CallSettled", {
+  at: At,
+  agentId: Schema.String,
+  model: Schema.String,
+  outcome: Schema.Literal("success", "failure", "interrupted"),
+  attempts: Schema.Number,
+  reservedUsd: Schema.Number,
+  costUsd: Schema.Number,
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+  cacheCreationInputTokens: Schema.Number,
+  cacheReadInputTokens: Schema.Number,
+  /** The error's tag when the call failed. */
+  error: Schema.optional(Schema.String)
+}) {}
+
 export const GuardEvent = Schema.Union(
+  BreakerOpened,
+  BreakerHalfOpened,
+  BreakerClosed,
+  CallSettled,
   BudgetThresholdCrossed,
   BudgetExhausted,
   EstimateExceeded,

@@ -14,6 +14,14 @@ export {
   type WithReservationOptions
 } from "./Budget.js"
 export {
+  type BreakerState,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitBreakerService,
+  type CircuitBreakerSnapshot,
+  type FailureRateOptions
+} from "./CircuitBreaker.js"
+export {
   Concurrency,
   type ConcurrencyOptions,
   type ConcurrencyService,
@@ -23,5 +31,9 @@ export { Depth, type DepthOptions, type DepthService, type FanOutResult } from "
 export * from "./Errors.js"
 export * as Events from "./Events.js"
 export { GuardEvent, GuardEvents, type GuardEventsService } from "./Events.js"
+export { type GuardServices, Guards, type GuardsOptions, type WrapError, type WrapOptions } from "./Guards.js"
 export type * from "./Llm.js"
+export { LlmClient, type LlmClientService } from "./LlmClient.js"
+export { LlmProvider, type LlmProviderService } from "./LlmProvider.js"
 export { type ModelPrice, type PriceTable, Pricing, type PricingService } from "./Pricing.js"
+export { Retry, type RetryOptions, type RetryPolicy } from "./Retry.js"

@@ -1,10 +1,33 @@
 import type { Config } from "effect"
-import { ConfigError, Effect, Layer } from "effect"
+import { ConfigError, Duration, Effect, Layer, Option } from "effect"
 import { InvalidOption } from "../Errors.js"
 
 /** Checks one option; the failure names it. */
-export const check = <A>(option: string, value: A, ok: (value: A) => boolean, reason: string) =>
+export const check = <A>(
+  option: string,
+  value: A,
+  ok: (value: A) => boolean,
+  reason: string
+): Effect.Effect<A, InvalidOption> =>
   ok(value) ? Effect.succeed(value) : Effect.fail(new InvalidOption({ option, value, reason }))
+
+/** A duration option, in milliseconds: finite, and positive unless `allowZero`. */
+export const checkDuration = (
+  option: string,
+  input: Duration.DurationInput,
+  allowZero = false
+): Effect.Effect<number, InvalidOption> => {
+  const millis = Option.match(Duration.decodeUnknown(input), {
+    onNone: () => Number.NaN,
+    onSome: (d) => (Duration.isFinite(d) ? Duration.toMillis(d) : Number.NaN)
+  })
+  return check(
+    option,
+    millis,
+    (ms) => !Number.isNaN(ms) && (allowZero ? ms >= 0 : ms > 0),
+    allowZero ? "must be a finite duration" : "must be a positive, finite duration"
+  )
+}
 
 export const isPositiveInteger = (n: number): boolean => Number.isSafeInteger(n) && n > 0
 

@@ -1,0 +1,94 @@
+/**
+ * Guards: every guard from one options object or from the environment, and `wrap`, which applies
+ * them all to any effect — the way to guard a call made through another SDK.
+ *
+ * @since 0.1.0
+ */
+
+import type { ConfigError } from "effect"
+import { Effect, Layer } from "effect"
+import { dual } from "effect/Function"
+import * as Agent from "./Agent.js"
+import { Budget, type BudgetOptions } from "./Budget.js"
+import { CircuitBreaker, type CircuitBreakerOptions } from "./CircuitBreaker.js"
+import { Concurrency, type ConcurrencyOptions } from "./Concurrency.js"
+import { Depth, type DepthOptions } from "./Depth.js"
+import type { BudgetExceeded, CircuitOpen, DepthLimitExceeded, InvalidAmount, InvalidOption } from "./Errors.js"
+import { type Phase, phased, settleCall } from "./internal/settle.js"
+import { type PriceTable, Pricing } from "./Pricing.js"
+
+export interface GuardsOptions {
+  readonly budget: BudgetOptions
+  readonly concurrency: ConcurrencyOptions
+  readonly depth: DepthOptions
+  readonly breaker: CircuitBreakerOptions
+  /** Prices over the built-in table. */
+  readonly pricing?: PriceTable | undefined
+}
+
+export type GuardServices = Concurrency | Budget | Depth | CircuitBreaker | Pricing
+
+/** All guards; a bad option fails the layer naming it. */
+export const layer = (options: GuardsOptions): Layer.Layer<GuardServices, InvalidOption> =>
+  Layer.mergeAll(
+    Concurrency.layer(options.concurrency),
+    Budget.layer(options.budget),
+    Depth.layer(options.depth),
+    CircuitBreaker.layer(options.breaker),
+    Pricing.layer(options.pricing)
+  )
+
+/** All guards from the FLEETGUARD_* variables; a bad value fails naming the variable. */
+export const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | InvalidOption> =>
+  Layer.mergeAll(
+    Concurrency.layerConfig(),
+    Budget.layerConfig(),
+    Depth.layerConfig(),
+    CircuitBreaker.layerConfig(),
+    Pricing.layer()
+  )
+
+export interface WrapOptions<A> {
+  /** The upper bound reserved before `self` runs. */
+  readonly estimateUsd: number
+  /** What a success cost; a cost that cannot be computed is charged as the full reservation. */
+  readonly actualUsd: (a: A) => number
+}
+
+export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | InvalidAmount
+
+/**
+ * Every guard around any effect: depth check, reservation, gate, permit, breaker admission and
+ * tracking, settlement. A success is charged `actualUsd`; a failure nothing; an interruption after
+ * `self` started the full reservation (it may have been paid for), before it started nothing.
+ * Failures of `self` count in the breaker as its `isFailure` decides.
+ */
+export const wrap: {
+  <A>(
+    options: WrapOptions<A>
+  ): <A2 extends A, E, R>(self: Effect.Effect<A2, E, R>) => Effect.Effect<A2, E | WrapError, R | GuardServices>
+  <A, E, R>(self: Effect.Effect<A, E, R>, options: WrapOptions<A>): Effect.Effect<A, E | WrapError, R | GuardServices>
+} = dual(
+  2,
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    options: WrapOptions<A>
+  ): Effect.Effect<A, E | WrapError, R | GuardServices> =>
+    Effect.gen(function* () {
+      const budget = yield* Budget
+      const concurrency = yield* Concurrency
+      const breaker = yield* CircuitBreaker
+      yield* Depth.check
+      const reservation = yield* budget.reserve(yield* Agent.current, options.estimateUsd)
+      const phase: { current: Phase } = { current: "waiting" }
+      return yield* concurrency
+        .withPermit(breaker.protect(phased(self, phase)))
+        .pipe(
+          Effect.onExit((exit) =>
+            settleCall(budget, reservation, exit, phase.current, (a) => Effect.try(() => options.actualUsd(a)))
+          )
+        )
+    })
+)
+
+export const Guards = { layer, layerConfig, wrap } as const

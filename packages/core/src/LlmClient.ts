@@ -1,0 +1,184 @@
+/**
+ * LlmClient: the guarded client. `complete(request)` runs the whole flow: depth check → upper-bound
+ * estimate → reservation → attempts (gate → permit → breaker → provider, tracked and
+ * interruptible) → coordinated retries → settlement at the real cost. Nothing leaks: whatever
+ * happens, the reservation is settled and the permit given back.
+ *
+ * @since 0.1.0
+ */
+import { Context, Duration, Effect, Layer, Metric, Random, Ref } from "effect"
+import * as Agent from "./Agent.js"
+import { Budget } from "./Budget.js"
+import { CircuitBreaker } from "./CircuitBreaker.js"
+import { Concurrency } from "./Concurrency.js"
+import { Depth } from "./Depth.js"
+import type { CircuitOpen, LlmError, ProviderError, UnknownModel } from "./Errors.js"
+import { isUpstreamFailure } from "./Errors.js"
+import * as Events from "./Events.js"
+import * as RetryPolicy from "./internal/retry.js"
+import { outcomeOf, type Phase, phased, settleCall } from "./internal/settle.js"
+import type { Completion, CompletionRequest, ProviderCompletion } from "./Llm.js"
+import { LlmProvider } from "./LlmProvider.js"
+import { Pricing } from "./Pricing.js"
+import { budgetTokensFor, Retry } from "./Retry.js"
+
+export interface LlmClientService {
+  readonly complete: (request: CompletionRequest) => Effect.Effect<Completion, LlmError>
+}
+
+/** Calls settled, tagged `outcome`: success, failure, interrupted. */
+export const callsCounter = Metric.counter("fleetguard_llm_calls_total", {
+  description: "LLM calls settled",
+  incremental: true
+})
+/** Tokens used, tagged `kind`: input, output, cache_write, cache_read. */
+export const tokensCounter = Metric.counter("fleetguard_llm_tokens_total", {
+  description: "Tokens used by LLM calls",
+  incremental: true
+})
+/** USD charged to the ledger for LLM calls. */
+export const costCounter = Metric.counter("fleetguard_llm_cost_usd_total", { description: "USD charged for LLM calls" })
+/** Calls refused by a guard, tagged `reason` (the error's tag). */
+export const rejectionsCounter = Metric.counter("fleetguard_llm_rejections_total", {
+  description: "LLM calls refused by a guard",
+  incremental: true
+})
+/** Retries, tagged `reason` (the error's tag). */
+export const retriesCounter = Metric.counter("fleetguard_llm_retries_total", {
+  description: "LLM call retries",
+  incremental: true
+})
+
+const rejections = new Set(["BudgetExceeded", "DepthLimitExceeded", "CircuitOpen", "UnknownModel"])
+
+export const make = Effect.gen(function* () {
+  const provider = yield* LlmProvider
+  const concurrency = yield* Concurrency
+  const budget = yield* Budget
+  const depth = yield* Depth
+  const breaker = yield* CircuitBreaker
+  const pricing = yield* Pricing
+  const policy = yield* Retry
+  const retryTokens = yield* Ref.make(
+    RetryPolicy.fullTokens(budgetTokensFor(policy, concurrency.limit), policy.budgetTokenRatio)
+  )
+
+  const ceilingMillis = (attempt: number) =>
+    Math.min(policy.maxDelayMillis, policy.baseDelayMillis * 2 ** Math.max(0, attempt - 1))
+  const jitteredBackoff = (attempt: number) =>
+    Effect.map(Random.next, (r) => RetryPolicy.backoffMillis(attempt, policy.baseDelayMillis, policy.maxDelayMillis, r))
+
+  // A 429 closes the gate for everyone before this call's permit is given back. With no
+  // retry-after, the backoff ceiling is used unjittered: the gate does the spreading.
+  const pauseOn = (error: ProviderError | CircuitOpen, attempt: number) =>
+    error._tag === "RateLimited"
+      ? concurrency.pauseFor(Duration.millis(error.retryAfterMillis ?? ceilingMillis(attempt)))
+      : Effect.void
+
+  const rejected = (error: LlmError) =>
+    rejections.has(error._tag) ? Metric.increment(Metric.tagged(rejectionsCounter, "reason", error._tag)) : Effect.void
+
+  const unknownModel = (error: UnknownModel) =>
+    Effect.flatMap(Agent.current, (agentId) =>
+      Events.publish(
+        (at) => new Events.Rejected({ at, agentId, reason: "UnknownModel", detail: `model "${error.model}"` })
+      )
+    )
+
+  const complete = Effect.fn("LlmClient.complete")(
+    function* (request: CompletionRequest) {
+      const agentId = yield* Agent.current
+      yield* Effect.annotateCurrentSpan({ "fleetguard.model": request.model, "fleetguard.agent": agentId })
+      yield* depth.check
+      const estimate = yield* Effect.tapErrorTag(pricing.estimate(request), "UnknownModel", unknownModel)
+      const reservation = yield* budget.reserve(agentId, estimate)
+
+      const phase: { current: Phase } = { current: "waiting" }
+      let attempts = 0
+      let costUsd = 0
+      const send = phased(
+        Effect.suspend(() => {
+          attempts++
+          return provider.complete(request)
+        }),
+        phase
+      )
+
+      const attempt = (n: number): Effect.Effect<ProviderCompletion, ProviderError | CircuitOpen> =>
+        concurrency.withPermit(Effect.tapError(breaker.protect(send), (error) => pauseOn(error, n))).pipe(
+          Effect.tap(() => Ref.update(retryTokens, RetryPolicy.onSuccess)),
+          Effect.catchIf(isUpstreamFailure, (error) =>
+            n >= policy.maxAttempts
+              ? Effect.fail(error)
+              : Effect.flatMap(Ref.modify(retryTokens, RetryPolicy.onFailure), (allowed) =>
+                  allowed
+                    ? Effect.all([
+                        Metric.increment(Metric.tagged(retriesCounter, "reason", error._tag)),
+                        error._tag === "RateLimited" ? Effect.void : Effect.flatMap(jitteredBackoff(n), Effect.sleep),
+                        Effect.suspend(() => attempt(n + 1))
+                      ]).pipe(Effect.map(([, , completion]) => completion))
+                    : Effect.fail(error)
+                )
+          )
+        )
+
+      const completion = yield* attempt(1).pipe(
+        Effect.onExit((exit) =>
+          Effect.gen(function* () {
+            costUsd = yield* settleCall(budget, reservation, exit, phase.current, (c) =>
+              pricing.cost(request.model, c.usage)
+            )
+            const outcome = outcomeOf(exit)
+            const usage = exit._tag === "Success" ? exit.value.usage : undefined
+            yield* Effect.annotateCurrentSpan({ "fleetguard.attempts": attempts, "fleetguard.cost_usd": costUsd })
+            yield* Metric.increment(Metric.tagged(callsCounter, "outcome", outcome))
+            yield* Metric.incrementBy(costCounter, costUsd)
+            if (usage !== undefined) {
+              yield* Metric.incrementBy(Metric.tagged(tokensCounter, "kind", "input"), usage.inputTokens)
+              yield* Metric.incrementBy(Metric.tagged(tokensCounter, "kind", "output"), usage.outputTokens)
+              yield* Metric.incrementBy(
+                Metric.tagged(tokensCounter, "kind", "cache_write"),
+                usage.cacheCreationInputTokens
+              )
+              yield* Metric.incrementBy(Metric.tagged(tokensCounter, "kind", "cache_read"), usage.cacheReadInputTokens)
+            }
+            yield* Events.publish(
+              (at) =>
+                new Events.CallSettled({
+                  at,
+                  agentId,
+                  model: request.model,
+                  outcome,
+                  attempts,
+                  reservedUsd: reservation.usd,
+                  costUsd,
+                  inputTokens: usage?.inputTokens ?? 0,
+                  outputTokens: usage?.outputTokens ?? 0,
+                  cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
+                  cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
+                  ...(exit._tag === "Failure" && outcome === "failure"
+                    ? { error: exit.cause._tag === "Fail" ? exit.cause.error._tag : exit.cause._tag }
+                    : {})
+                })
+            )
+          })
+        )
+      )
+      return { ...completion, costUsd } satisfies Completion
+    },
+    (self) => Effect.tapError(self, rejected)
+  )
+
+  return { complete } satisfies LlmClientService
+})
+
+export class LlmClient extends Context.Tag("@fleetguard/core/LlmClient")<LlmClient, LlmClientService>() {
+  static readonly make = make
+  static readonly layer: Layer.Layer<
+    LlmClient,
+    never,
+    LlmProvider | Concurrency | Budget | Depth | CircuitBreaker | Pricing
+  > = Layer.effect(LlmClient, make)
+  static readonly complete = (request: CompletionRequest): Effect.Effect<Completion, LlmError, LlmClient> =>
+    Effect.flatMap(LlmClient, (client) => client.complete(request))
+}

@@ -1,0 +1,6 @@
+/**
+ * @fleetguard/testing: test doubles for fleetguard.
+ *
+ * @since 0.1.0
+ */
+export * as TestProvider from "./TestProvider.js"
