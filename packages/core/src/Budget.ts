@@ -70,15 +70,15 @@ export const refusalsCounter = Metric.counter("fleetguard_budget_refusals_total"
   incremental: true
 })
 
-const amount = (field: string, usd: number): Effect.Effect<number, InvalidAmount> => {
-  if (Number.isNaN(usd) || usd < 0) {
-    return Effect.fail(new InvalidAmount({ field, value: usd, reason: "must be a number ≥ 0" }))
-  }
-  const nanos = Ledger.toNanos(usd)
-  return nanos === undefined
-    ? Effect.fail(new InvalidAmount({ field, value: usd, reason: "must be finite and below 9,000,000 USD" }))
-    : Effect.succeed(nanos)
-}
+/** Nanodollars, or undefined for a negative, NaN, infinite or too large amount. */
+const amount = (usd: number): number | undefined => (usd >= 0 ? Ledger.toNanos(usd) : undefined)
+
+const invalidAmount = (field: string, usd: number) =>
+  new InvalidAmount({
+    field,
+    value: usd,
+    reason: usd >= 0 ? "must be finite and below 9,000,000 USD" : "must be a number ≥ 0"
+  })
 
 export const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
   Effect.gen(function* () {
@@ -148,40 +148,50 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
         return yield* Effect.fail(error)
       })
 
-    const reserve = Effect.fn("Budget.reserve")(function* (agentId: string, usd: number) {
-      const nanos = yield* amount("usd", usd)
-      const result = yield* Ref.modify(ledger, (l) => Ledger.reserve(l, agentId, nanos))
-      if (result._tag === "Refused") return yield* refused(agentId, usd, result)
-      if (result.crossedAlert) yield* crossed
-      return { id: result.id, agentId, usd: Ledger.toUsd(nanos) } satisfies Reservation
-    })
+    // The hot path: one synchronous validation, one Ref.modify, and effects only for what is rare.
+    const reserve = (agentId: string, usd: number): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount> => {
+      const nanos = amount(usd)
+      if (nanos === undefined) return Effect.fail(invalidAmount("usd", usd))
+      return Effect.flatMap(
+        Ref.modify(ledger, (l) => Ledger.reserve(l, agentId, nanos)),
+        (result) => {
+          if (result._tag === "Refused") return refused(agentId, usd, result)
+          const reservation: Reservation = { id: result.id, agentId, usd: Ledger.toUsd(nanos) }
+          return result.crossedAlert ? Effect.as(crossed, reservation) : Effect.succeed(reservation)
+        }
+      )
+    }
 
-    const settle = (reservation: Reservation, nanos: number) =>
-      Effect.gen(function* () {
-        const result = yield* Ref.modify(ledger, (l) => Ledger.settle(l, reservation.id, nanos))
-        if (result._tag === "AlreadySettled") return
-        if (nanos > 0) yield* Metric.incrementBy(spentUsdCounter, Ledger.toUsd(nanos))
-        if (result.crossedAlert) yield* crossed
-        if (nanos > result.hold.amount) {
-          yield* Events.publish(
-            (at) =>
-              new Events.EstimateExceeded({
-                at,
-                agentId: result.hold.agentId,
-                reservedUsd: Ledger.toUsd(result.hold.amount),
-                actualUsd: Ledger.toUsd(nanos)
-              })
+    const settle = (reservation: Reservation, nanos: number): Effect.Effect<void> =>
+      Effect.flatMap(
+        Ref.modify(ledger, (l) => Ledger.settle(l, reservation.id, nanos)),
+        (result) => {
+          if (result._tag === "AlreadySettled") return Effect.void
+          if (nanos > 0) spentUsdCounter.unsafeUpdate(Ledger.toUsd(nanos), [])
+          if (!result.crossedAlert && nanos <= result.hold.amount) return Effect.void
+          return Effect.zipRight(
+            result.crossedAlert ? crossed : Effect.void,
+            nanos > result.hold.amount
+              ? Events.publish(
+                  (at) =>
+                    new Events.EstimateExceeded({
+                      at,
+                      agentId: result.hold.agentId,
+                      reservedUsd: Ledger.toUsd(result.hold.amount),
+                      actualUsd: Ledger.toUsd(nanos)
+                    })
+                )
+              : Effect.void
           )
         }
-      })
+      )
 
-    const commit = Effect.fn("Budget.commit")(function* (reservation: Reservation, actualUsd: number) {
-      yield* settle(reservation, yield* amount("actualUsd", actualUsd))
-    })
+    const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
+      const nanos = amount(actualUsd)
+      return nanos === undefined ? Effect.fail(invalidAmount("actualUsd", actualUsd)) : settle(reservation, nanos)
+    }
 
-    const release = Effect.fn("Budget.release")(function* (reservation: Reservation) {
-      yield* settle(reservation, 0)
-    })
+    const release = (reservation: Reservation): Effect.Effect<void> => settle(reservation, 0)
 
     const snapshot = Effect.map(
       Ref.get(ledger),

@@ -7,11 +7,12 @@
  */
 
 import type { Config } from "effect"
-import { Config as C, Clock, Context, Duration, Effect, Layer, Metric, Ref } from "effect"
+import { Config as C, Clock, Context, Duration, Effect, Layer, Metric } from "effect"
 import type { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Gate from "./internal/gate.js"
 import { check, checkDuration, isPositiveInteger, layerFromConfig } from "./internal/options.js"
+import { Permits } from "./internal/permits.js"
 
 export interface ConcurrencyOptions {
   /** The most calls in flight at once, across the whole fleet. */
@@ -44,16 +45,15 @@ export interface ConcurrencyService {
 export const inFlightGauge = Metric.gauge("fleetguard_concurrency_in_flight", {
   description: "Calls holding a concurrency permit"
 })
+/** Callers waiting for the gate or a permit. */
+export const waitingGauge = Metric.gauge("fleetguard_concurrency_waiting", {
+  description: "Callers waiting for the rate-limit gate or a concurrency permit"
+})
 /** Times the rate-limit gate was closed or its closing extended. */
 export const pausesCounter = Metric.counter("fleetguard_concurrency_pauses_total", {
   description: "Times the shared rate-limit gate was closed or extended",
   incremental: true
 })
-
-interface Counts {
-  readonly inFlight: number
-  readonly waiting: number
-}
 
 export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyService, InvalidOption> =>
   Effect.gen(function* () {
@@ -64,64 +64,80 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
       "must be a whole number ≥ 1"
     )
     const windowMillis = yield* checkDuration("releaseWindow", options.releaseWindow ?? "1 second", true)
-    const semaphore = yield* Effect.makeSemaphore(limit)
-    const gate = yield* Ref.make(Gate.open)
-    const counts = yield* Ref.make<Counts>({ inFlight: 0, waiting: 0 })
+    const permits = new Permits(limit)
+    // The gate is changed only by applying its pure functions in one synchronous step.
+    let gate = Gate.open
+    /** Callers on the slow path: waiting for the gate or for a permit. */
+    let waiting = 0
 
-    // The open gate costs one read; the clock is consulted only while a pause is recorded.
-    const awaitGate: Effect.Effect<void> = Effect.flatMap(Ref.get(gate), (g) =>
-      g.pausedUntil === 0
-        ? Effect.void
-        : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.flatMap(
-              Ref.modify(gate, (current) => Gate.admit(current, now, windowMillis)),
-              (wakeAt) => (wakeAt === undefined ? Effect.void : Effect.zipRight(Effect.sleep(wakeAt - now), awaitGate))
-            )
-          )
+    const admitAt = (now: number) => {
+      const [wakeAt, next] = Gate.admit(gate, now, windowMillis)
+      gate = next
+      return wakeAt
+    }
+
+    const awaitGate: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const wakeAt = admitAt(now)
+      return wakeAt === undefined ? Effect.void : Effect.zipRight(Effect.sleep(wakeAt - now), awaitGate)
+    })
+
+    const gateOpenNow: Effect.Effect<boolean> = Effect.suspend(() =>
+      gate.pausedUntil === 0
+        ? Effect.succeed(true)
+        : Effect.map(Clock.currentTimeMillis, (now) => Gate.isOpen(gate, now))
     )
 
-    const gateOpen: Effect.Effect<boolean> = Effect.flatMap(Ref.get(gate), (g) =>
-      g.pausedUntil === 0 ? Effect.succeed(true) : Effect.map(Clock.currentTimeMillis, (now) => Gate.isOpen(g, now))
-    )
+    const updateGauges = () => {
+      inFlightGauge.unsafeUpdate(permits.inFlight, [])
+      waitingGauge.unsafeUpdate(waiting, [])
+    }
 
-    const release = Effect.zipRight(
-      semaphore.release(1),
-      Effect.flatMap(
-        Ref.updateAndGet(counts, (c) => ({ inFlight: c.inFlight - 1, waiting: c.waiting })),
-        (c) => Metric.set(inFlightGauge, c.inFlight)
-      )
-    )
+    const release = Effect.sync(() => {
+      permits.release()
+      updateGauges()
+    })
 
-    // Waits for the gate, takes a permit, and gives it back if the gate closed while it waited.
-    // Only the waits are interruptible, so a permit is never held by an interrupted caller.
-    const acquire = (
+    // Slow path: wait for the gate, wait for a permit, and give it back if the gate closed while
+    // waiting. Only the waits are interruptible, so an interrupted caller never keeps a permit.
+    const acquireSlowly = (
       restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
     ): Effect.Effect<void> =>
       Effect.zipRight(
         restore(awaitGate),
-        Effect.flatMap(restore(semaphore.take(1)), () =>
-          Effect.flatMap(gateOpen, (isOpen) =>
-            isOpen ? Effect.void : Effect.zipRight(semaphore.release(1), acquire(restore))
+        Effect.zipRight(
+          Effect.zipRight(restore(permits.take), Effect.sync(updateGauges)),
+          Effect.flatMap(gateOpenNow, (isOpen) =>
+            isOpen ? Effect.void : Effect.zipRight(release, acquireSlowly(restore))
           )
         )
       )
 
     const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.zipRight(
-          Ref.update(counts, (c) => ({ inFlight: c.inFlight, waiting: c.waiting + 1 })),
-          acquire(restore).pipe(
-            Effect.onInterrupt(() => Ref.update(counts, (c) => ({ inFlight: c.inFlight, waiting: c.waiting - 1 }))),
-            Effect.zipRight(Ref.update(counts, (c) => ({ inFlight: c.inFlight + 1, waiting: c.waiting - 1 }))),
-            Effect.zipRight(Effect.ensuring(restore(self), release))
-          )
+      Effect.uninterruptibleMask((restore) => {
+        // Fast path: the gate has never been closed (or was cleared) and a permit is free.
+        if (gate.pausedUntil === 0 && permits.tryTake()) {
+          updateGauges()
+          return Effect.ensuring(restore(self), release)
+        }
+        waiting++
+        return Effect.zipRight(
+          acquireSlowly(restore).pipe(
+            Effect.onExit(() =>
+              Effect.sync(() => {
+                waiting--
+                updateGauges()
+              })
+            )
+          ),
+          Effect.ensuring(restore(self), release)
         )
-      )
+      })
 
     const pauseFor = Effect.fn("Concurrency.pauseFor")(function* (duration: Duration.DurationInput) {
       const now = yield* Clock.currentTimeMillis
       const until = now + Math.max(0, Math.ceil(Duration.toMillis(duration)))
-      const extended = yield* Ref.modify(gate, (g) => Gate.pauseUntil(g, until))
+      const [extended, next] = Gate.pauseUntil(gate, until)
+      gate = next
       if (extended) {
         yield* Metric.increment(pausesCounter)
         yield* Events.publish((at) => new Events.RateLimitPause({ at, pausedUntil: until }))
@@ -129,12 +145,12 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
     })
 
     const snapshot = Effect.map(
-      Effect.all([Ref.get(counts), Ref.get(gate), Clock.currentTimeMillis]),
-      ([c, g, now]): ConcurrencySnapshot => ({
+      Clock.currentTimeMillis,
+      (now): ConcurrencySnapshot => ({
         limit,
-        inFlight: c.inFlight,
-        waiting: c.waiting,
-        pausedUntil: Gate.isOpen(g, now) ? null : g.pausedUntil
+        inFlight: permits.inFlight,
+        waiting,
+        pausedUntil: Gate.isOpen(gate, now) ? null : gate.pausedUntil
       })
     )
 

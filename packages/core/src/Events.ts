@@ -118,6 +118,8 @@ export type GuardEvent = typeof GuardEvent.Type
 export interface GuardEventsService {
   /** Never suspends: a slow subscriber loses its oldest events rather than slowing a call. */
   readonly publish: (event: GuardEvent) => Effect.Effect<void>
+  /** Whether anyone subscribes: with nobody listening an event is not even built. */
+  readonly listening: () => boolean
   readonly subscribe: Effect.Effect<Queue.Dequeue<GuardEvent>, never, Scope.Scope>
 }
 
@@ -128,10 +130,20 @@ export const defaultCapacity = 4096
 export const make = (capacity: number = defaultCapacity): Effect.Effect<GuardEventsService> =>
   Effect.map(PubSub.sliding<GuardEvent>(capacity), fromPubSub)
 
-const fromPubSub = (pubsub: PubSub.PubSub<GuardEvent>): GuardEventsService => ({
-  publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
-  subscribe: PubSub.subscribe(pubsub)
-})
+const fromPubSub = (pubsub: PubSub.PubSub<GuardEvent>): GuardEventsService => {
+  let subscribers = 0
+  return {
+    publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
+    listening: () => subscribers > 0,
+    subscribe: Effect.zipRight(
+      Effect.acquireRelease(
+        Effect.sync(() => subscribers++),
+        () => Effect.sync(() => subscribers--)
+      ),
+      PubSub.subscribe(pubsub)
+    )
+  }
+}
 
 /**
  * The hub guards publish on. It is read from the calling fiber's context when an event is
@@ -145,9 +157,11 @@ export class GuardEvents extends Context.Reference<GuardEvents>()("@fleetguard/c
     Layer.effect(GuardEvents, make(capacity))
 }
 
-/** Publishes on the hub in context, stamped with the current time. */
+/** Publishes on the hub in context, stamped with the current time; built only if someone listens. */
 export const publish = (event: (at: number) => GuardEvent): Effect.Effect<void> =>
-  Effect.flatMap(Effect.zip(GuardEvents, Clock.currentTimeMillis), ([hub, at]) => hub.publish(event(at)))
+  Effect.flatMap(GuardEvents, (hub) =>
+    hub.listening() ? Effect.flatMap(Clock.currentTimeMillis, (at) => hub.publish(event(at))) : Effect.void
+  )
 
 /** Subscribes to the hub in context; the subscription ends with the scope. */
 export const subscribe: Effect.Effect<Queue.Dequeue<GuardEvent>, never, Scope.Scope> = Effect.flatMap(
