@@ -1,0 +1,104 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Agent, Budget, CircuitBreaker, CircuitOpen, Concurrency, Depth, Guards, Overloaded } from "@fleetguard/core"
+import { ConfigProvider, Effect, Fiber, TestClock } from "effect"
+import { defaultGuards } from "./helpers.js"
+
+describe("Guards.wrap", () => {
+  const wrapped = <A, E, R>(self: Effect.Effect<A, E, R>, actualUsd: (a: A) => number = () => 0.01) =>
+    Guards.wrap({ estimateUsd: 0.05, actualUsd })(self)
+
+  it.effect("charges a success its actual cost to the running agent, holding a permit while it runs", () =>
+    Effect.gen(function* () {
+      const inside = yield* Agent.run("sdk-agent", wrapped(Effect.map(Concurrency.snapshot, (s) => s.inFlight)))
+      expect(inside).toBe(1)
+      expect((yield* Budget.snapshot).agents["sdk-agent"]).toEqual({ spentUsd: 0.01, reservedUsd: 0 })
+      expect(yield* Concurrency.snapshot).toMatchObject({ inFlight: 0, waiting: 0 })
+    }).pipe(Effect.provide(Guards.layer(defaultGuards)))
+  )
+
+  it.effect("counts upstream failures in the breaker, and a trip cuts a wrapped call off with CircuitOpen", () =>
+    Effect.gen(function* () {
+      const hanging = yield* Effect.fork(Agent.run("hanging", wrapped(Effect.never)))
+      yield* Effect.yieldNow()
+      yield* Effect.either(Agent.run("failing", wrapped(Effect.fail(new Overloaded({ message: "busy" })))))
+      expect(yield* CircuitBreaker.state).toBe("Open")
+      expect(yield* Effect.flip(Fiber.join(hanging))).toEqual(
+        new CircuitOpen({ interrupted: true, retryAfterMillis: 30_000 })
+      )
+      // The cut-off call had started: it is charged its reservation; the failed one nothing.
+      expect(yield* Budget.snapshot).toMatchObject({
+        spentUsd: 0.05,
+        reservedUsd: 0,
+        agents: { hanging: { spentUsd: 0.05 }, failing: { spentUsd: 0 } }
+      })
+      yield* TestClock.adjust("30 seconds")
+      expect(yield* wrapped(Effect.succeed("probe"))).toBe("probe")
+    }).pipe(
+      Effect.provide(
+        Guards.layer({
+          ...defaultGuards,
+          breaker: { failureThreshold: 1, resetAfter: "30 seconds", halfOpenMaxCalls: 1 }
+        })
+      )
+    )
+  )
+
+  it.effect("refuses without running: past the depth limit, or over budget", () =>
+    Effect.gen(function* () {
+      let ran = 0
+      const work = Effect.sync(() => ran++)
+      expect((yield* Effect.flip(Depth.nested(Depth.nested(Depth.nested(wrapped(work))))))._tag).toBe(
+        "DepthLimitExceeded"
+      )
+      expect((yield* Effect.flip(Guards.wrap({ estimateUsd: 1_000, actualUsd: () => 0 })(work)))._tag).toBe(
+        "BudgetExceeded"
+      )
+      expect(ran).toBe(0)
+    }).pipe(Effect.provide(Guards.layer(defaultGuards)))
+  )
+})
+
+describe("Guards.layerConfig", () => {
+  const fromEnv = (env: Record<string, string>) =>
+    Effect.withConfigProvider(
+      Effect.provide(
+        Effect.all([Budget.snapshot, Concurrency.snapshot, Depth, CircuitBreaker.state]),
+        Guards.layerConfig()
+      ),
+      ConfigProvider.fromMap(new Map(Object.entries(env)))
+    )
+
+  it.effect("reads every FLEETGUARD_* variable", () =>
+    Effect.gen(function* () {
+      const [budget, concurrency, depth, state] = yield* fromEnv({
+        FLEETGUARD_BUDGET_USD: "20",
+        FLEETGUARD_AGENT_BUDGET_USD: "2",
+        FLEETGUARD_ALERT_AT: "0.9",
+        FLEETGUARD_MAX_CONCURRENCY: "3",
+        FLEETGUARD_MAX_DEPTH: "2",
+        FLEETGUARD_MAX_FANOUT: "6",
+        FLEETGUARD_BREAKER_THRESHOLD: "4",
+        FLEETGUARD_BREAKER_RESET: "5 seconds",
+        FLEETGUARD_BREAKER_HALF_OPEN_CALLS: "2"
+      })
+      expect(budget).toMatchObject({ limitUsd: 20, perAgentLimitUsd: 2, alertAt: 0.9 })
+      expect(concurrency.limit).toBe(3)
+      expect([depth.maxDepth, depth.maxFanOut]).toEqual([2, 6])
+      expect(state).toBe("Closed")
+    })
+  )
+
+  it.effect("fails naming the variable that is wrong", () =>
+    Effect.gen(function* () {
+      for (const [variable, value] of [
+        ["FLEETGUARD_MAX_CONCURRENCY", "0"],
+        ["FLEETGUARD_MAX_DEPTH", "deep"],
+        ["FLEETGUARD_ALERT_AT", "80"],
+        ["FLEETGUARD_BREAKER_RESET", "0 seconds"]
+      ] as const) {
+        const error = yield* Effect.flip(fromEnv({ FLEETGUARD_BUDGET_USD: "20", [variable]: value }))
+        expect(String(error)).toContain(variable)
+      }
+    })
+  )
+})
