@@ -14,7 +14,7 @@ import {
   RateLimited
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
-import { Chunk, Clock, Duration, Effect, Either, Exit, Fiber, Layer, Queue, Random, TestClock } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Exit, Fiber, Layer, Queue, Random, TestClock, Tracer } from "effect"
 import { client, request } from "./helpers.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -293,5 +293,29 @@ describe("LlmClient: settlement", () => {
       ),
       Effect.provide(Layer.empty)
     )
+  )
+})
+
+describe("LlmClient: tracing", () => {
+  it.effect("with a tracer installed, each call is one span with its model, agent, attempts and cost", () =>
+    Effect.gen(function* () {
+      const builtIn = yield* Effect.tracer
+      const spans: Array<Tracer.Span> = []
+      const recording = Tracer.make({
+        span: (name, parent, context, links, startTime, kind, options) => {
+          const span = builtIn.span(name, parent, context, links, startTime, kind, options)
+          spans.push(span)
+          return span
+        },
+        context: (f) => f()
+      })
+      const completion = yield* Agent.run("traced", LlmClient.complete(request())).pipe(Effect.withTracer(recording))
+      const call = spans.find((s) => s.name === "LlmClient.complete")
+      expect(call?.attributes.get("fleetguard.model")).toBe("claude-haiku-4-5")
+      expect(call?.attributes.get("fleetguard.agent")).toBe("traced")
+      expect(call?.attributes.get("fleetguard.attempts")).toBe(1)
+      expect(call?.attributes.get("fleetguard.cost_usd")).toBe(completion.costUsd)
+      expect(call?.status._tag).toBe("Ended")
+    }).pipe(Effect.provide(client(TestProvider.always(TestProvider.reply()))))
   )
 })

@@ -8,7 +8,22 @@
  */
 
 import type { Config } from "effect"
-import { Config as C, Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Metric, Option, Ref } from "effect"
+import {
+  Config as C,
+  Cause,
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberRef,
+  Layer,
+  Metric,
+  Option,
+  Ref
+} from "effect"
+import { globalValue } from "effect/GlobalValue"
 import * as Agent from "./Agent.js"
 import type { InvalidOption } from "./Errors.js"
 import { CircuitOpen, isUpstreamFailure } from "./Errors.js"
@@ -86,6 +101,17 @@ export const rejectedCounter = Metric.counter("fleetguard_breaker_rejected_total
 })
 
 const stateCode = { Closed: 0, HalfOpen: 1, Open: 2 } as const
+
+/**
+ * The breaker (its tracking set) that tracks the agent this fiber runs in. A protected call inside
+ * a tracked agent needs no fiber of its own: a trip interrupts the whole agent, which fails with
+ * CircuitOpen at its `Agent.run`. Only calls made outside any tracked agent are forked and tracked
+ * one by one — a fork per call measured at about 10 µs here.
+ */
+const trackingAgent: FiberRef.FiberRef<unknown> = globalValue(
+  Symbol.for("@fleetguard/core/CircuitBreaker/trackingAgent"),
+  () => FiberRef.unsafeMake<unknown>(undefined)
+)
 
 interface Tracked {
   readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
@@ -174,7 +200,7 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
           (at) =>
             new Events.BreakerOpened({
               at,
-              interrupted: interrupted.call,
+              interrupted: interrupted.call + interrupted.agent,
               interruptedAgents: interrupted.agent,
               trips,
               ...(reopenAt === undefined ? {} : { reopenAt })
@@ -191,21 +217,28 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
       (kind: Tracked["kind"]) =>
       <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
         Effect.uninterruptibleMask((restore) =>
-          Effect.flatMap(Effect.fork(restore(self)), (fiber) => {
-            const entry: Tracked = { fiber, kind, trippedBy: undefined }
-            tracked.add(entry)
-            return restore(Fiber.await(fiber)).pipe(
-              Effect.onInterrupt(() => Fiber.interrupt(fiber)),
-              Effect.ensuring(Effect.sync(() => tracked.delete(entry))),
-              Effect.flatMap(
-                (exit): Effect.Effect<A, E | CircuitOpen> =>
-                  entry.trippedBy !== undefined && Exit.isInterrupted(exit) ? Effect.fail(entry.trippedBy) : exit
+          Effect.flatMap(
+            Effect.fork(restore(kind === "agent" ? Effect.locally(self, trackingAgent, tracked) : self)),
+            (fiber) => {
+              const entry: Tracked = { fiber, kind, trippedBy: undefined }
+              tracked.add(entry)
+              return restore(Fiber.await(fiber)).pipe(
+                Effect.onInterrupt(() => Fiber.interrupt(fiber)),
+                Effect.ensuring(Effect.sync(() => tracked.delete(entry))),
+                Effect.flatMap(
+                  (exit): Effect.Effect<A, E | CircuitOpen> =>
+                    entry.trippedBy !== undefined && Exit.isInterrupted(exit) ? Effect.fail(entry.trippedBy) : exit
+                )
               )
-            )
-          })
+            }
+          )
         )
 
-    const trackCall = tracking("call")
+    const forkAndTrack = tracking("call")
+    const trackCall = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
+      Effect.flatMap(FiberRef.get(trackingAgent), (agentTracker) =>
+        agentTracker === tracked ? self : forkAndTrack(self)
+      )
 
     const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Policy.Outcome =>
       Exit.isSuccess(exit)

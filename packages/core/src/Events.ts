@@ -68,9 +68,9 @@ export class RateLimitPause extends Schema.TaggedClass<RateLimitPause>()("RateLi
 /** The breaker tripped: every other tracked fiber was interrupted. */
 export class BreakerOpened extends Schema.TaggedClass<BreakerOpened>()("BreakerOpened", {
   at: At,
-  /** Protected calls in flight that the trip interrupted. */
+  /** Tracked fibers the trip interrupted: agents, and calls made outside any agent. */
   interrupted: Schema.Number,
-  /** Agent fibers (run through `Agent.run`) that the trip interrupted. */
+  /** How many of them were agents (run through `Agent.run`), each with whatever it had in flight. */
   interruptedAgents: Schema.Number,
   /** When a probe may be admitted; absent while isolated by an operator. */
   reopenAt: Schema.optional(Schema.Number),

@@ -6,6 +6,8 @@
  *
  * @since 0.1.0
  */
+
+import type { Tracer } from "effect"
 import { Cause, Context, Duration, Effect, Exit, Layer, Metric, Option, Random, Ref } from "effect"
 import * as Agent from "./Agent.js"
 import { Budget } from "./Budget.js"
@@ -69,6 +71,9 @@ const rejectionsByReason: Partial<Record<Rejection, Metric.Metric.Counter<number
   UnknownModel: Metric.tagged(rejectionsCounter, "reason", "UnknownModel")
 }
 
+/** The tracer every Effect program has unless one is provided (it exports nothing). */
+const builtInTracer = Effect.runSync(Effect.tracer)
+
 const tagOf = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Unknown"
 
@@ -112,7 +117,8 @@ export const make = Effect.gen(function* () {
     reservedUsd: number,
     exit: Exit.Exit<ProviderCompletion, unknown>,
     attempts: number,
-    costUsd: number
+    costUsd: number,
+    span: Tracer.Span | undefined
   ) => {
     const outcome = outcomeOf(exit)
     const usage = Exit.isSuccess(exit) ? exit.value.usage : undefined
@@ -124,35 +130,38 @@ export const make = Effect.gen(function* () {
       tokensByKind.cache_write.unsafeUpdate(usage.cacheCreationInputTokens, [])
       tokensByKind.cache_read.unsafeUpdate(usage.cacheReadInputTokens, [])
     }
-    return Effect.zipRight(
-      Effect.annotateCurrentSpan({ "fleetguard.attempts": attempts, "fleetguard.cost_usd": costUsd }),
-      Events.publish(
-        (at) =>
-          new Events.CallSettled(
-            {
-              at,
-              agentId,
-              model: request.model,
-              outcome,
-              attempts,
-              reservedUsd,
-              costUsd,
-              inputTokens: usage?.inputTokens ?? 0,
-              outputTokens: usage?.outputTokens ?? 0,
-              cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
-              cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
-              ...(Exit.isFailure(exit) && outcome === "failure"
-                ? { error: Option.match(Cause.failureOption(exit.cause), { onNone: () => "Defect", onSome: tagOf }) }
-                : {})
-            },
-            // Built from values this module computed: skip the schema check on the hot path.
-            true
-          )
-      )
+    span?.attribute("fleetguard.attempts", attempts)
+    span?.attribute("fleetguard.cost_usd", costUsd)
+    return Events.publish(
+      (at) =>
+        new Events.CallSettled(
+          {
+            at,
+            agentId,
+            model: request.model,
+            outcome,
+            attempts,
+            reservedUsd,
+            costUsd,
+            inputTokens: usage?.inputTokens ?? 0,
+            outputTokens: usage?.outputTokens ?? 0,
+            cacheCreationInputTokens: usage?.cacheCreationInputTokens ?? 0,
+            cacheReadInputTokens: usage?.cacheReadInputTokens ?? 0,
+            ...(Exit.isFailure(exit) && outcome === "failure"
+              ? { error: Option.match(Cause.failureOption(exit.cause), { onNone: () => "Defect", onSome: tagOf }) }
+              : {})
+          },
+          // Built from values this module computed: skip the schema check on the hot path.
+          true
+        )
     )
   }
 
-  const run = (request: CompletionRequest, agentId: string): Effect.Effect<Completion, LlmError> =>
+  const run = (
+    request: CompletionRequest,
+    agentId: string,
+    span: Tracer.Span | undefined
+  ): Effect.Effect<Completion, LlmError> =>
     Effect.gen(function* () {
       yield* depth.check
       const estimate = yield* Effect.tapErrorTag(pricing.estimate(request), "UnknownModel", unknownModel)
@@ -192,7 +201,7 @@ export const make = Effect.gen(function* () {
             settleCall(budget, reservation, exit, phase.current, (c) => pricing.cost(request.model, c.usage)),
             (charged) => {
               costUsd = charged
-              return settled(request, agentId, reservation.usd, exit, attempts, charged)
+              return settled(request, agentId, reservation.usd, exit, attempts, charged, span)
             }
           )
         )
@@ -200,17 +209,21 @@ export const make = Effect.gen(function* () {
       return { ...completion, costUsd }
     })
 
-  // One span per call, without the stack trace Effect.fn would capture on every call (measured
-  // at about 25 µs, more than all the guards together).
+  // One span per call, when a tracer is installed: with Effect's built-in tracer nothing exports
+  // the span, and it measured at ~12 µs a call. No stack trace is captured (Effect.fn would, ~25 µs),
+  // and attributes go on the span object: annotateCurrentSpan builds an exception when there is none.
   const complete = (request: CompletionRequest): Effect.Effect<Completion, LlmError> =>
-    Effect.flatMap(Agent.current, (agentId) =>
-      run(request, agentId).pipe(
-        Effect.tapError(rejected),
-        Effect.withSpan("LlmClient.complete", {
-          captureStackTrace: false,
-          attributes: { "fleetguard.model": request.model, "fleetguard.agent": agentId }
-        })
-      )
+    Effect.flatMap(Effect.zip(Agent.current, Effect.tracer), ([agentId, tracer]) =>
+      tracer === builtInTracer
+        ? Effect.tapError(run(request, agentId, undefined), rejected)
+        : Effect.useSpan(
+            "LlmClient.complete",
+            {
+              captureStackTrace: false,
+              attributes: { "fleetguard.model": request.model, "fleetguard.agent": agentId }
+            },
+            (span) => Effect.withParentSpan(Effect.tapError(run(request, agentId, span), rejected), span)
+          )
     )
 
   return { complete } satisfies LlmClientService
