@@ -127,10 +127,7 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
           limitUsd: Ledger.toUsd(refusal.limit)
         })
         yield* Metric.increment(Metric.tagged(refusalsCounter, "scope", refusal.scope))
-        yield* Events.publish(
-          (at) =>
-            new Events.Rejected({ at, agentId, reason: "BudgetExceeded", scope: refusal.scope, detail: error.message })
-        )
+        yield* Events.rejected("BudgetExceeded", error.message, { agentId, scope: refusal.scope })
         if (refusal.firstExhaustion) {
           const l = yield* Ref.get(ledger)
           yield* Events.publish(

@@ -24,7 +24,6 @@ import {
   Ref
 } from "effect"
 import { globalValue } from "effect/GlobalValue"
-import * as Agent from "./Agent.js"
 import type { InvalidOption } from "./Errors.js"
 import { CircuitOpen, isUpstreamFailure } from "./Errors.js"
 import * as Events from "./Events.js"
@@ -265,16 +264,9 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
       Effect.zipRight(
         Effect.zipRight(
           Metric.increment(rejectedCounter),
-          Effect.flatMap(Agent.current, (agentId) =>
-            Events.publish(
-              (at) =>
-                new Events.Rejected({
-                  at,
-                  agentId,
-                  reason: "CircuitOpen",
-                  detail: retryAfterMillis === undefined ? "isolated" : `retry after ${retryAfterMillis} ms`
-                })
-            )
+          Events.rejected(
+            "CircuitOpen",
+            retryAfterMillis === undefined ? "isolated" : `retry after ${retryAfterMillis} ms`
           )
         ),
         Effect.fail(

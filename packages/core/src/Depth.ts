@@ -51,17 +51,7 @@ export const current: Effect.Effect<number> = FiberRef.get(currentDepth)
 
 const refuse = (depth: number, maxDepth: number) =>
   Effect.zipRight(
-    Effect.flatMap(Agent.current, (agentId) =>
-      Events.publish(
-        (at) =>
-          new Events.Rejected({
-            at,
-            agentId,
-            reason: "DepthLimitExceeded",
-            detail: `depth ${depth} ≥ maxDepth ${maxDepth}`
-          })
-      )
-    ),
+    Events.rejected("DepthLimitExceeded", `depth ${depth} ≥ maxDepth ${maxDepth}`),
     Effect.fail(new DepthLimitExceeded({ depth, maxDepth }))
   )
 

@@ -8,6 +8,8 @@
 
 import type { Queue, Scope } from "effect"
 import { Clock, Context, Effect, Layer, PubSub, Schema } from "effect"
+// A cycle (Agent → CircuitBreaker → Events → Agent) that is safe: Agent is used only at call time.
+import * as Agent from "./Agent.js"
 import { LimitScope } from "./Errors.js"
 
 /** Epoch milliseconds, from the Effect `Clock` (TestClock in tests). */
@@ -161,6 +163,19 @@ export class GuardEvents extends Context.Reference<GuardEvents>()("@fleetguard/c
 export const publish = (event: (at: number) => GuardEvent): Effect.Effect<void> =>
   Effect.flatMap(GuardEvents, (hub) =>
     hub.listening() ? Effect.flatMap(Clock.currentTimeMillis, (at) => hub.publish(event(at))) : Effect.void
+  )
+
+/** Publishes a `Rejected` event for the running agent (or `agentId`, when the refusal names one). */
+export const rejected = (
+  reason: Rejected["reason"],
+  detail: string,
+  options: { readonly agentId?: string; readonly scope?: Rejected["scope"] } = {}
+): Effect.Effect<void> =>
+  Effect.flatMap(options.agentId === undefined ? Agent.current : Effect.succeed(options.agentId), (agentId) =>
+    publish(
+      (at) =>
+        new Rejected({ at, agentId, reason, detail, ...(options.scope === undefined ? {} : { scope: options.scope }) })
+    )
   )
 
 /** Subscribes to the hub in context; the subscription ends with the scope. */

@@ -104,12 +104,7 @@ export const make = Effect.gen(function* () {
   const rejected = (error: LlmError) =>
     Effect.sync(() => rejectionsByReason[error._tag as Rejection]?.unsafeUpdate(1, []))
 
-  const unknownModel = (error: UnknownModel) =>
-    Effect.flatMap(Agent.current, (agentId) =>
-      Events.publish(
-        (at) => new Events.Rejected({ at, agentId, reason: "UnknownModel", detail: `model "${error.model}"` })
-      )
-    )
+  const unknownModel = (error: UnknownModel) => Events.rejected("UnknownModel", `model "${error.model}"`)
 
   const settled = (
     request: CompletionRequest,
