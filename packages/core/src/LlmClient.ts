@@ -10,7 +10,7 @@
 import type { Tracer } from "effect"
 import { Cause, Context, Duration, Effect, Exit, Layer, Metric, Option, Random, Ref } from "effect"
 import * as Agent from "./Agent.js"
-import { Budget } from "./Budget.js"
+import { Budget, type Reservation } from "./Budget.js"
 import { CircuitBreaker } from "./CircuitBreaker.js"
 import { Concurrency } from "./Concurrency.js"
 import { Depth } from "./Depth.js"
@@ -152,57 +152,65 @@ export const make = Effect.gen(function* () {
     )
   }
 
+  // Attempts and settlement of one call that holds `reservation`.
+  const attempts = (
+    request: CompletionRequest,
+    agentId: string,
+    span: Tracer.Span | undefined,
+    reservation: Reservation
+  ): Effect.Effect<Completion, ProviderError | CircuitOpen> => {
+    const phase: { current: Phase } = { current: "waiting" }
+    let made = 0
+    let costUsd = 0
+    const send = phased(
+      Effect.suspend(() => {
+        made++
+        return provider.complete(request)
+      }),
+      phase
+    )
+
+    const attempt = (n: number): Effect.Effect<ProviderCompletion, ProviderError | CircuitOpen> =>
+      concurrency.withPermit(Effect.tapError(breaker.protect(send), (error) => pauseOn(error, n))).pipe(
+        Effect.tap(() => Ref.update(retryTokens, RetryPolicy.onSuccess)),
+        Effect.catchIf(isUpstreamFailure, (error) =>
+          n >= policy.maxAttempts
+            ? Effect.fail(error)
+            : Effect.flatMap(Ref.modify(retryTokens, RetryPolicy.onFailure), (allowed) => {
+                if (!allowed) return Effect.fail(error)
+                retriesCounter.unsafeUpdate(1, [])
+                const next = Effect.suspend(() => attempt(n + 1))
+                return error._tag === "RateLimited"
+                  ? next
+                  : Effect.zipRight(Effect.flatMap(jitteredBackoff(n), Effect.sleep), next)
+              })
+        )
+      )
+
+    return attempt(1).pipe(
+      Effect.onExit((exit) =>
+        Effect.flatMap(
+          settleCall(budget, reservation, exit, phase.current, (c) => pricing.cost(request.model, c.usage)),
+          (charged) => {
+            costUsd = charged
+            return settled(request, agentId, reservation.usd, exit, made, charged, span)
+          }
+        )
+      ),
+      Effect.map((completion): Completion => ({ ...completion, costUsd }))
+    )
+  }
+
   const run = (
     request: CompletionRequest,
     agentId: string,
     span: Tracer.Span | undefined
   ): Effect.Effect<Completion, LlmError> =>
-    Effect.gen(function* () {
-      yield* depth.check
-      const estimate = yield* Effect.tapErrorTag(pricing.estimate(request), "UnknownModel", unknownModel)
-      const reservation = yield* budget.reserve(agentId, estimate)
-
-      const phase: { current: Phase } = { current: "waiting" }
-      let attempts = 0
-      let costUsd = 0
-      const send = phased(
-        Effect.suspend(() => {
-          attempts++
-          return provider.complete(request)
-        }),
-        phase
-      )
-
-      const attempt = (n: number): Effect.Effect<ProviderCompletion, ProviderError | CircuitOpen> =>
-        concurrency.withPermit(Effect.tapError(breaker.protect(send), (error) => pauseOn(error, n))).pipe(
-          Effect.tap(() => Ref.update(retryTokens, RetryPolicy.onSuccess)),
-          Effect.catchIf(isUpstreamFailure, (error) =>
-            n >= policy.maxAttempts
-              ? Effect.fail(error)
-              : Effect.flatMap(Ref.modify(retryTokens, RetryPolicy.onFailure), (allowed) => {
-                  if (!allowed) return Effect.fail(error)
-                  retriesCounter.unsafeUpdate(1, [])
-                  const next = Effect.suspend(() => attempt(n + 1))
-                  return error._tag === "RateLimited"
-                    ? next
-                    : Effect.zipRight(Effect.flatMap(jitteredBackoff(n), Effect.sleep), next)
-                })
-          )
-        )
-
-      const completion = yield* attempt(1).pipe(
-        Effect.onExit((exit) =>
-          Effect.flatMap(
-            settleCall(budget, reservation, exit, phase.current, (c) => pricing.cost(request.model, c.usage)),
-            (charged) => {
-              costUsd = charged
-              return settled(request, agentId, reservation.usd, exit, attempts, charged, span)
-            }
-          )
-        )
-      )
-      return { ...completion, costUsd }
-    })
+    depth.check.pipe(
+      Effect.zipRight(Effect.tapErrorTag(pricing.estimate(request), "UnknownModel", unknownModel)),
+      Effect.flatMap((estimate) => budget.reserve(agentId, estimate)),
+      Effect.flatMap((reservation) => attempts(request, agentId, span, reservation))
+    )
 
   // One span per call, when a tracer is installed: with Effect's built-in tracer nothing exports
   // the span, and it measured at ~12 µs a call. No stack trace is captured (Effect.fn would, ~25 µs),

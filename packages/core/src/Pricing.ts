@@ -70,8 +70,23 @@ export const resolve = (table: PriceTable, model: string): ModelPrice | undefine
 const entry = (table: PriceTable, model: string): ModelPrice | undefined =>
   Object.hasOwn(table, model) ? table[model] : undefined
 
-const utf8 = new TextEncoder()
-const byteLength = (text: string): number => utf8.encode(text).length
+/** UTF-8 length without encoding (no allocation per message). A lone surrogate counts 3, as it encodes. */
+export const byteLength = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i++
+      } else bytes += 3
+    } else bytes += 3
+  }
+  return bytes
+}
 
 /**
  * An upper bound on the input tokens of `request`: a token is at least one UTF-8 byte, plus the
@@ -118,10 +133,28 @@ export interface PricingService {
 
 const isTokenCount = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n >= 0)
 
-const tokens = (field: string, n: number | undefined) =>
-  isTokenCount(n)
-    ? Effect.void
-    : Effect.fail(new InvalidAmount({ field, value: n ?? 0, reason: "must be a whole number of tokens ≥ 0" }))
+const usageFields = [
+  "inputTokens",
+  "outputTokens",
+  "cacheCreationInputTokens",
+  "cacheCreation1hInputTokens",
+  "cacheReadInputTokens"
+] as const
+
+/** The first usage field that is not a token count, checked synchronously: `cost` is on every call's path. */
+const invalidUsage = (usage: Usage): InvalidAmount | undefined => {
+  for (const field of usageFields) {
+    const n = usage[field]
+    if (!isTokenCount(n)) {
+      return new InvalidAmount({
+        field: `usage.${field}`,
+        value: n ?? 0,
+        reason: "must be a whole number of tokens ≥ 0"
+      })
+    }
+  }
+  return undefined
+}
 
 const isRate = (n: number): boolean => Number.isFinite(n) && n >= 0
 
@@ -147,17 +180,10 @@ export const make = (table: PriceTable = {}): Effect.Effect<PricingService, Inva
           : Effect.fail(
               new InvalidAmount({ field: "maxTokens", value: request.maxTokens, reason: "must be a whole number ≥ 1" })
             ),
-      cost: (model, usage) =>
-        Effect.all([
-          tokens("usage.inputTokens", usage.inputTokens),
-          tokens("usage.outputTokens", usage.outputTokens),
-          tokens("usage.cacheCreationInputTokens", usage.cacheCreationInputTokens),
-          tokens("usage.cacheCreation1hInputTokens", usage.cacheCreation1hInputTokens),
-          tokens("usage.cacheReadInputTokens", usage.cacheReadInputTokens)
-        ]).pipe(
-          Effect.zipRight(lookup(model)),
-          Effect.map((p) => priceUsage(p, usage))
-        )
+      cost: (model, usage) => {
+        const invalid = invalidUsage(usage)
+        return invalid === undefined ? Effect.map(lookup(model), (p) => priceUsage(p, usage)) : Effect.fail(invalid)
+      }
     } satisfies PricingService
   })
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { type CompletionRequest, Pricing, UnknownModel, type Usage } from "../src/index.js"
-import { maxInputTokens } from "../src/Pricing.js"
+import { byteLength, maxInputTokens } from "../src/Pricing.js"
 
 const models = Object.keys(Pricing.defaultTable)
 
@@ -164,4 +164,16 @@ describe("Pricing", () => {
       expect(usage).toMatchObject({ _tag: "InvalidAmount", field: "usage.inputTokens" })
     })
   )
+})
+
+describe("byteLength", () => {
+  it.prop("counts exactly the bytes TextEncoder writes", { text: fc.fullUnicodeString() }, ({ text }) => {
+    expect(byteLength(text)).toBe(new TextEncoder().encode(text).length)
+  })
+
+  it("counts a lone surrogate as the 3 bytes of its replacement", () => {
+    for (const text of ["\ud800", "a\udc00b", "\ud83d"]) {
+      expect(byteLength(text)).toBe(new TextEncoder().encode(text).length)
+    }
+  })
 })
