@@ -14,7 +14,7 @@ import {
   RateLimited
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
-import { Chunk, Clock, Duration, Effect, Either, Exit, Fiber, Layer, Queue, Random, TestClock, Tracer } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Exit, Fiber, Queue, Random, TestClock, Tracer } from "effect"
 import { client, request } from "./helpers.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -290,8 +290,7 @@ describe("LlmClient: settlement", () => {
           {},
           { maxAttempts: 1 }
         )
-      ),
-      Effect.provide(Layer.empty)
+      )
     )
   )
 })

@@ -15,7 +15,7 @@ import { BudgetExceeded, InvalidAmount } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Ledger from "./internal/ledger.js"
 import { check, isPositiveFinite, layerFromConfig } from "./internal/options.js"
-import { chargeOrFull } from "./internal/settle.js"
+import { chargeFull, chargeOrFull } from "./internal/settle.js"
 
 export interface BudgetOptions {
   /** The fleet limit, in USD. */
@@ -275,7 +275,7 @@ const withReservation: {
           Exit.isSuccess(exit)
             ? charge(reservation, () => options.actualUsd(exit.value))
             : Cause.isInterruptedOnly(exit.cause)
-              ? budget.commit(reservation, reservation.usd).pipe(Effect.orDie)
+              ? chargeFull(budget, reservation)
               : failureUsd
                 ? charge(reservation, () => failureUsd(exit.cause))
                 : budget.release(reservation)

@@ -334,7 +334,7 @@ export const config: Config.Config<CircuitBreakerOptions> = C.all({
   halfOpenMaxCalls: C.integer("FLEETGUARD_BREAKER_HALF_OPEN_CALLS").pipe(C.withDefault(1))
 })
 
-export const variables = {
+const variables = {
   failureThreshold: "FLEETGUARD_BREAKER_THRESHOLD",
   resetAfter: "FLEETGUARD_BREAKER_RESET",
   halfOpenMaxCalls: "FLEETGUARD_BREAKER_HALF_OPEN_CALLS"

@@ -193,6 +193,7 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
   static readonly make = make
   static readonly layer = layer
   static readonly defaultTable = defaultTable
+  static readonly byteLength = byteLength
   static readonly perMessageOverheadTokens = perMessageOverheadTokens
   static readonly perRequestOverheadTokens = perRequestOverheadTokens
   static readonly estimate = (request: CompletionRequest) => Effect.flatMap(Pricing, (p) => p.estimate(request))

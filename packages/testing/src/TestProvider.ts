@@ -10,6 +10,7 @@ import {
   type CompletionRequest,
   LlmProvider,
   type LlmProviderService,
+  Pricing,
   type ProviderCompletion,
   type ProviderError,
   RateLimited
@@ -65,13 +66,11 @@ export class TestProvider extends Context.Tag("@fleetguard/testing/TestProvider"
   TestProviderService
 >() {}
 
-const utf8 = new TextEncoder()
-
 /** Deterministic usage: ~4 bytes a token for input (never more tokens than bytes), a token per output word. */
 export const usageFor = (request: CompletionRequest, text: string, outputTokens?: number) => {
   const bytes =
-    (request.system === undefined ? 0 : utf8.encode(request.system).length) +
-    request.messages.reduce((n, m) => n + utf8.encode(m.content).length, 0)
+    (request.system === undefined ? 0 : Pricing.byteLength(request.system)) +
+    request.messages.reduce((n, m) => n + Pricing.byteLength(m.content), 0)
   const words = text.split(/\s+/).filter((w) => w.length > 0).length
   return {
     inputTokens: Math.ceil(bytes / 4),

@@ -18,10 +18,6 @@ export class Permits {
 
   constructor(readonly limit: number) {}
 
-  get waiting(): number {
-    return this.waiters.size
-  }
-
   tryTake(): boolean {
     if (this.inFlight >= this.limit || this.waiters.size > 0) return false
     this.inFlight++

@@ -1,6 +1,10 @@
 import { Cause, Effect, Exit } from "effect"
 import type { BudgetService, Reservation } from "../Budget.js"
 
+/** Commits the whole reservation: what a call whose cost is unknown is charged. */
+export const chargeFull = (budget: BudgetService, reservation: Reservation): Effect.Effect<number> =>
+  Effect.as(Effect.orDie(budget.commit(reservation, reservation.usd)), reservation.usd)
+
 /**
  * Commits what `cost` says; if it cannot say (it fails, throws or gives a bad amount), commits the
  * full reservation: the ledger may overcount an unknown cost, never undercount it.
@@ -15,7 +19,7 @@ export const chargeOrFull = (
     Effect.catchAllCause((cause) =>
       Effect.zipRight(
         Effect.logWarning("fleetguard: cost could not be computed; charged the full reservation", cause),
-        Effect.as(Effect.orDie(budget.commit(reservation, reservation.usd)), reservation.usd)
+        chargeFull(budget, reservation)
       )
     )
   )
@@ -42,7 +46,7 @@ export const settleCall = <A, E>(
         Effect.suspend(() => cost(exit.value))
       )
     : phase === "started"
-      ? Effect.as(Effect.orDie(budget.commit(reservation, reservation.usd)), reservation.usd)
+      ? chargeFull(budget, reservation)
       : Effect.as(budget.release(reservation), 0)
 
 export const outcomeOf = (exit: Exit.Exit<unknown, unknown>): "success" | "failure" | "interrupted" =>
