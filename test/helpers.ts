@@ -23,11 +23,17 @@ export const defaultGuards: GuardsOptions = {
   breaker: { failureThreshold: 10, resetAfter: "30 seconds", halfOpenMaxCalls: 2 }
 }
 
-/** LlmClient over every guard and a scripted provider, with a hub of the test's own. */
-export const client = (script: TestProvider.Script, guards: Partial<GuardsOptions> = {}, retry: RetryOptions = {}) =>
+/** LlmClient over every guard and `provider`, with a hub of the test's own. */
+export const clientOver = <P, E>(
+  provider: Layer.Layer<P, E>,
+  guards: Partial<GuardsOptions> = {},
+  retry: RetryOptions = {}
+) =>
   LlmClient.layer.pipe(
-    Layer.provideMerge(
-      Layer.mergeAll(Guards.layer({ ...defaultGuards, ...guards }), TestProvider.layer(script), Retry.layer(retry))
-    ),
+    Layer.provideMerge(Layer.mergeAll(Guards.layer({ ...defaultGuards, ...guards }), provider, Retry.layer(retry))),
     Layer.provideMerge(GuardEvents.layer())
   )
+
+/** LlmClient over every guard and a scripted provider, with a hub of the test's own. */
+export const client = (script: TestProvider.Script, guards: Partial<GuardsOptions> = {}, retry: RetryOptions = {}) =>
+  clientOver(TestProvider.layer(script), guards, retry)

@@ -33,8 +33,27 @@ export interface ProviderCompletion {
   readonly model: string
   readonly stopReason: string | null
   readonly usage: Usage
+  /**
+   * The provider said (in its rate-limit headers) that a limit is used up until this long from
+   * now: the client closes its gate for that long, so the next call waits instead of getting a 429.
+   */
+  readonly rateLimitResetMillis?: number | undefined
 }
 
 export interface Completion extends ProviderCompletion {
   readonly costUsd: number
 }
+
+/**
+ * What a provider's stream reports, in order: usage as the provider counts it (at the start, and
+ * again at the end with `final: true`), text as it arrives, then the whole completion.
+ */
+export type ProviderStreamEvent =
+  | { readonly _tag: "Usage"; readonly usage: Usage; readonly final: boolean }
+  | { readonly _tag: "TextDelta"; readonly text: string }
+  | { readonly _tag: "Done"; readonly completion: ProviderCompletion }
+
+/** What `LlmClient.stream` emits: text deltas, then the completion with its cost. */
+export type StreamPart =
+  | { readonly _tag: "TextDelta"; readonly text: string }
+  | { readonly _tag: "Completion"; readonly completion: Completion }

@@ -8,24 +8,50 @@
  */
 
 import type { Tracer } from "effect"
-import { Cause, Context, Duration, Effect, Exit, Layer, Metric, Option, Random, Ref } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Layer, Metric, Option, Queue, Random, Ref, Stream, Take } from "effect"
 import * as Agent from "./Agent.js"
 import { Budget, type Reservation } from "./Budget.js"
 import { CircuitBreaker } from "./CircuitBreaker.js"
 import { Concurrency } from "./Concurrency.js"
 import { Depth } from "./Depth.js"
 import type { CircuitOpen, LlmError, ProviderError, UnknownModel } from "./Errors.js"
-import { isUpstreamFailure } from "./Errors.js"
+import { isUpstreamFailure, ProviderUnavailable } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as RetryPolicy from "./internal/retry.js"
-import { outcomeOf, type Phase, phased, settleCall } from "./internal/settle.js"
-import type { Completion, CompletionRequest, ProviderCompletion } from "./Llm.js"
+import { outcomeOf, type Phase, partialUsage, phased, settleCall } from "./internal/settle.js"
+import type {
+  Completion,
+  CompletionRequest,
+  ProviderCompletion,
+  ProviderStreamEvent,
+  StreamPart,
+  Usage
+} from "./Llm.js"
 import { LlmProvider } from "./LlmProvider.js"
 import { Pricing } from "./Pricing.js"
 import { budgetTokensFor, Retry } from "./Retry.js"
 
 export interface LlmClientService {
   readonly complete: (request: CompletionRequest) => Effect.Effect<Completion, LlmError>
+  /**
+   * The same guarded call, streamed: text deltas, then the completion. A stream is retried only
+   * before any of it arrived. Stopping it early aborts the request; it is charged what was generated.
+   */
+  readonly stream: (request: CompletionRequest) => Stream.Stream<StreamPart, LlmError>
+}
+
+/** One guarded call: `send` makes one request; a streamed call also reports its progress. */
+interface Call {
+  readonly send: Effect.Effect<ProviderCompletion, ProviderError>
+  readonly progress: Progress | undefined
+}
+
+/** What a streamed call has received so far. */
+interface Progress {
+  received: boolean
+  usage: Usage | undefined
+  final: boolean
+  bytes: number
 }
 
 /** Calls settled, tagged `outcome`: success, failure, interrupted. */
@@ -101,6 +127,13 @@ export const make = Effect.gen(function* () {
       ? concurrency.pauseFor(Duration.millis(error.retryAfterMillis ?? ceilingMillis(attempt)))
       : Effect.void
 
+  // The provider's headers said a limit is used up: close the gate before this call's permit is
+  // given back, so the next call waits for the reset instead of drawing a 429.
+  const pauseAfter = (completion: ProviderCompletion) =>
+    completion.rateLimitResetMillis === undefined || completion.rateLimitResetMillis <= 0
+      ? Effect.void
+      : concurrency.pauseFor(Duration.millis(completion.rateLimitResetMillis))
+
   const rejected = (error: LlmError) =>
     Effect.sync(() => rejectionsByReason[error._tag as Rejection]?.unsafeUpdate(1, []))
 
@@ -111,12 +144,13 @@ export const make = Effect.gen(function* () {
     agentId: string,
     reservedUsd: number,
     exit: Exit.Exit<ProviderCompletion, unknown>,
+    partial: Usage | undefined,
     attempts: number,
     costUsd: number,
     span: Tracer.Span | undefined
   ) => {
     const outcome = outcomeOf(exit)
-    const usage = Exit.isSuccess(exit) ? exit.value.usage : undefined
+    const usage = Exit.isSuccess(exit) ? exit.value.usage : partial
     callsByOutcome[outcome].unsafeUpdate(1, [])
     costCounter.unsafeUpdate(costUsd, [])
     if (usage !== undefined) {
@@ -152,51 +186,73 @@ export const make = Effect.gen(function* () {
     )
   }
 
-  // Attempts and settlement of one call that holds `reservation`.
+  // Attempts and settlement of one call that holds `reservation`. `call.send` makes one request;
+  // a streamed call also reports its progress, which decides retries and a partial charge.
   const attempts = (
     request: CompletionRequest,
     agentId: string,
     span: Tracer.Span | undefined,
-    reservation: Reservation
+    reservation: Reservation,
+    call: Call
   ): Effect.Effect<Completion, ProviderError | CircuitOpen> => {
     const phase: { current: Phase } = { current: "waiting" }
+    const progress = call.progress
     let made = 0
     let costUsd = 0
     const send = phased(
       Effect.suspend(() => {
         made++
-        return provider.complete(request)
+        return call.send
       }),
       phase
     )
 
     const attempt = (n: number): Effect.Effect<ProviderCompletion, ProviderError | CircuitOpen> =>
-      concurrency.withPermit(Effect.tapError(breaker.protect(send), (error) => pauseOn(error, n))).pipe(
-        Effect.tap(() => Ref.update(retryTokens, RetryPolicy.onSuccess)),
-        Effect.catchIf(isUpstreamFailure, (error) =>
-          n >= policy.maxAttempts
-            ? Effect.fail(error)
-            : Effect.flatMap(Ref.modify(retryTokens, RetryPolicy.onFailure), (allowed) => {
-                if (!allowed) return Effect.fail(error)
-                retriesCounter.unsafeUpdate(1, [])
-                const next = Effect.suspend(() => attempt(n + 1))
-                return error._tag === "RateLimited"
-                  ? next
-                  : Effect.zipRight(Effect.flatMap(jitteredBackoff(n), Effect.sleep), next)
-              })
+      concurrency
+        .withPermit(
+          Effect.tapBoth(breaker.protect(send), { onFailure: (error) => pauseOn(error, n), onSuccess: pauseAfter })
         )
-      )
+        .pipe(
+          Effect.tap(() => Ref.update(retryTokens, RetryPolicy.onSuccess)),
+          Effect.catchIf(isUpstreamFailure, (error) =>
+            // Text already handed to the caller cannot be taken back: a stream that started is not retried.
+            n >= policy.maxAttempts || progress?.received === true
+              ? Effect.fail(error)
+              : Effect.flatMap(Ref.modify(retryTokens, RetryPolicy.onFailure), (allowed) => {
+                  if (!allowed) return Effect.fail(error)
+                  retriesCounter.unsafeUpdate(1, [])
+                  const next = Effect.suspend(() => attempt(n + 1))
+                  return error._tag === "RateLimited"
+                    ? next
+                    : Effect.zipRight(Effect.flatMap(jitteredBackoff(n), Effect.sleep), next)
+                })
+          )
+        )
 
     return attempt(1).pipe(
-      Effect.onExit((exit) =>
-        Effect.flatMap(
-          settleCall(budget, reservation, exit, phase.current, (c) => pricing.cost(request.model, c.usage)),
+      Effect.onExit((exit) => {
+        const partial =
+          progress?.usage && partialUsage(progress.usage, progress.final, progress.bytes, request.maxTokens)
+        return Effect.flatMap(
+          settleCall(
+            budget,
+            reservation,
+            exit,
+            phase.current,
+            (c) => pricing.cost(request.model, c.usage),
+            partial !== undefined
+              ? Effect.suspend(() => pricing.cost(request.model, partial))
+              : // Text came with no usage: nothing bounds the input, so the whole reservation is charged.
+                progress?.received
+                ? Effect.succeed(reservation.usd)
+                : undefined
+          ),
           (charged) => {
             costUsd = charged
-            return settled(request, agentId, reservation.usd, exit, made, charged, span)
+            return settled(request, agentId, reservation.usd, exit, partial, made, charged, span)
           }
         )
-      ),
+      }),
       Effect.map((completion): Completion => ({ ...completion, costUsd }))
     )
   }
@@ -204,32 +260,94 @@ export const make = Effect.gen(function* () {
   const run = (
     request: CompletionRequest,
     agentId: string,
-    span: Tracer.Span | undefined
+    span: Tracer.Span | undefined,
+    call: Call
   ): Effect.Effect<Completion, LlmError> =>
     depth.check.pipe(
       Effect.zipRight(Effect.tapErrorTag(pricing.estimate(request), "UnknownModel", unknownModel)),
       Effect.flatMap((estimate) => budget.reserve(agentId, estimate)),
-      Effect.flatMap((reservation) => attempts(request, agentId, span, reservation))
+      Effect.flatMap((reservation) => attempts(request, agentId, span, reservation, call))
     )
 
   // One span per call, when a tracer is installed: with Effect's built-in tracer nothing exports
   // the span, and it measured at ~12 µs a call. No stack trace is captured (Effect.fn would, ~25 µs),
   // and attributes go on the span object: annotateCurrentSpan builds an exception when there is none.
-  const complete = (request: CompletionRequest): Effect.Effect<Completion, LlmError> =>
+  const traced = (name: string, request: CompletionRequest, call: Call): Effect.Effect<Completion, LlmError> =>
     Effect.flatMap(Effect.zip(Agent.current, Effect.tracer), ([agentId, tracer]) =>
       tracer === builtInTracer
-        ? Effect.tapError(run(request, agentId, undefined), rejected)
+        ? Effect.tapError(run(request, agentId, undefined, call), rejected)
         : Effect.useSpan(
-            "LlmClient.complete",
+            name,
             {
               captureStackTrace: false,
               attributes: { "fleetguard.model": request.model, "fleetguard.agent": agentId }
             },
-            (span) => Effect.withParentSpan(Effect.tapError(run(request, agentId, span), rejected), span)
+            (span) => Effect.withParentSpan(Effect.tapError(run(request, agentId, span, call), rejected), span)
           )
     )
 
-  return { complete } satisfies LlmClientService
+  const complete = (request: CompletionRequest): Effect.Effect<Completion, LlmError> =>
+    traced("LlmClient.complete", request, { send: provider.complete(request), progress: undefined })
+
+  // The guarded call runs in its own fiber, scoped to the stream: when the consumer stops or is
+  // interrupted, the scope closes, the fiber is interrupted (aborting the request) and settled.
+  const stream = (request: CompletionRequest): Stream.Stream<StreamPart, LlmError> =>
+    Stream.unwrapScoped(
+      Effect.gen(function* () {
+        const parts = yield* Queue.unbounded<Take.Take<StreamPart, LlmError>>()
+        const deliver = (part: StreamPart) => Queue.offer(parts, Take.of(part))
+        const call =
+          provider.stream === undefined ? wholeAtOnce(request, deliver) : streamed(provider.stream(request), deliver)
+        yield* Effect.forkScoped(
+          Effect.flatMap(Effect.exit(traced("LlmClient.stream", request, call)), (exit) =>
+            Exit.isSuccess(exit)
+              ? Queue.offerAll(parts, [Take.of<StreamPart>({ _tag: "Completion", completion: exit.value }), Take.end])
+              : Queue.offer(parts, Take.failCause(exit.cause))
+          )
+        )
+        return Stream.flattenTake(Stream.fromQueue(parts))
+      })
+    )
+
+  const wholeAtOnce = (request: CompletionRequest, deliver: (part: StreamPart) => Effect.Effect<boolean>): Call => ({
+    send: Effect.tap(provider.complete(request), (c) => deliver({ _tag: "TextDelta", text: c.text })),
+    progress: undefined
+  })
+
+  const streamed = (
+    events: Stream.Stream<ProviderStreamEvent, ProviderError>,
+    deliver: (part: StreamPart) => Effect.Effect<boolean>
+  ): Call => {
+    const progress: Progress = { received: false, usage: undefined, final: false, bytes: 0 }
+    let done: ProviderCompletion | undefined
+    const send = Effect.suspend(() => {
+      done = undefined
+      return Stream.runForEach(events, (event) => {
+        progress.received = true
+        switch (event._tag) {
+          case "Usage":
+            progress.usage = event.usage
+            progress.final = event.final
+            return Effect.void
+          case "TextDelta":
+            progress.bytes += Pricing.byteLength(event.text)
+            return deliver(event)
+          case "Done":
+            done = event.completion
+            return Effect.void
+        }
+      })
+    }).pipe(
+      Effect.flatMap(() =>
+        done === undefined
+          ? Effect.fail(new ProviderUnavailable({ message: "the provider's stream ended without a completion" }))
+          : Effect.succeed(done)
+      )
+    )
+    return { send, progress }
+  }
+
+  return { complete, stream } satisfies LlmClientService
 })
 
 export class LlmClient extends Context.Tag("@fleetguard/core/LlmClient")<LlmClient, LlmClientService>() {
@@ -241,4 +359,6 @@ export class LlmClient extends Context.Tag("@fleetguard/core/LlmClient")<LlmClie
   > = Layer.effect(LlmClient, make)
   static readonly complete = (request: CompletionRequest): Effect.Effect<Completion, LlmError, LlmClient> =>
     Effect.flatMap(LlmClient, (client) => client.complete(request))
+  static readonly stream = (request: CompletionRequest): Stream.Stream<StreamPart, LlmError, LlmClient> =>
+    Stream.unwrap(Effect.map(LlmClient, (client) => client.stream(request)))
 }

@@ -1,18 +1,23 @@
 /**
  * LlmProvider: the transport behind `LlmClient` — Anthropic, the test kit, or a user's own. It
  * makes one request per call (fleetguard owns retries) and must be interruptible: interrupting
- * the fiber aborts the request.
+ * the fiber (or the stream) aborts the request.
  *
  * @since 0.1.0
  */
 
-import type { Effect } from "effect"
+import type { Effect, Stream } from "effect"
 import { Context, Layer } from "effect"
 import type { ProviderError } from "./Errors.js"
-import type { CompletionRequest, ProviderCompletion } from "./Llm.js"
+import type { CompletionRequest, ProviderCompletion, ProviderStreamEvent } from "./Llm.js"
 
 export interface LlmProviderService {
   readonly complete: (request: CompletionRequest) => Effect.Effect<ProviderCompletion, ProviderError>
+  /**
+   * Optional: the same call, streamed. It must end with a `Done` event; a failure after `Usage` was
+   * reported is charged that usage. Without it, `LlmClient.stream` emits the whole text at once.
+   */
+  readonly stream?: ((request: CompletionRequest) => Stream.Stream<ProviderStreamEvent, ProviderError>) | undefined
 }
 
 export class LlmProvider extends Context.Tag("@fleetguard/core/LlmProvider")<LlmProvider, LlmProviderService>() {

@@ -13,9 +13,11 @@ import {
   Pricing,
   type ProviderCompletion,
   type ProviderError,
-  RateLimited
+  type ProviderStreamEvent,
+  RateLimited,
+  type Usage
 } from "@fleetguard/core"
-import { Clock, Context, Duration, Effect, Layer } from "effect"
+import { Clock, Context, Duration, Effect, Exit, Layer, Stream } from "effect"
 
 export type Step =
   | {
@@ -24,10 +26,24 @@ export type Step =
       readonly text?: string | undefined
       /** Default: one token per word of `text`, at most `maxTokens`. */
       readonly outputTokens?: number | undefined
+      /** Streaming: the time between text deltas (one delta per word). */
+      readonly deltaLatency?: Duration.DurationInput | undefined
+      /** As if the provider's rate-limit headers said a limit is used up for this long. */
+      readonly rateLimitResetMillis?: number | undefined
     }
   | { readonly _tag: "Fail"; readonly latency?: Duration.DurationInput | undefined; readonly error: ProviderError }
   /** Never answers: only interruption ends it. */
   | { readonly _tag: "Hang" }
+  /**
+   * Streaming: starts (input usage reported), sends `afterDeltas` words `deltaLatency` apart, then
+   * fails with `error` like an `event: error` mid-stream. Not streaming: fails like `Fail`.
+   */
+  | {
+      readonly _tag: "Cut"
+      readonly afterDeltas: number
+      readonly deltaLatency?: Duration.DurationInput | undefined
+      readonly error: ProviderError
+    }
 
 export const reply = (options: Omit<Extract<Step, { _tag: "Reply" }>, "_tag"> = {}): Step => ({
   _tag: "Reply",
@@ -35,6 +51,12 @@ export const reply = (options: Omit<Extract<Step, { _tag: "Reply" }>, "_tag"> = 
 })
 export const fail = (error: ProviderError, latency?: Duration.DurationInput): Step => ({ _tag: "Fail", error, latency })
 export const hang: Step = { _tag: "Hang" }
+export const cut = (afterDeltas: number, error: ProviderError, deltaLatency?: Duration.DurationInput): Step => ({
+  _tag: "Cut",
+  afterDeltas,
+  error,
+  deltaLatency
+})
 
 export interface CallInfo {
   /** 0 for the first call made to this provider. */
@@ -100,51 +122,113 @@ export const make = (script: Script = always(reply())): Effect.Effect<TestProvid
     let inFlight = 0
     let peak = 0
 
-    const complete = (request: CompletionRequest): Effect.Effect<ProviderCompletion, ProviderError> =>
-      Effect.gen(function* () {
-        const at = yield* Clock.currentTimeMillis
-        const agentId = yield* Agent.current
+    // Records a call as it starts; `end` records how it ended.
+    const begin = (request: CompletionRequest) =>
+      Effect.map(Effect.zip(Clock.currentTimeMillis, Agent.current), ([at, agentId]) => {
         const info: CallInfo = { index: calls.length, at, agentId, request }
         const step = script(info)
         const call: RecordedCall = { ...info, step: step._tag, endedAt: null, outcome: null }
         calls.push(call)
         inFlight++
         peak = Math.max(peak, inFlight)
-        const run: Effect.Effect<ProviderCompletion, ProviderError> =
-          step._tag === "Hang"
-            ? Effect.never
-            : Effect.zipRight(
-                Effect.sleep(step.latency ?? Duration.zero),
-                step._tag === "Fail"
-                  ? Effect.fail(step.error)
-                  : Effect.sync(() => {
-                      const text = step.text ?? `reply ${info.index}`
-                      return {
-                        text,
-                        model: request.model,
-                        stopReason: "end_turn",
-                        usage: usageFor(request, text, step.outputTokens)
-                      }
-                    })
-              )
-        return yield* run.pipe(
-          Effect.onExit((exit) =>
-            Effect.map(Clock.currentTimeMillis, (now) => {
-              inFlight--
-              call.endedAt = now
-              call.outcome = exit._tag === "Success" ? "replied" : exit.cause._tag === "Fail" ? "failed" : "interrupted"
-            })
-          )
-        )
+        const end = (exit: Exit.Exit<unknown, unknown>) =>
+          Effect.map(Clock.currentTimeMillis, (now) => {
+            inFlight--
+            call.endedAt = now
+            call.outcome = Exit.isSuccess(exit) ? "replied" : exit.cause._tag === "Fail" ? "failed" : "interrupted"
+          })
+        return { step, info, end }
       })
+
+    const completionOf = (step: Extract<Step, { _tag: "Reply" }>, info: CallInfo): ProviderCompletion => {
+      const text = step.text ?? `reply ${info.index}`
+      return {
+        text,
+        model: info.request.model,
+        stopReason: "end_turn",
+        usage: usageFor(info.request, text, step.outputTokens),
+        rateLimitResetMillis: step.rateLimitResetMillis
+      }
+    }
+
+    const reply = (step: Step, info: CallInfo): Effect.Effect<ProviderCompletion, ProviderError> => {
+      switch (step._tag) {
+        case "Hang":
+          return Effect.never
+        case "Reply":
+          return Effect.as(Effect.sleep(step.latency ?? Duration.zero), completionOf(step, info))
+        case "Fail":
+          return Effect.zipRight(Effect.sleep(step.latency ?? Duration.zero), Effect.fail(step.error))
+        case "Cut":
+          return Effect.fail(step.error)
+      }
+    }
+    const complete = (request: CompletionRequest): Effect.Effect<ProviderCompletion, ProviderError> =>
+      Effect.flatMap(begin(request), ({ step, info, end }) => Effect.onExit(reply(step, info), end))
+
+    // As the Anthropic stream: input usage first, a delta per word, the final usage, then Done.
+    const events = (step: Step, info: CallInfo): Stream.Stream<ProviderStreamEvent, ProviderError> => {
+      switch (step._tag) {
+        case "Hang":
+          return Stream.never
+        case "Fail":
+          return Stream.fromEffect(
+            Effect.zipRight(Effect.sleep(step.latency ?? Duration.zero), Effect.fail(step.error))
+          )
+        case "Reply": {
+          const completion = completionOf(step, info)
+          return Stream.concat(
+            started(completion.usage, words(completion.text), step.latency, step.deltaLatency),
+            Stream.make(
+              { _tag: "Usage", usage: completion.usage, final: true } as const,
+              { _tag: "Done", completion } as const
+            )
+          )
+        }
+        case "Cut": {
+          const deltas = Array.from({ length: step.afterDeltas }, (_, i) => (i === 0 ? "word" : " word"))
+          return Stream.concat(
+            started(usageFor(info.request, ""), deltas, undefined, step.deltaLatency),
+            Stream.fail(step.error)
+          )
+        }
+      }
+    }
+    // The call is recorded as running until its stream ends, not only until it started.
+    const stream = (request: CompletionRequest): Stream.Stream<ProviderStreamEvent, ProviderError> =>
+      Stream.unwrap(Effect.map(begin(request), ({ step, info, end }) => Stream.ensuringWith(events(step, info), end)))
 
     return {
       complete,
+      stream,
       calls: Effect.sync(() => calls.slice()),
       inFlight: Effect.sync(() => inFlight),
       peakInFlight: Effect.sync(() => peak)
     } satisfies TestProviderService
   })
+
+/** Splits text into deltas that concatenate back to it: each word with the space before it. */
+const words = (text: string): ReadonlyArray<string> => text.split(/(?=\s+\S)/)
+
+/** The start of a stream after `latency`: input usage reported with one output token, then the deltas. */
+const started = (
+  usage: Usage,
+  deltas: ReadonlyArray<string>,
+  latency: Duration.DurationInput | undefined,
+  deltaLatency: Duration.DurationInput | undefined
+): Stream.Stream<ProviderStreamEvent> =>
+  Stream.concat(
+    Stream.fromEffect(
+      Effect.as(Effect.sleep(latency ?? Duration.zero), {
+        _tag: "Usage",
+        usage: { ...usage, outputTokens: Math.min(1, usage.outputTokens) },
+        final: false
+      } as const)
+    ),
+    Stream.mapEffect(Stream.fromIterable(deltas), (text) =>
+      Effect.as(Effect.sleep(deltaLatency ?? Duration.zero), { _tag: "TextDelta", text } as const)
+    )
+  )
 
 /** Provides both `LlmProvider` (for `LlmClient`) and `TestProvider` (for assertions). */
 export const layer = (script?: Script): Layer.Layer<LlmProvider | TestProvider> =>

@@ -1,5 +1,6 @@
 import { Cause, Effect, Exit } from "effect"
 import type { BudgetService, Reservation } from "../Budget.js"
+import type { Usage } from "../Llm.js"
 
 /** Commits the whole reservation: what a call whose cost is unknown is charged. */
 export const chargeFull = (budget: BudgetService, reservation: Reservation): Effect.Effect<number> =>
@@ -28,7 +29,8 @@ export const chargeOrFull = (
 export type Phase = "waiting" | "started" | "answered"
 
 /**
- * Settles a guarded call: a success at its cost; a call whose request was out with no answer
+ * Settles a guarded call: a success at its cost; a failure at what the provider reported before it
+ * ended (`partialCost`, for a stream cut short); a call whose request was out with no answer
  * (interrupted, or cut off by a trip) at the full reservation; anything else at nothing, since
  * no work was done or the provider answered with an error it does not bill.
  */
@@ -37,7 +39,8 @@ export const settleCall = <A, E>(
   reservation: Reservation,
   exit: Exit.Exit<A, E>,
   phase: Phase,
-  cost: (a: A) => Effect.Effect<number, unknown>
+  cost: (a: A) => Effect.Effect<number, unknown>,
+  partialCost?: Effect.Effect<number, unknown> | undefined
 ): Effect.Effect<number> =>
   Exit.isSuccess(exit)
     ? chargeOrFull(
@@ -45,9 +48,19 @@ export const settleCall = <A, E>(
         reservation,
         Effect.suspend(() => cost(exit.value))
       )
-    : phase === "started"
-      ? chargeFull(budget, reservation)
-      : Effect.as(budget.release(reservation), 0)
+    : partialCost !== undefined
+      ? chargeOrFull(budget, reservation, partialCost)
+      : phase === "started"
+        ? chargeFull(budget, reservation)
+        : Effect.as(budget.release(reservation), 0)
+
+/**
+ * The usage a stream that ended early is charged: what the provider reported. Until its final
+ * count arrives, output is bounded by the text bytes received (every token is at least a byte)
+ * and by `maxTokens`: an upper bound, so the ledger does not undercount.
+ */
+export const partialUsage = (reported: Usage, final: boolean, bytesReceived: number, maxTokens: number): Usage =>
+  final ? reported : { ...reported, outputTokens: Math.min(maxTokens, Math.max(reported.outputTokens, bytesReceived)) }
 
 export const outcomeOf = (exit: Exit.Exit<unknown, unknown>): "success" | "failure" | "interrupted" =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failure"
