@@ -1,0 +1,144 @@
+/**
+ * AnthropicProvider: fleetguard's `LlmProvider` for the Anthropic Messages API, through the official
+ * SDK. The SDK's own retries are off (`maxRetries: 0`): fleetguard coordinates retries across the
+ * fleet. Every request carries an AbortSignal tied to the calling fiber, so interrupting the fiber
+ * (a trip, a timeout, a cancelled agent) aborts its HTTP request.
+ *
+ * @since 0.1.0
+ */
+import Anthropic from "@anthropic-ai/sdk"
+import {
+  InvalidOption,
+  LlmProvider,
+  type LlmProviderService,
+  type ProviderCompletion,
+  type ProviderError,
+  type ProviderStreamEvent,
+  ProviderUnavailable
+} from "@fleetguard/core"
+import { Clock, Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
+import { exhaustedUntil, type HeaderLookup, toProviderError } from "./internal/errors.js"
+import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
+
+export interface AnthropicProviderOptions {
+  /** Never printed: errors, events and logs carry no trace of it. */
+  readonly apiKey: Redacted.Redacted<string>
+  /** Default: the SDK's (https://api.anthropic.com). */
+  readonly baseURL?: string | undefined
+  /** Per request, until the response is complete. Default: the SDK's (10 minutes). */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+const invalid = (option: string, value: unknown, reason: string) =>
+  Effect.fail(new InvalidOption({ option, value, reason }))
+
+/** Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown). */
+export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
+  Effect.gen(function* () {
+    const key = Redacted.value(options.apiKey)
+    if (key.trim() === "") return yield* invalid("apiKey", "<redacted>", "must not be empty")
+    if (options.baseURL !== undefined && !/^https?:$/.test(URL.parse(options.baseURL)?.protocol ?? ""))
+      return yield* invalid("baseURL", options.baseURL, "must be an absolute http(s) URL")
+    const timeout = options.timeout === undefined ? undefined : Duration.decodeUnknown(options.timeout)
+    if (timeout !== undefined && (Option.isNone(timeout) || !(Duration.toMillis(timeout.value) > 0)))
+      return yield* invalid("timeout", String(options.timeout), "must be a positive duration")
+
+    const client = new Anthropic({
+      apiKey: key,
+      maxRetries: 0,
+      ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
+      ...(timeout === undefined || Option.isNone(timeout) ? {} : { timeout: Duration.toMillis(timeout.value) })
+    })
+    // Error text is kept (journal, logs): a key echoed back by anything upstream is cut out of it.
+    const scrub = (text: string) => text.split(key).join("[redacted]")
+    const failWith = (error: unknown) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, now, scrub)))
+    const resetIn = (until: number | undefined) =>
+      until === undefined ? Effect.succeed(undefined) : Effect.map(Clock.currentTimeMillis, (now) => until - now)
+    const malformed = (why: string) => new ProviderUnavailable({ message: scrub(`malformed response: ${why}`) })
+
+    const complete = (request: Parameters<LlmProviderService["complete"]>[0]) =>
+      Effect.tryPromise({
+        try: (signal) => client.messages.create(toParams(request), { signal }).withResponse(),
+        catch: (error) => error
+      }).pipe(
+        Effect.catchAll(failWith),
+        Effect.flatMap(({ data, response }) =>
+          Either.match(fromMessage(data), {
+            onLeft: (why) => Effect.fail(malformed(why)),
+            onRight: (completion) =>
+              Effect.map(
+                resetIn(exhaustedUntil(response.headers as HeaderLookup)),
+                (rateLimitResetMillis): ProviderCompletion => ({ ...completion, rateLimitResetMillis })
+              )
+          })
+        )
+      )
+
+    // The request is aborted when the stream's scope closes: the consumer stopped, failed or was
+    // interrupted, before or after the response started.
+    const stream = (request: Parameters<LlmProviderService["complete"]>[0]) =>
+      Stream.unwrapScoped(
+        Effect.gen(function* () {
+          const controller = new AbortController()
+          yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
+          const { data, response } = yield* Effect.tryPromise({
+            try: () =>
+              client.messages
+                .create({ ...toParams(request), stream: true }, { signal: controller.signal })
+                .withResponse(),
+            catch: (error) => error
+          }).pipe(Effect.catchAll(failWith))
+          const until = exhaustedUntil(response.headers as HeaderLookup)
+          const state = initialState(request)
+          return Stream.fromAsyncIterable(data, (error) => error).pipe(
+            Stream.catchAll((error) => Stream.fromEffect(failWith(error))),
+            Stream.mapConcatEffect(
+              (event): Effect.Effect<ReadonlyArray<ProviderStreamEvent>, ProviderError> =>
+                Either.match(onEvent(state, event), {
+                  onLeft: (why) => Effect.fail<ProviderError>(malformed(why)),
+                  onRight: (events) => {
+                    const done = events[0]
+                    return done?._tag === "Done"
+                      ? Effect.map(resetIn(until), (rateLimitResetMillis) => [
+                          { _tag: "Done", completion: { ...done.completion, rateLimitResetMillis } }
+                        ])
+                      : Effect.succeed(events)
+                  }
+                })
+            )
+          )
+        })
+      )
+
+    return { complete, stream } satisfies LlmProviderService
+  })
+
+/** `LlmProvider` on the Anthropic API. */
+export const layer = (options: AnthropicProviderOptions): Layer.Layer<LlmProvider, InvalidOption> =>
+  Layer.effect(LlmProvider, make(options))
+
+/** ANTHROPIC_API_KEY (required) and ANTHROPIC_BASE_URL (optional). */
+export const config: Config.Config<AnthropicProviderOptions> = Config.all({
+  apiKey: Config.redacted("ANTHROPIC_API_KEY").pipe(
+    Config.orElse(() =>
+      Config.fail("ANTHROPIC_API_KEY is not set: set it to your Anthropic API key (or use FakeAnthropic in tests)")
+    )
+  ),
+  baseURL: Config.option(Config.string("ANTHROPIC_BASE_URL")).pipe(Config.map(Option.getOrUndefined))
+})
+
+/** The provider from the environment; a bad value fails naming its variable. */
+export const layerConfig = (
+  options: Config.Config<AnthropicProviderOptions> = config
+): Layer.Layer<LlmProvider, ConfigError.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.map(options, (o) =>
+      Layer.mapError(layer(o), (error) =>
+        ConfigError.InvalidData(
+          [error.option === "apiKey" ? "ANTHROPIC_API_KEY" : "ANTHROPIC_BASE_URL"],
+          `${error.reason} (got ${String(error.value)})`
+        )
+      )
+    )
+  )

@@ -1,0 +1,8 @@
+/**
+ * fleetguard's provider for the Anthropic Messages API.
+ *
+ * @since 0.1.0
+ */
+
+export type { AnthropicProviderOptions } from "./AnthropicProvider.js"
+export * as AnthropicProvider from "./AnthropicProvider.js"

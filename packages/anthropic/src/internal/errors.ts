@@ -1,0 +1,92 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk"
+import {
+  AuthenticationFailed,
+  InvalidRequest,
+  Overloaded,
+  type ProviderError,
+  ProviderUnavailable,
+  RateLimited
+} from "@fleetguard/core"
+
+/** What the SDK gives for response headers: `Headers`, or anything with `get`. */
+export interface HeaderLookup {
+  readonly get: (name: string) => string | null
+}
+
+const seconds = /^\s*\d+(\.\d+)?\s*$/
+
+/**
+ * How long the provider asked to wait: `retry-after-ms`, else `retry-after` in seconds or as an
+ * HTTP date (relative to `now`, never negative). Undefined when it did not say or said nonsense.
+ */
+export const retryAfterMillis = (headers: HeaderLookup | undefined, now: number): number | undefined => {
+  const ms = headers?.get("retry-after-ms")
+  if (ms != null && seconds.test(ms)) return Number(ms)
+  const after = headers?.get("retry-after")
+  if (after == null) return undefined
+  if (seconds.test(after)) return Number(after) * 1000
+  const date = Date.parse(after)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+const limits = ["requests", "tokens", "input-tokens", "output-tokens"] as const
+
+/**
+ * When a rate limit the response reports as used up (`anthropic-ratelimit-*-remaining` at 0) resets,
+ * in epoch millis: the latest such reset, or undefined when every limit has room left.
+ */
+export const exhaustedUntil = (headers: HeaderLookup | undefined): number | undefined => {
+  let until: number | undefined
+  for (const limit of limits) {
+    const remaining = headers?.get(`anthropic-ratelimit-${limit}-remaining`)
+    if (remaining == null || remaining.trim() === "" || Number(remaining) > 0) continue
+    const reset = Date.parse(headers?.get(`anthropic-ratelimit-${limit}-reset`) ?? "")
+    if (!Number.isNaN(reset)) until = Math.max(until ?? reset, reset)
+  }
+  return until
+}
+
+/** The API's error types, for an error that came without a status (an `event: error` mid-stream). */
+const statusOfType: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529
+}
+
+const errorBody = (error: APIError): { readonly type?: unknown; readonly message?: unknown } => {
+  const body = error.error as { readonly error?: { readonly type?: unknown; readonly message?: unknown } } | undefined
+  return typeof body?.error === "object" && body.error !== null ? body.error : {}
+}
+
+/**
+ * Maps whatever the SDK threw to a ProviderError. `scrub` removes the API key from any text that
+ * is kept: errors are written to the journal and logs.
+ */
+export const toProviderError = (error: unknown, now: number, scrub: (text: string) => string): ProviderError => {
+  if (error instanceof APIConnectionTimeoutError) return new ProviderUnavailable({ message: "the request timed out" })
+  if (error instanceof APIConnectionError)
+    return new ProviderUnavailable({ message: scrub(`connection failed: ${error.message}`) })
+  if (error instanceof APIError) {
+    const body = errorBody(error)
+    const errorType = typeof body.type === "string" ? body.type : "unknown"
+    const status = error.status ?? statusOfType[errorType]
+    const message = scrub(typeof body.message === "string" ? body.message : error.message)
+    const requestId = error.requestID ?? undefined
+    if (status === 429)
+      return new RateLimited({ message, requestId, retryAfterMillis: retryAfterMillis(error.headers, now) })
+    if (status === 529) return new Overloaded({ message, requestId })
+    if (status === 401 || status === 403) return new AuthenticationFailed({ status, message, requestId })
+    if (status === undefined || status === 408 || status >= 500)
+      return new ProviderUnavailable({ status, message, requestId })
+    return new InvalidRequest({ status, errorType, message, requestId })
+  }
+  // The SDK parses bodies itself: a truncated or malformed one surfaces as a SyntaxError or TypeError.
+  return new ProviderUnavailable({
+    message: scrub(`malformed response: ${error instanceof Error ? error.message : String(error)}`)
+  })
+}

@@ -1,0 +1,134 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk"
+import { describe, expect, it } from "@effect/vitest"
+import { FastCheck as fc } from "effect"
+import { exhaustedUntil, retryAfterMillis, toProviderError } from "../src/internal/errors.js"
+
+const headers = (entries: Record<string, string>) => new Headers(entries)
+const now = Date.UTC(2026, 10, 28, 12, 0, 0)
+const noScrub = (text: string) => text
+
+describe("retry-after, in its three forms", () => {
+  it.prop(
+    "retry-after-ms wins over retry-after",
+    { ms: fc.nat({ max: 3_600_000 }), s: fc.nat({ max: 3600 }) },
+    ({ ms, s }) => {
+      expect(retryAfterMillis(headers({ "retry-after-ms": String(ms), "retry-after": String(s) }), now)).toBe(ms)
+    }
+  )
+
+  it.prop("retry-after in seconds", { s: fc.nat({ max: 86_400 }) }, ({ s }) => {
+    expect(retryAfterMillis(headers({ "retry-after": String(s) }), now)).toBe(s * 1000)
+  })
+
+  it.prop(
+    "retry-after as an HTTP date, relative to now and never negative",
+    { s: fc.integer({ min: -600, max: 86_400 }) },
+    ({ s }) => {
+      const date = new Date(now + s * 1000).toUTCString()
+      expect(retryAfterMillis(headers({ "retry-after": date }), now)).toBe(Math.max(0, s * 1000))
+    }
+  )
+
+  it("nothing, or nonsense, says nothing", () => {
+    expect(retryAfterMillis(headers({}), now)).toBeUndefined()
+    expect(retryAfterMillis(headers({ "retry-after": "soon" }), now)).toBeUndefined()
+    expect(retryAfterMillis(headers({ "retry-after-ms": "-5", "retry-after": "2" }), now)).toBe(2000)
+    expect(retryAfterMillis(undefined, now)).toBeUndefined()
+  })
+})
+
+describe("rate-limit headers", () => {
+  const reset = (ms: number) => new Date(ms).toISOString()
+  it("a limit at zero remaining closes until its reset; the latest reset of those used up wins", () => {
+    expect(
+      exhaustedUntil(
+        headers({
+          "anthropic-ratelimit-requests-remaining": "0",
+          "anthropic-ratelimit-requests-reset": reset(now + 2000),
+          "anthropic-ratelimit-tokens-remaining": "0",
+          "anthropic-ratelimit-tokens-reset": reset(now + 5000),
+          "anthropic-ratelimit-output-tokens-remaining": "10",
+          "anthropic-ratelimit-output-tokens-reset": reset(now + 9000)
+        })
+      )
+    ).toBe(now + 5000)
+  })
+  it("room left, or no headers, closes nothing", () => {
+    expect(
+      exhaustedUntil(
+        headers({
+          "anthropic-ratelimit-requests-remaining": "3",
+          "anthropic-ratelimit-requests-reset": reset(now + 2000)
+        })
+      )
+    ).toBeUndefined()
+    expect(exhaustedUntil(headers({}))).toBeUndefined()
+  })
+})
+
+describe("SDK errors → ProviderError", () => {
+  const status = (code: number, type: string, extra: Record<string, string> = {}) =>
+    APIError.generate(
+      code,
+      { type: "error", error: { type, message: `${type} happened` } },
+      undefined,
+      headers({ "request-id": "req_1", ...extra })
+    )
+
+  it("each status maps to its error, keeping the request id and the API's message", () => {
+    expect(toProviderError(status(429, "rate_limit_error", { "retry-after": "3" }), now, noScrub)).toMatchObject({
+      _tag: "RateLimited",
+      retryAfterMillis: 3000,
+      requestId: "req_1",
+      message: "rate_limit_error happened"
+    })
+    expect(toProviderError(status(529, "overloaded_error"), now, noScrub)._tag).toBe("Overloaded")
+    for (const code of [500, 502, 503, 504, 408])
+      expect(toProviderError(status(code, "api_error"), now, noScrub)).toMatchObject({
+        _tag: "ProviderUnavailable",
+        status: code
+      })
+    for (const code of [401, 403])
+      expect(toProviderError(status(code, "authentication_error"), now, noScrub)).toMatchObject({
+        _tag: "AuthenticationFailed",
+        status: code
+      })
+    for (const code of [400, 404, 413, 422])
+      expect(toProviderError(status(code, "invalid_request_error"), now, noScrub)).toMatchObject({
+        _tag: "InvalidRequest",
+        status: code,
+        errorType: "invalid_request_error"
+      })
+  })
+
+  it("an error event mid-stream has no status: its type decides", () => {
+    const midStream = (type: string) =>
+      new APIError(undefined, { type: "error", error: { type, message: "mid" } }, "mid", undefined)
+    expect(toProviderError(midStream("overloaded_error"), now, noScrub)._tag).toBe("Overloaded")
+    expect(toProviderError(midStream("rate_limit_error"), now, noScrub)._tag).toBe("RateLimited")
+    expect(toProviderError(midStream("api_error"), now, noScrub)._tag).toBe("ProviderUnavailable")
+    expect(toProviderError(midStream("something_new"), now, noScrub)._tag).toBe("ProviderUnavailable")
+  })
+
+  it("timeouts, connection failures and garbage are ProviderUnavailable, never defects", () => {
+    expect(toProviderError(new APIConnectionTimeoutError(), now, noScrub)._tag).toBe("ProviderUnavailable")
+    expect(toProviderError(new APIConnectionError({ message: "reset" }), now, noScrub)._tag).toBe("ProviderUnavailable")
+    expect(toProviderError(new SyntaxError("Unexpected end of JSON input"), now, noScrub)).toMatchObject({
+      _tag: "ProviderUnavailable",
+      message: "malformed response: Unexpected end of JSON input"
+    })
+  })
+
+  it("the scrubber is applied to every message kept", () => {
+    const key = "sk-ant-secret"
+    const scrub = (text: string) => text.split(key).join("[redacted]")
+    const echoed = APIError.generate(
+      400,
+      { type: "error", error: { type: "invalid_request_error", message: `bad key ${key}` } },
+      undefined,
+      headers({})
+    )
+    expect(JSON.stringify(toProviderError(echoed, now, scrub))).not.toContain(key)
+    expect(JSON.stringify(toProviderError(new Error(`boom ${key}`), now, scrub))).not.toContain(key)
+  })
+})
