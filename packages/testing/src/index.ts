@@ -3,4 +3,5 @@
  *
  * @since 0.1.0
  */
+export * as FakeAnthropic from "./FakeAnthropic.js"
 export * as TestProvider from "./TestProvider.js"
