@@ -8,9 +8,12 @@
  */
 import Anthropic from "@anthropic-ai/sdk"
 import {
+  type InputTokenCounter,
   InvalidOption,
   LlmProvider,
   type LlmProviderService,
+  type PriceTable,
+  Pricing,
   type ProviderCompletion,
   type ProviderError,
   type ProviderStreamEvent,
@@ -32,8 +35,9 @@ export interface AnthropicProviderOptions {
 const invalid = (option: string, value: unknown, reason: string) =>
   Effect.fail(new InvalidOption({ option, value, reason }))
 
-/** Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown). */
-export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
+// The SDK client for `options`, with how its failures are reported. A bad option fails
+// `InvalidOption` naming it (the key's value is never shown).
+const connect = (options: AnthropicProviderOptions) =>
   Effect.gen(function* () {
     const key = Redacted.value(options.apiKey)
     if (key.trim() === "") return yield* invalid("apiKey", "<redacted>", "must not be empty")
@@ -46,6 +50,8 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
     const client = new Anthropic({
       apiKey: key,
       maxRetries: 0,
+      // Failures are returned as typed errors; the SDK's own console logging would only duplicate them.
+      logLevel: "off",
       ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
       ...(timeout === undefined || Option.isNone(timeout) ? {} : { timeout: Duration.toMillis(timeout.value) })
     })
@@ -53,6 +59,12 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
     const scrub = (text: string) => text.split(key).join("[redacted]")
     const failWith = (error: unknown) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, now, scrub)))
+    return { client, scrub, failWith }
+  })
+
+/** Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown). */
+export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
+  Effect.map(connect(options), ({ client, scrub, failWith }) => {
     const resetIn = (until: number | undefined) =>
       until === undefined ? Effect.succeed(undefined) : Effect.map(Clock.currentTimeMillis, (now) => until - now)
     const malformed = (why: string) => new ProviderUnavailable({ message: scrub(`malformed response: ${why}`) })
@@ -91,7 +103,15 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
           }).pipe(Effect.catchAll(failWith))
           const until = exhaustedUntil(response.headers as HeaderLookup)
           const state = initialState(request)
-          return Stream.fromAsyncIterable(data, (error) => error).pipe(
+          // Not Stream.fromAsyncIterable: its finalizer awaits the iterator's return(), which waits for
+          // the pending read — a stalled server would hold the interruption forever. Aborting (in the
+          // scope's finalizer) ends the read instead.
+          const iterator = data[Symbol.asyncIterator]()
+          return Stream.repeatEffectOption(
+            Effect.tryPromise({ try: () => iterator.next(), catch: Option.some }).pipe(
+              Effect.flatMap((next) => (next.done ? Effect.fail(Option.none()) : Effect.succeed(next.value)))
+            )
+          ).pipe(
             Stream.catchAll((error) => Stream.fromEffect(failWith(error))),
             Stream.mapConcatEffect(
               (event): Effect.Effect<ReadonlyArray<ProviderStreamEvent>, ProviderError> =>
@@ -113,6 +133,37 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
 
     return { complete, stream } satisfies LlmProviderService
   })
+
+/** Counts input tokens exactly with `/v1/messages/count_tokens` (free, but a request of its own). */
+export const countInputTokens = (options: AnthropicProviderOptions): Effect.Effect<InputTokenCounter, InvalidOption> =>
+  Effect.map(
+    connect(options),
+    ({ client, failWith }): InputTokenCounter =>
+      (request) => {
+        const { max_tokens: _, ...params } = toParams(request)
+        return Effect.tryPromise({
+          try: (signal) => client.messages.countTokens(params, { signal }),
+          catch: (error) => error
+        }).pipe(
+          Effect.catchAll(failWith),
+          Effect.map((count) => count.input_tokens)
+        )
+      }
+  )
+
+/**
+ * `Pricing` whose estimates count input tokens exactly with the API, instead of bounding them by the
+ * prompt's bytes: tighter reservations for one extra (free) request per call. If counting fails,
+ * the byte bound is used.
+ */
+export const pricingLayer = (
+  options: AnthropicProviderOptions,
+  table?: PriceTable
+): Layer.Layer<Pricing, InvalidOption> =>
+  Layer.effect(
+    Pricing,
+    Effect.flatMap(countInputTokens(options), (counter) => Pricing.make(table, counter))
+  )
 
 /** `LlmProvider` on the Anthropic API. */
 export const layer = (options: AnthropicProviderOptions): Layer.Layer<LlmProvider, InvalidOption> =>

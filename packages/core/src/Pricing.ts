@@ -118,8 +118,17 @@ export const priceUsage = (p: ModelPrice, usage: Usage): number => {
   )
 }
 
-export const priceEstimate = (p: ModelPrice, request: CompletionRequest): number =>
-  (maxInputTokens(request) * inputRate(p, request) + request.maxTokens * p.output) / 1_000_000
+export const priceEstimate = (
+  p: ModelPrice,
+  request: CompletionRequest,
+  inputTokens: number = maxInputTokens(request)
+): number => (inputTokens * inputRate(p, request) + request.maxTokens * p.output) / 1_000_000
+
+/**
+ * Counts a request's input tokens exactly (e.g. with the provider's token-counting endpoint), for
+ * reservations tighter than the byte bound. When it fails, the byte bound is used.
+ */
+export type InputTokenCounter = (request: CompletionRequest) => Effect.Effect<number, unknown>
 
 export interface PricingService {
   readonly table: PriceTable
@@ -158,8 +167,14 @@ const invalidUsage = (usage: Usage): InvalidAmount | undefined => {
 
 const isRate = (n: number): boolean => Number.isFinite(n) && n >= 0
 
-/** A table of prices over the built-in one; a model in `table` replaces the built-in entry whole. */
-export const make = (table: PriceTable = {}): Effect.Effect<PricingService, InvalidOption> =>
+/**
+ * A table of prices over the built-in one; a model in `table` replaces the built-in entry whole.
+ * With `countInputTokens`, estimates use the exact input count instead of the byte bound.
+ */
+export const make = (
+  table: PriceTable = {},
+  countInputTokens?: InputTokenCounter
+): Effect.Effect<PricingService, InvalidOption> =>
   Effect.gen(function* () {
     for (const [model, p] of Object.entries(table)) {
       for (const field of ["input", "output", "cacheWrite5m", "cacheWrite1h", "cacheRead"] as const) {
@@ -171,12 +186,28 @@ export const make = (table: PriceTable = {}): Effect.Effect<PricingService, Inva
       const found = resolve(merged, model)
       return found === undefined ? Effect.fail(new UnknownModel({ model })) : Effect.succeed(found)
     }
+    const counted = (p: ModelPrice, request: CompletionRequest, count: InputTokenCounter) =>
+      count(request).pipe(
+        Effect.flatMap((tokens) =>
+          Number.isSafeInteger(tokens) && tokens >= 0
+            ? Effect.succeed(priceEstimate(p, request, tokens))
+            : Effect.fail(`not a token count: ${tokens}`)
+        ),
+        Effect.catchAllCause((cause) =>
+          Effect.as(
+            Effect.logDebug("fleetguard: input tokens could not be counted; the byte bound is used", cause),
+            priceEstimate(p, request)
+          )
+        )
+      )
     return {
       table: merged,
       price: lookup,
       estimate: (request) =>
         isPositiveInteger(request.maxTokens)
-          ? Effect.map(lookup(request.model), (p) => priceEstimate(p, request))
+          ? countInputTokens === undefined
+            ? Effect.map(lookup(request.model), (p) => priceEstimate(p, request))
+            : Effect.flatMap(lookup(request.model), (p) => counted(p, request, countInputTokens))
           : Effect.fail(
               new InvalidAmount({ field: "maxTokens", value: request.maxTokens, reason: "must be a whole number ≥ 1" })
             ),
@@ -187,7 +218,10 @@ export const make = (table: PriceTable = {}): Effect.Effect<PricingService, Inva
     } satisfies PricingService
   })
 
-export const layer = (table: PriceTable = {}): Layer.Layer<Pricing, InvalidOption> => Layer.effect(Pricing, make(table))
+export const layer = (
+  table: PriceTable = {},
+  countInputTokens?: InputTokenCounter
+): Layer.Layer<Pricing, InvalidOption> => Layer.effect(Pricing, make(table, countInputTokens))
 
 export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, PricingService>() {
   static readonly make = make

@@ -35,5 +35,5 @@ export { type GuardServices, Guards, type GuardsOptions, type WrapError, type Wr
 export type * from "./Llm.js"
 export { LlmClient, type LlmClientService } from "./LlmClient.js"
 export { LlmProvider, type LlmProviderService } from "./LlmProvider.js"
-export { type ModelPrice, type PriceTable, Pricing, type PricingService } from "./Pricing.js"
+export { type InputTokenCounter, type ModelPrice, type PriceTable, Pricing, type PricingService } from "./Pricing.js"
 export { Retry, type RetryOptions, type RetryPolicy } from "./Retry.js"

@@ -95,6 +95,31 @@ describe("Pricing", () => {
     )
   )
 
+  it.effect("with a token counter, the estimate uses the exact input count; if counting fails, the byte bound", () =>
+    Effect.gen(function* () {
+      const req: CompletionRequest = {
+        model: "claude-haiku-4-5",
+        maxTokens: 10,
+        messages: [{ role: "user", content: "x".repeat(400) }]
+      }
+      const exact = yield* Effect.provide(
+        Pricing.estimate(req),
+        Pricing.layer({}, () => Effect.succeed(100))
+      )
+      expect(exact).toBeCloseTo((100 * 1 + 10 * 5) / 1e6, 12)
+      const bound = yield* withPricing(Pricing.estimate(req))
+      expect(bound).toBeGreaterThan(exact)
+      for (const broken of [Effect.fail("count_tokens down"), Effect.succeed(-1), Effect.succeed(Number.NaN)]) {
+        expect(
+          yield* Effect.provide(
+            Pricing.estimate(req),
+            Pricing.layer({}, () => broken)
+          )
+        ).toBe(bound)
+      }
+    })
+  )
+
   it("bounds input tokens by the prompt's UTF-8 bytes plus framing", () => {
     const req: CompletionRequest = {
       model: "claude-haiku-4-5",
