@@ -83,8 +83,9 @@ describe("FakeAnthropic", () => {
       expect(request_id).toBe("req_fake_0")
       expect(response.headers.get("request-id")).toBe("req_fake_0")
       expect(response.headers.get("anthropic-ratelimit-requests-limit")).toBe("4000")
-      expect(response.headers.get("anthropic-ratelimit-requests-remaining")).toBe("3999")
-      expect(response.headers.get("anthropic-ratelimit-tokens-remaining")).toBe(String(400_000 - inputTokens - 5))
+      // No limits configured: reported, never enforced, so never counted down towards a wait.
+      expect(response.headers.get("anthropic-ratelimit-requests-remaining")).toBe("4000")
+      expect(response.headers.get("anthropic-ratelimit-tokens-remaining")).toBe("400000")
       // TestClock starts at 0: the window ends at one minute.
       expect(response.headers.get("anthropic-ratelimit-requests-reset")).toBe(new Date(60_000).toISOString())
 
@@ -421,8 +422,8 @@ describe("FakeAnthropic", () => {
       const limited = (yield* failure(() => sdk.messages.create(params))) as RateLimitError
       expect(limited).toBeInstanceOf(RateLimitError)
       expect(limited.headers.get("retry-after")).toBe("10")
-      // Requests are reported (4000 a window) but not enforced when only tokens are limited.
-      expect(limited.headers.get("anthropic-ratelimit-requests-remaining")).toBe("3997")
+      // Requests are reported (4000 a window) but neither enforced nor counted when only tokens are limited.
+      expect(limited.headers.get("anthropic-ratelimit-requests-remaining")).toBe("4000")
       yield* TestClock.adjust("10 seconds")
       yield* attempt(() => sdk.messages.create(params))
     })

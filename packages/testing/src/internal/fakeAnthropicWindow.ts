@@ -1,7 +1,8 @@
 /**
  * FakeAnthropic's rate limits as pure functions: fixed windows aligned at server start, counting
- * requests and tokens when a request is admitted. A limit that was not configured is still counted
- * and reported (generously) but never enforced, so the headers always look like the API's.
+ * requests and tokens when a request is admitted. A limit that was not configured is reported
+ * (generously, so the headers look like the API's) with all of it remaining: a client that honours
+ * the headers must not be told to wait for a limit the server never enforces.
  */
 
 export interface Limit {
@@ -43,11 +44,13 @@ const current = (settings: Settings, window: Window, now: number): Window => {
   return index === window.index ? window : { index, requests: 0, tokens: 0 }
 }
 
+const remaining = (limit: Limit, used: number) => (limit.enforced ? Math.max(0, limit.limit - used) : limit.limit)
+
 const status = (settings: Settings, window: Window): Status => ({
   requestsLimit: settings.requests.limit,
-  requestsRemaining: Math.max(0, settings.requests.limit - window.requests),
+  requestsRemaining: remaining(settings.requests, window.requests),
   tokensLimit: settings.tokens.limit,
-  tokensRemaining: Math.max(0, settings.tokens.limit - window.tokens),
+  tokensRemaining: remaining(settings.tokens, window.tokens),
   resetAt: settings.startMillis + (window.index + 1) * settings.windowMillis
 })
 
