@@ -89,46 +89,60 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
 
     // The request is aborted when the stream's scope closes: the consumer stopped, failed or was
     // interrupted, before or after the response started.
+    // The request is aborted when the stream's scope closes: the consumer stopped, failed or was
+    // interrupted, before or after the response started. The events are read in a plain loop and
+    // pushed: per-event Effect machinery cost more than the SDK's own parsing. (Not
+    // Stream.fromAsyncIterable: its finalizer awaits the iterator's return(), which waits for the
+    // pending read, so a stalled server would hold an interruption forever; aborting ends the read.)
     const stream = (request: Parameters<LlmProviderService["complete"]>[0]) =>
-      Stream.unwrapScoped(
-        Effect.gen(function* () {
-          const controller = new AbortController()
-          yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
-          const { data, response } = yield* Effect.tryPromise({
-            try: () =>
-              client.messages
-                .create({ ...toParams(request), stream: true }, { signal: controller.signal })
-                .withResponse(),
-            catch: (error) => error
-          }).pipe(Effect.catchAll(failWith))
-          const until = exhaustedUntil(response.headers as HeaderLookup)
-          const state = initialState(request)
-          // Not Stream.fromAsyncIterable: its finalizer awaits the iterator's return(), which waits for
-          // the pending read — a stalled server would hold the interruption forever. Aborting (in the
-          // scope's finalizer) ends the read instead.
-          const iterator = data[Symbol.asyncIterator]()
-          return Stream.repeatEffectOption(
-            Effect.tryPromise({ try: () => iterator.next(), catch: Option.some }).pipe(
-              Effect.flatMap((next) => (next.done ? Effect.fail(Option.none()) : Effect.succeed(next.value)))
-            )
-          ).pipe(
-            Stream.catchAll((error) => Stream.fromEffect(failWith(error))),
-            Stream.mapConcatEffect(
-              (event): Effect.Effect<ReadonlyArray<ProviderStreamEvent>, ProviderError> =>
-                Either.match(onEvent(state, event), {
-                  onLeft: (why) => Effect.fail<ProviderError>(malformed(why)),
-                  onRight: (events) => {
-                    const done = events[0]
-                    return done?._tag === "Done"
-                      ? Effect.map(resetIn(until), (rateLimitResetMillis) => [
-                          { _tag: "Done", completion: { ...done.completion, rateLimitResetMillis } }
-                        ])
-                      : Effect.succeed(events)
-                  }
-                })
-            )
-          )
-        })
+      Stream.asyncPush<ProviderStreamEvent, ProviderError>(
+        (emit) =>
+          Effect.gen(function* () {
+            const controller = new AbortController()
+            yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
+            const { data, response } = yield* Effect.tryPromise({
+              try: () =>
+                client.messages
+                  .create({ ...toParams(request), stream: true }, { signal: controller.signal })
+                  .withResponse(),
+              catch: (error) => error
+            }).pipe(Effect.catchAll(failWith))
+            const until = exhaustedUntil(response.headers as HeaderLookup)
+            const clock = yield* Effect.clock
+            const state = initialState(request)
+            // Events parsed from one network read go out as one chunk: flushed on the next turn of
+            // the event loop, once the SDK has parsed all it has.
+            let pending: Array<ProviderStreamEvent> = []
+            const flush = () => {
+              if (pending.length > 0) emit.array(pending)
+              pending = []
+            }
+            const push = (events: ReadonlyArray<ProviderStreamEvent>) => {
+              if (pending.length === 0) setImmediate(flush)
+              pending.push(...events)
+            }
+            const read = async () => {
+              for await (const event of data) {
+                const result = onEvent(state, event)
+                if (Either.isLeft(result)) {
+                  flush()
+                  return emit.fail(malformed(result.left))
+                }
+                const done = result.right[0]
+                if (done?._tag === "Done" && until !== undefined) {
+                  const rateLimitResetMillis = until - clock.unsafeCurrentTimeMillis()
+                  push([{ _tag: "Done", completion: { ...done.completion, rateLimitResetMillis } }])
+                } else if (result.right.length > 0) push(result.right)
+              }
+              flush()
+              emit.end()
+            }
+            read().catch((error: unknown) => {
+              flush()
+              emit.fail(toProviderError(error, clock.unsafeCurrentTimeMillis(), scrub))
+            })
+          }),
+        { bufferSize: "unbounded" }
       )
 
     return { complete, stream } satisfies LlmProviderService

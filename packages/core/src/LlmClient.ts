@@ -8,7 +8,7 @@
  */
 
 import type { Tracer } from "effect"
-import { Cause, Context, Duration, Effect, Exit, Layer, Metric, Option, Queue, Random, Ref, Stream, Take } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Layer, Metric, Option, Random, Ref, Stream } from "effect"
 import * as Agent from "./Agent.js"
 import { Budget, type Reservation } from "./Budget.js"
 import { CircuitBreaker } from "./CircuitBreaker.js"
@@ -292,50 +292,57 @@ export const make = Effect.gen(function* () {
   // The guarded call runs in its own fiber, scoped to the stream: when the consumer stops or is
   // interrupted, the scope closes, the fiber is interrupted (aborting the request) and settled.
   const stream = (request: CompletionRequest): Stream.Stream<StreamPart, LlmError> =>
-    Stream.unwrapScoped(
-      Effect.gen(function* () {
-        const parts = yield* Queue.unbounded<Take.Take<StreamPart, LlmError>>()
-        const deliver = (part: StreamPart) => Queue.offer(parts, Take.of(part))
+    Stream.asyncPush<StreamPart, LlmError>(
+      (emit) => {
+        // Pushed synchronously, a chunk of deltas at a time: the consumer never holds up the call.
+        const deliver = (parts: ReadonlyArray<StreamPart>) => Effect.sync(() => emit.array(parts))
         const call =
           provider.stream === undefined ? wholeAtOnce(request, deliver) : streamed(provider.stream(request), deliver)
-        yield* Effect.forkScoped(
-          Effect.flatMap(Effect.exit(traced("LlmClient.stream", request, call)), (exit) =>
-            Exit.isSuccess(exit)
-              ? Queue.offerAll(parts, [Take.of<StreamPart>({ _tag: "Completion", completion: exit.value }), Take.end])
-              : Queue.offer(parts, Take.failCause(exit.cause))
-          )
+        return Effect.forkScoped(
+          Effect.map(Effect.exit(traced("LlmClient.stream", request, call)), (exit) => {
+            if (Exit.isFailure(exit)) return emit.halt(exit.cause)
+            emit.single({ _tag: "Completion", completion: exit.value })
+            emit.end()
+          })
         )
-        return Stream.flattenTake(Stream.fromQueue(parts))
-      })
+      },
+      { bufferSize: "unbounded" }
     )
 
-  const wholeAtOnce = (request: CompletionRequest, deliver: (part: StreamPart) => Effect.Effect<boolean>): Call => ({
-    send: Effect.tap(provider.complete(request), (c) => deliver({ _tag: "TextDelta", text: c.text })),
+  const wholeAtOnce = (
+    request: CompletionRequest,
+    deliver: (parts: ReadonlyArray<StreamPart>) => Effect.Effect<boolean>
+  ): Call => ({
+    send: Effect.tap(provider.complete(request), (c) => deliver([{ _tag: "TextDelta", text: c.text }])),
     progress: undefined
   })
 
   const streamed = (
     events: Stream.Stream<ProviderStreamEvent, ProviderError>,
-    deliver: (part: StreamPart) => Effect.Effect<boolean>
+    deliver: (parts: ReadonlyArray<StreamPart>) => Effect.Effect<boolean>
   ): Call => {
     const progress: Progress = { received: false, usage: undefined, final: false, bytes: 0 }
     let done: ProviderCompletion | undefined
     const send = Effect.suspend(() => {
       done = undefined
-      return Stream.runForEach(events, (event) => {
+      return Stream.runForEachChunk(events, (chunk) => {
         progress.received = true
-        switch (event._tag) {
-          case "Usage":
-            progress.usage = event.usage
-            progress.final = event.final
-            return Effect.void
-          case "TextDelta":
-            progress.bytes += Pricing.byteLength(event.text)
-            return deliver(event)
-          case "Done":
-            done = event.completion
-            return Effect.void
+        const deltas: Array<StreamPart> = []
+        for (const event of chunk) {
+          switch (event._tag) {
+            case "Usage":
+              progress.usage = event.usage
+              progress.final = event.final
+              break
+            case "TextDelta":
+              progress.bytes += Pricing.byteLength(event.text)
+              deltas.push(event)
+              break
+            case "Done":
+              done = event.completion
+          }
         }
+        return deltas.length === 0 ? Effect.void : deliver(deltas)
       })
     }).pipe(
       Effect.flatMap(() =>
