@@ -120,6 +120,44 @@ export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFaile
 /** What a provider may fail with. */
 export type ProviderError = RateLimited | Overloaded | ProviderUnavailable | InvalidRequest | AuthenticationFailed
 
+/** The HTTP status each of the Messages API's error types comes with. */
+const statusOfErrorType: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529
+}
+
+/** What an HTTP provider answered: a status, or (mid-stream, where there is none) the API's error type. */
+export interface ErrorResponse {
+  readonly status?: number | undefined
+  readonly errorType?: string | undefined
+  readonly message: string
+  readonly requestId?: string | undefined
+  readonly retryAfterMillis?: number | undefined
+}
+
+/**
+ * The ProviderError for an error response: 429 → RateLimited, 529 → Overloaded, 401/403 →
+ * AuthenticationFailed, 408 and 5xx → ProviderUnavailable, other 4xx → InvalidRequest. Without a
+ * status the error type decides; an unknown one is ProviderUnavailable (retryable, counted by the breaker).
+ */
+export const providerErrorFrom = (response: ErrorResponse): ProviderError => {
+  const { message, requestId } = response
+  const errorType = response.errorType ?? "unknown"
+  const status = response.status ?? statusOfErrorType[errorType]
+  if (status === 429) return new RateLimited({ message, requestId, retryAfterMillis: response.retryAfterMillis })
+  if (status === 529) return new Overloaded({ message, requestId })
+  if (status === 401 || status === 403) return new AuthenticationFailed({ status, message, requestId })
+  if (status === undefined || status === 408 || status >= 500 || status < 400)
+    return new ProviderUnavailable({ status, message, requestId })
+  return new InvalidRequest({ status, errorType, message, requestId })
+}
+
 /** Failures that say something about upstream health: by default only these count in the breaker. */
 export const isUpstreamFailure = (error: unknown): error is RateLimited | Overloaded | ProviderUnavailable =>
   error instanceof RateLimited || error instanceof Overloaded || error instanceof ProviderUnavailable

@@ -14,10 +14,13 @@ import {
   type ProviderCompletion,
   type ProviderError,
   type ProviderStreamEvent,
+  ProviderUnavailable,
+  providerErrorFrom,
   RateLimited,
   type Usage
 } from "@fleetguard/core"
 import { Clock, Context, Duration, Effect, Exit, Layer, Stream } from "effect"
+import type * as FakeAnthropic from "./FakeAnthropic.js"
 
 export type Step =
   | {
@@ -65,6 +68,8 @@ export interface CallInfo {
   readonly at: number
   readonly agentId: string
   readonly request: CompletionRequest
+  /** Whether it came through `stream` rather than `complete`. */
+  readonly stream: boolean
 }
 
 export type Script = (call: CallInfo) => Step
@@ -108,6 +113,68 @@ export const always =
   () =>
     step
 
+/**
+ * Runs a FakeAnthropic fault script in memory, as the Anthropic provider would report each fault:
+ * the same scenarios, on TestClock, with no server. Calls without a fault get `otherwise`.
+ */
+export const faults =
+  (script: FakeAnthropic.Script, otherwise: Step = reply()): Script =>
+  (call) => {
+    const fault = script({
+      index: call.index,
+      elapsedMillis: call.at,
+      stream: call.stream,
+      body: {
+        model: call.request.model,
+        max_tokens: call.request.maxTokens,
+        messages: call.request.messages,
+        ...(call.request.system === undefined ? {} : { system: call.request.system })
+      }
+    })
+    if (fault === undefined) return otherwise
+    const requestId = `req_test_${call.index}`
+    switch (fault._tag) {
+      case "RateLimited":
+        return fail(
+          new RateLimited({
+            message: "rate limited",
+            requestId,
+            retryAfterMillis:
+              fault.retryAfter === undefined
+                ? undefined
+                : "millis" in fault.retryAfter
+                  ? fault.retryAfter.millis
+                  : "seconds" in fault.retryAfter
+                    ? fault.retryAfter.seconds * 1000
+                    : Math.max(0, fault.retryAfter.date.getTime() - call.at)
+          })
+        )
+      case "Overloaded":
+        return fail(providerErrorFrom({ status: 529, message: "overloaded", requestId }))
+      case "Status":
+        return fail(
+          providerErrorFrom({
+            status: fault.status,
+            errorType: fault.errorType,
+            message: fault.message ?? fault.errorType,
+            requestId
+          })
+        )
+      case "Hang":
+        return hang
+      case "DropMidStream":
+        return cut(fault.afterDeltas, new ProviderUnavailable({ message: "connection dropped mid-stream" }))
+      case "ErrorEvent":
+        return cut(
+          fault.afterDeltas,
+          providerErrorFrom({ errorType: fault.errorType ?? "overloaded_error", message: "error event", requestId })
+        )
+      case "Malformed":
+      case "BadShape":
+        return fail(new ProviderUnavailable({ message: "malformed response", requestId }))
+    }
+  }
+
 /** 429 with retry-after until `until` (epoch millis), then `after`. */
 export const rateLimitedUntil =
   (until: number, after: Step = reply()): Script =>
@@ -123,9 +190,9 @@ export const make = (script: Script = always(reply())): Effect.Effect<TestProvid
     let peak = 0
 
     // Records a call as it starts; `end` records how it ended.
-    const begin = (request: CompletionRequest) =>
+    const begin = (request: CompletionRequest, stream: boolean) =>
       Effect.map(Effect.zip(Clock.currentTimeMillis, Agent.current), ([at, agentId]) => {
-        const info: CallInfo = { index: calls.length, at, agentId, request }
+        const info: CallInfo = { index: calls.length, at, agentId, request, stream }
         const step = script(info)
         const call: RecordedCall = { ...info, step: step._tag, endedAt: null, outcome: null }
         calls.push(call)
@@ -164,7 +231,7 @@ export const make = (script: Script = always(reply())): Effect.Effect<TestProvid
       }
     }
     const complete = (request: CompletionRequest): Effect.Effect<ProviderCompletion, ProviderError> =>
-      Effect.flatMap(begin(request), ({ step, info, end }) => Effect.onExit(reply(step, info), end))
+      Effect.flatMap(begin(request, false), ({ step, info, end }) => Effect.onExit(reply(step, info), end))
 
     // As the Anthropic stream: input usage first, a delta per word, the final usage, then Done.
     const events = (step: Step, info: CallInfo): Stream.Stream<ProviderStreamEvent, ProviderError> => {
@@ -196,7 +263,9 @@ export const make = (script: Script = always(reply())): Effect.Effect<TestProvid
     }
     // The call is recorded as running until its stream ends, not only until it started.
     const stream = (request: CompletionRequest): Stream.Stream<ProviderStreamEvent, ProviderError> =>
-      Stream.unwrap(Effect.map(begin(request), ({ step, info, end }) => Stream.ensuringWith(events(step, info), end)))
+      Stream.unwrap(
+        Effect.map(begin(request, true), ({ step, info, end }) => Stream.ensuringWith(events(step, info), end))
+      )
 
     return {
       complete,

@@ -1,12 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk"
-import {
-  AuthenticationFailed,
-  InvalidRequest,
-  Overloaded,
-  type ProviderError,
-  ProviderUnavailable,
-  RateLimited
-} from "@fleetguard/core"
+import { type ProviderError, ProviderUnavailable, providerErrorFrom } from "@fleetguard/core"
 
 /** What the SDK gives for response headers: `Headers`, or anything with `get`. */
 export interface HeaderLookup {
@@ -46,18 +39,6 @@ export const exhaustedUntil = (headers: HeaderLookup | undefined): number | unde
   return until
 }
 
-/** The API's error types, for an error that came without a status (an `event: error` mid-stream). */
-const statusOfType: Readonly<Record<string, number>> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  permission_error: 403,
-  not_found_error: 404,
-  request_too_large: 413,
-  rate_limit_error: 429,
-  api_error: 500,
-  overloaded_error: 529
-}
-
 const errorBody = (error: APIError): { readonly type?: unknown; readonly message?: unknown } => {
   const body = error.error as { readonly error?: { readonly type?: unknown; readonly message?: unknown } } | undefined
   return typeof body?.error === "object" && body.error !== null ? body.error : {}
@@ -73,17 +54,13 @@ export const toProviderError = (error: unknown, now: number, scrub: (text: strin
     return new ProviderUnavailable({ message: scrub(`connection failed: ${error.message}`) })
   if (error instanceof APIError) {
     const body = errorBody(error)
-    const errorType = typeof body.type === "string" ? body.type : "unknown"
-    const status = error.status ?? statusOfType[errorType]
-    const message = scrub(typeof body.message === "string" ? body.message : error.message)
-    const requestId = error.requestID ?? undefined
-    if (status === 429)
-      return new RateLimited({ message, requestId, retryAfterMillis: retryAfterMillis(error.headers, now) })
-    if (status === 529) return new Overloaded({ message, requestId })
-    if (status === 401 || status === 403) return new AuthenticationFailed({ status, message, requestId })
-    if (status === undefined || status === 408 || status >= 500)
-      return new ProviderUnavailable({ status, message, requestId })
-    return new InvalidRequest({ status, errorType, message, requestId })
+    return providerErrorFrom({
+      status: error.status,
+      errorType: typeof body.type === "string" ? body.type : undefined,
+      message: scrub(typeof body.message === "string" ? body.message : error.message),
+      requestId: error.requestID ?? undefined,
+      retryAfterMillis: retryAfterMillis(error.headers, now)
+    })
   }
   // The SDK parses bodies itself: a truncated or malformed one surfaces as a SyntaxError or TypeError.
   return new ProviderUnavailable({
