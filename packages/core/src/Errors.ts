@@ -120,10 +120,10 @@ export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFaile
 /** What a provider may fail with. */
 export type ProviderError = RateLimited | Overloaded | ProviderUnavailable | InvalidRequest | AuthenticationFailed
 
-/** The HTTP status each of the Messages API's error types comes with. */
-const statusOfErrorType: Readonly<Record<string, number>> = {
+const errorTypeStatus: Readonly<Record<string, number>> = {
   invalid_request_error: 400,
   authentication_error: 401,
+  billing_error: 402,
   permission_error: 403,
   not_found_error: 404,
   request_too_large: 413,
@@ -131,6 +131,11 @@ const statusOfErrorType: Readonly<Record<string, number>> = {
   api_error: 500,
   overloaded_error: 529
 }
+
+/** The HTTP status the Messages API answers an error type with; undefined for a type it does not know. */
+export const statusOfErrorType = (errorType: string): number | undefined =>
+  // Own keys only: "constructor" is not an error type.
+  Object.hasOwn(errorTypeStatus, errorType) ? errorTypeStatus[errorType] : undefined
 
 /** What an HTTP provider answered: a status, or (mid-stream, where there is none) the API's error type. */
 export interface ErrorResponse {
@@ -149,7 +154,7 @@ export interface ErrorResponse {
 export const providerErrorFrom = (response: ErrorResponse): ProviderError => {
   const { message, requestId } = response
   const errorType = response.errorType ?? "unknown"
-  const status = response.status ?? statusOfErrorType[errorType]
+  const status = response.status ?? statusOfErrorType(errorType)
   if (status === 429) return new RateLimited({ message, requestId, retryAfterMillis: response.retryAfterMillis })
   if (status === 529) return new Overloaded({ message, requestId })
   if (status === 401 || status === 403) return new AuthenticationFailed({ status, message, requestId })

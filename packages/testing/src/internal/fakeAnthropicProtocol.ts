@@ -2,7 +2,7 @@
  * The Messages API wire format as FakeAnthropic speaks it: request checks, deterministic token
  * counts and replies, SSE frames and error bodies. Pure functions; fakeAnthropicServer.ts does I/O.
  */
-import { Pricing } from "@fleetguard/core"
+import { Pricing, statusOfErrorType } from "@fleetguard/core"
 import { Either } from "effect"
 
 export interface ParsedRequest {
@@ -174,24 +174,12 @@ export const errorBody = (errorType: string, message: string, requestId: string)
   request_id: requestId
 })
 
-/** The status the API answers each error type with (for an error type sent outside a stream). */
-const statuses: Readonly<Record<string, number>> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  billing_error: 402,
-  permission_error: 403,
-  not_found_error: 404,
-  request_too_large: 413,
-  rate_limit_error: 429,
-  api_error: 500,
-  overloaded_error: 529
-}
-
 // Own keys only: "constructor" is not an error type.
 const own = <A>(table: Readonly<Record<string, A>>, key: string): A | undefined =>
   Object.hasOwn(table, key) ? table[key] : undefined
 
-export const statusOf = (errorType: string): number => own(statuses, errorType) ?? 500
+/** The status the API answers an error type with (for an error type sent outside a stream). */
+export const statusOf = (errorType: string): number => statusOfErrorType(errorType) ?? 500
 
 const messages: Readonly<Record<string, string>> = {
   rate_limit_error: "This request would exceed the rate limit for your organization (FakeAnthropic).",
