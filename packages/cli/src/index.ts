@@ -1,0 +1,6 @@
+/**
+ * The `fleetguard` command's pieces, for programs that want them.
+ *
+ * @since 0.1.0
+ */
+export * as Demo from "./Demo.js"
