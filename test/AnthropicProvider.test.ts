@@ -219,7 +219,7 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
     )
   )
 
-  it.effect("bad bodies are typed failures, never defects", () =>
+  it.effect("bad bodies are typed failures, never defects, charged in full: the call was answered, likely billed", () =>
     Effect.gen(function* () {
       for (const fault of [FakeAnthropic.malformed, FakeAnthropic.badShape]) {
         yield* withFake({ script: () => fault }, () =>
@@ -229,8 +229,12 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
             const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
             expect(Option.getOrUndefined(error)).toMatchObject({
               _tag: "ProviderUnavailable",
+              billed: true,
               message: expect.stringMatching(/malformed response/)
             })
+            const budget = yield* Budget.snapshot
+            expect(budget.spentUsd).toBeCloseTo(yield* Pricing.estimate(request()), 12)
+            expect(budget.reservedUsd).toBe(0)
           })
         )
         yield* withFake({ script: () => fault }, () =>

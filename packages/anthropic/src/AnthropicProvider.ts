@@ -67,7 +67,8 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
   Effect.map(connect(options), ({ client, scrub, failWith }) => {
     const resetIn = (until: number | undefined) =>
       until === undefined ? Effect.succeed(undefined) : Effect.map(Clock.currentTimeMillis, (now) => until - now)
-    const malformed = (why: string) => new ProviderUnavailable({ message: scrub(`malformed response: ${why}`) })
+    const malformed = (why: string) =>
+      new ProviderUnavailable({ message: scrub(`malformed response: ${why}`), billed: true })
 
     const complete = (request: Parameters<LlmProviderService["complete"]>[0]) =>
       Effect.tryPromise({

@@ -99,7 +99,12 @@ export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
 export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>()("ProviderUnavailable", {
   status: Schema.optional(Schema.Number),
   message: Schema.String,
-  requestId: RequestId
+  requestId: RequestId,
+  /**
+   * The provider answered but the answer could not be read (a truncated or malformed body): the
+   * call was probably billed, so it is charged its full reservation.
+   */
+  billed: Schema.optional(Schema.Boolean)
 }) {}
 
 /** 4xx other than 401, 403 and 429: the request itself is wrong; retrying cannot help. */

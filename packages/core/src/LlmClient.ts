@@ -97,6 +97,13 @@ const rejectionsByReason: Partial<Record<Rejection, Metric.Metric.Counter<number
   UnknownModel: Metric.tagged(rejectionsCounter, "reason", "UnknownModel")
 }
 
+const isBilled = (exit: Exit.Exit<unknown, unknown>): boolean =>
+  Exit.isFailure(exit) &&
+  Option.exists(
+    Cause.failureOption(exit.cause),
+    (error) => error instanceof ProviderUnavailable && error.billed === true
+  )
+
 /** The tracer every Effect program has unless one is provided (it exports nothing). */
 const builtInTracer = Effect.runSync(Effect.tracer)
 
@@ -242,8 +249,9 @@ export const make = Effect.gen(function* () {
             (c) => pricing.cost(request.model, c.usage),
             partial !== undefined
               ? Effect.suspend(() => pricing.cost(request.model, partial))
-              : // Text came with no usage: nothing bounds the input, so the whole reservation is charged.
-                progress?.received
+              : // Text came with no usage, or an answer that could not be read: nothing bounds its
+                // cost, so the whole reservation is charged.
+                progress?.received || isBilled(exit)
                 ? Effect.succeed(reservation.usd)
                 : undefined
           ),

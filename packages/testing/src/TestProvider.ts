@@ -171,7 +171,7 @@ export const faults =
         )
       case "Malformed":
       case "BadShape":
-        return fail(new ProviderUnavailable({ message: "malformed response", requestId }))
+        return fail(new ProviderUnavailable({ message: "malformed response", requestId, billed: true }))
     }
   }
 

@@ -62,8 +62,10 @@ export const toProviderError = (error: unknown, now: number, scrub: (text: strin
       retryAfterMillis: retryAfterMillis(error.headers, now)
     })
   }
-  // The SDK parses bodies itself: a truncated or malformed one surfaces as a SyntaxError or TypeError.
+  // The SDK parses bodies itself: a truncated or malformed one (or a connection cut while it is
+  // read) surfaces as a SyntaxError or TypeError. The request was answered: probably billed.
   return new ProviderUnavailable({
-    message: scrub(`malformed response: ${error instanceof Error ? error.message : String(error)}`)
+    message: scrub(`malformed response: ${error instanceof Error ? error.message : String(error)}`),
+    billed: true
   })
 }
