@@ -19,6 +19,7 @@ import {
   Cause,
   Chunk,
   ConfigProvider,
+  type Duration,
   Effect,
   Either,
   Exit,
@@ -42,13 +43,14 @@ const withFake = <A, E, R>(
   self: (fake: FakeAnthropic.FakeAnthropicService) => Effect.Effect<A, E, R>,
   guards: Partial<GuardsOptions> = {},
   retry: RetryOptions = { maxAttempts: 1 },
-  apiKey?: string
+  connection: { readonly apiKey?: string; readonly timeout?: Duration.DurationInput } = {}
 ) =>
   Effect.gen(function* () {
     const fake = yield* FakeAnthropic.make(options)
     const provider = AnthropicProvider.layer({
-      apiKey: Redacted.make(apiKey ?? fake.apiKey),
-      baseURL: fake.baseURL
+      apiKey: Redacted.make(connection.apiKey ?? fake.apiKey),
+      baseURL: fake.baseURL,
+      timeout: connection.timeout
     })
     return yield* Effect.provide(self(fake), clientOver(provider, guards, retry))
   }).pipe(Effect.scoped)
@@ -159,7 +161,7 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
             }),
           {},
           { maxAttempts: 1 },
-          secret
+          { apiKey: secret }
         ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
         expect(logs.length).toBeGreaterThan(0)
       })
@@ -222,20 +224,26 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
   it.effect("bad bodies are typed failures, never defects, charged in full: the call was answered, likely billed", () =>
     Effect.gen(function* () {
       for (const fault of [FakeAnthropic.malformed, FakeAnthropic.badShape]) {
-        yield* withFake({ script: () => fault }, () =>
-          Effect.gen(function* () {
-            const exit = yield* Effect.exit(LlmClient.complete(request()))
-            expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(false)
-            const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
-            expect(Option.getOrUndefined(error)).toMatchObject({
-              _tag: "ProviderUnavailable",
-              billed: true,
-              message: expect.stringMatching(/malformed response/)
-            })
-            const budget = yield* Budget.snapshot
-            expect(budget.spentUsd).toBeCloseTo(yield* Pricing.estimate(request()), 12)
-            expect(budget.reservedUsd).toBe(0)
-          })
+        yield* withFake(
+          { script: () => fault },
+          (fake) =>
+            Effect.gen(function* () {
+              const exit = yield* Effect.exit(LlmClient.complete(request()))
+              expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(false)
+              const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+              expect(Option.getOrUndefined(error)).toMatchObject({
+                _tag: "ProviderUnavailable",
+                billed: true,
+                message: expect.stringMatching(/malformed response/)
+              })
+              const budget = yield* Budget.snapshot
+              expect(budget.spentUsd).toBeCloseTo(yield* Pricing.estimate(request()), 12)
+              expect(budget.reservedUsd).toBe(0)
+              // Retries were allowed, but a billed answer is not retried: its cost is settled once.
+              expect(yield* fake.requests).toHaveLength(1)
+            }),
+          {},
+          { maxAttempts: 3 }
         )
         yield* withFake({ script: () => fault }, () =>
           Effect.gen(function* () {
@@ -268,7 +276,48 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
       )
   )
 
-  it.effect("the token-counting estimator reserves on the exact input count", () =>
+  it.effect(
+    "a request the SDK refuses to send is InvalidRequest: not sent, not charged, not retried, not a failure upstream",
+    () =>
+      withFake(
+        {},
+        (fake) =>
+          Effect.gen(function* () {
+            // Non-streaming with a large maxTokens and no timeout: the SDK asks for streaming instead.
+            const error = yield* Effect.flip(LlmClient.complete({ ...request(), maxTokens: 32_000 }))
+            expect(error).toMatchObject({ _tag: "InvalidRequest", errorType: "client_error" })
+            expect(yield* fake.requests).toHaveLength(0)
+            expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0 })
+            expect(yield* CircuitBreaker.state).toBe("Closed")
+          }),
+        { breaker: { failureThreshold: 1, resetAfter: "10 seconds", halfOpenMaxCalls: 1 } },
+        { maxAttempts: 3 }
+      )
+  )
+
+  it.effect("the timeout covers the whole call: a hung request fails typed and its connection is closed", () =>
+    withFake(
+      { script: () => FakeAnthropic.hang },
+      (fake) =>
+        Effect.gen(function* () {
+          const call = yield* Effect.fork(Effect.flip(LlmClient.complete(request())))
+          yield* untilServer(fake, (r) => r.length === 1)
+          yield* untilSleeping
+          yield* TestClock.adjust("2 seconds")
+          expect(yield* Fiber.join(call)).toMatchObject({
+            _tag: "ProviderUnavailable",
+            message: "the request timed out after 2000 ms"
+          })
+          yield* fake.awaitIdle
+          expect((yield* fake.requests).map((r) => r.outcome)).toEqual(["client-closed"])
+        }),
+      {},
+      { maxAttempts: 1 },
+      { timeout: "2 seconds" }
+    )
+  )
+
+  it.effect("the token-counting estimator reserves on the counted input (with its margin), not the byte bound", () =>
     withFake({}, (fake) =>
       Effect.gen(function* () {
         const long: CompletionRequest = { ...request("x".repeat(4000)), maxTokens: 10 }
@@ -276,8 +325,8 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
           Pricing.estimate(long),
           AnthropicProvider.pricingLayer({ apiKey: Redacted.make(fake.apiKey), baseURL: fake.baseURL })
         )
-        // 4000 bytes → 1000 tokens by the fake's count, against 4000 + framing by the byte bound.
-        expect(counted).toBeCloseTo((1000 * 1 + 10 * 5) / 1e6, 12)
+        // 4000 bytes → 1000 tokens by the fake's count (+5% margin), against 4000 + framing by the byte bound.
+        expect(counted).toBeCloseTo((1050 * 1 + 10 * 5) / 1e6, 12)
         expect(counted).toBeLessThan(yield* Pricing.estimate(long))
         expect((yield* fake.requests).map((r) => r.path)).toEqual(["/v1/messages/count_tokens"])
       })
@@ -332,6 +381,31 @@ describe("AnthropicProvider: streaming through the SDK", () => {
         expect(error._tag).toBe("Overloaded")
         expect((yield* Budget.snapshot).spentUsd).toBeGreaterThan(0)
       })
+    )
+  )
+
+  it.effect("a stream that stalls mid-way fails typed after the timeout, charged what it got, and is closed", () =>
+    withFake(
+      { deltaInterval: "1 minute" },
+      (fake) =>
+        Effect.gen(function* () {
+          const stream = yield* Effect.fork(Effect.flip(Stream.runDrain(LlmClient.stream(request()))))
+          yield* untilServer(fake, (r) => r.length === 1)
+          yield* untilSleeping
+          yield* TestClock.adjust("2 seconds")
+          expect(yield* Fiber.join(stream)).toMatchObject({
+            _tag: "ProviderUnavailable",
+            message: "the stream stalled: no event for 2000 ms"
+          })
+          yield* fake.awaitIdle
+          expect((yield* fake.requests).map((r) => r.outcome)).toEqual(["client-closed"])
+          const budget = yield* Budget.snapshot
+          expect(budget.spentUsd).toBeGreaterThan(0)
+          expect(budget.spentUsd).toBeLessThan(yield* Pricing.estimate(request()))
+        }),
+      {},
+      { maxAttempts: 1 },
+      { timeout: "2 seconds" }
     )
   )
 

@@ -28,7 +28,10 @@ export interface AnthropicProviderOptions {
   readonly apiKey: Redacted.Redacted<string>
   /** Default: the SDK's (https://api.anthropic.com). */
   readonly baseURL?: string | undefined
-  /** Per request, until the response is complete. Default: the SDK's (10 minutes). */
+  /**
+   * How long a call may take in all, and how long a stream may go without an event. Default 10
+   * minutes, as the SDK's (whose own timeout stops at the response headers).
+   */
   readonly timeout?: Duration.DurationInput | undefined
 }
 
@@ -59,14 +62,17 @@ const connect = (options: AnthropicProviderOptions) =>
     const scrub = (text: string) => text.split(key).join("[redacted]")
     const failWith = (error: unknown) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, now, scrub)))
-    return { client, scrub, failWith }
+    const timeoutMillis = timeout === undefined || Option.isNone(timeout) ? 600_000 : Duration.toMillis(timeout.value)
+    return { client, scrub, failWith, timeoutMillis }
   })
 
 /** Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown). */
 export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
-  Effect.map(connect(options), ({ client, scrub, failWith }) => {
+  Effect.map(connect(options), ({ client, scrub, failWith, timeoutMillis }) => {
     const resetIn = (until: number | undefined) =>
       until === undefined ? Effect.succeed(undefined) : Effect.map(Clock.currentTimeMillis, (now) => until - now)
+    const timedOut = () => new ProviderUnavailable({ message: `the request timed out after ${timeoutMillis} ms` })
+    const stalled = () => new ProviderUnavailable({ message: `the stream stalled: no event for ${timeoutMillis} ms` })
     const malformed = (why: string) =>
       new ProviderUnavailable({ message: scrub(`malformed response: ${why}`), billed: true })
 
@@ -85,11 +91,11 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
                 (rateLimitResetMillis): ProviderCompletion => ({ ...completion, rateLimitResetMillis })
               )
           })
-        )
+        ),
+        // The SDK's timeout stops at the headers; a body that stalls would hold the call for ever.
+        Effect.timeoutFail({ duration: Duration.millis(timeoutMillis), onTimeout: timedOut })
       )
 
-    // The request is aborted when the stream's scope closes: the consumer stopped, failed or was
-    // interrupted, before or after the response started.
     // The request is aborted when the stream's scope closes: the consumer stopped, failed or was
     // interrupted, before or after the response started. The events are read in a plain loop and
     // pushed: per-event Effect machinery cost more than the SDK's own parsing. (Not
@@ -144,7 +150,7 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
             })
           }),
         { bufferSize: "unbounded" }
-      )
+      ).pipe(Stream.timeoutFail(stalled, Duration.millis(timeoutMillis)))
 
     return { complete, stream } satisfies LlmProviderService
   })

@@ -97,12 +97,10 @@ const rejectionsByReason: Partial<Record<Rejection, Metric.Metric.Counter<number
   UnknownModel: Metric.tagged(rejectionsCounter, "reason", "UnknownModel")
 }
 
+const isBilledError = (error: unknown): boolean => error instanceof ProviderUnavailable && error.billed === true
+
 const isBilled = (exit: Exit.Exit<unknown, unknown>): boolean =>
-  Exit.isFailure(exit) &&
-  Option.exists(
-    Cause.failureOption(exit.cause),
-    (error) => error instanceof ProviderUnavailable && error.billed === true
-  )
+  Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), isBilledError)
 
 /** The tracer every Effect program has unless one is provided (it exports nothing). */
 const builtInTracer = Effect.runSync(Effect.tracer)
@@ -222,8 +220,9 @@ export const make = Effect.gen(function* () {
         .pipe(
           Effect.tap(() => Ref.update(retryTokens, RetryPolicy.onSuccess)),
           Effect.catchIf(isUpstreamFailure, (error) =>
-            // Text already handed to the caller cannot be taken back: a stream that started is not retried.
-            n >= policy.maxAttempts || progress?.received === true
+            // Text already handed to the caller cannot be taken back: a stream that started is not
+            // retried. Nor is an answer that was billed but unreadable: its cost is this call's to settle.
+            n >= policy.maxAttempts || progress?.received === true || isBilledError(error)
               ? Effect.fail(error)
               : Effect.flatMap(Ref.modify(retryTokens, RetryPolicy.onFailure), (allowed) => {
                   if (!allowed) return Effect.fail(error)
@@ -320,10 +319,17 @@ export const make = Effect.gen(function* () {
   const wholeAtOnce = (
     request: CompletionRequest,
     deliver: (parts: ReadonlyArray<StreamPart>) => Effect.Effect<boolean>
-  ): Call => ({
-    send: Effect.tap(provider.complete(request), (c) => deliver([{ _tag: "TextDelta", text: c.text }])),
-    progress: undefined
-  })
+  ): Call => {
+    // Once the answer is handed over, its usage is known: a consumer that stops right then still pays it.
+    const progress: Progress = { received: false, usage: undefined, final: false, bytes: 0 }
+    const send = Effect.tap(provider.complete(request), (c) => {
+      progress.usage = c.usage
+      progress.final = true
+      progress.received = true
+      return deliver([{ _tag: "TextDelta", text: c.text }])
+    })
+    return { send, progress }
+  }
 
   const streamed = (
     events: Stream.Stream<ProviderStreamEvent, ProviderError>,

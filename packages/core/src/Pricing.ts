@@ -125,6 +125,15 @@ export const priceEstimate = (
 ): number => (inputTokens * inputRate(p, request) + request.maxTokens * p.output) / 1_000_000
 
 /**
+ * Counts can differ a little from what is billed (Anthropic documents its count as an estimate):
+ * reserve this much more, never more than the byte bound.
+ */
+export const countedInputMargin = 0.05
+
+const withMargin = (counted: number, request: CompletionRequest): number =>
+  Math.min(maxInputTokens(request), Math.ceil(counted * (1 + countedInputMargin)))
+
+/**
  * Counts a request's input tokens exactly (e.g. with the provider's token-counting endpoint), for
  * reservations tighter than the byte bound. When it fails, the byte bound is used.
  */
@@ -190,7 +199,7 @@ export const make = (
       count(request).pipe(
         Effect.flatMap((tokens) =>
           Number.isSafeInteger(tokens) && tokens >= 0
-            ? Effect.succeed(priceEstimate(p, request, tokens))
+            ? Effect.succeed(priceEstimate(p, request, withMargin(tokens, request)))
             : Effect.fail(`not a token count: ${tokens}`)
         ),
         Effect.catchAllCause((cause) =>

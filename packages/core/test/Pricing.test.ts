@@ -106,7 +106,8 @@ describe("Pricing", () => {
         Pricing.estimate(req),
         Pricing.layer({}, () => Effect.succeed(100))
       )
-      expect(exact).toBeCloseTo((100 * 1 + 10 * 5) / 1e6, 12)
+      // 100 counted, with the 5% margin the count may be off by.
+      expect(exact).toBeCloseTo((105 * 1 + 10 * 5) / 1e6, 12)
       const bound = yield* withPricing(Pricing.estimate(req))
       expect(bound).toBeGreaterThan(exact)
       for (const broken of [Effect.fail("count_tokens down"), Effect.succeed(-1), Effect.succeed(Number.NaN)]) {

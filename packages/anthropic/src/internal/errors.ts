@@ -1,5 +1,5 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk"
-import { type ProviderError, ProviderUnavailable, providerErrorFrom } from "@fleetguard/core"
+import { AnthropicError, APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk"
+import { InvalidRequest, type ProviderError, ProviderUnavailable, providerErrorFrom } from "@fleetguard/core"
 
 /** What the SDK gives for response headers: `Headers`, or anything with `get`. */
 export interface HeaderLookup {
@@ -62,10 +62,14 @@ export const toProviderError = (error: unknown, now: number, scrub: (text: strin
       retryAfterMillis: retryAfterMillis(error.headers, now)
     })
   }
+  // The SDK refusing a request before sending it (e.g. "Streaming is required" for a large
+  // maxTokens without a timeout): nothing was sent, and sending it again cannot help.
+  if (error instanceof AnthropicError)
+    return new InvalidRequest({ errorType: "client_error", message: scrub(error.message) })
+  const message = error instanceof Error ? error.message : String(error)
   // The SDK parses bodies itself: a truncated or malformed one (or a connection cut while it is
   // read) surfaces as a SyntaxError or TypeError. The request was answered: probably billed.
-  return new ProviderUnavailable({
-    message: scrub(`malformed response: ${error instanceof Error ? error.message : String(error)}`),
-    billed: true
-  })
+  if (error instanceof SyntaxError || error instanceof TypeError)
+    return new ProviderUnavailable({ message: scrub(`malformed response: ${message}`), billed: true })
+  return new ProviderUnavailable({ message: scrub(`request failed: ${message}`) })
 }
