@@ -8,6 +8,7 @@
  */
 import Anthropic from "@anthropic-ai/sdk"
 import {
+  type CompletionRequest,
   type InputTokenCounter,
   InvalidOption,
   LlmProvider,
@@ -46,23 +47,27 @@ const connect = (options: AnthropicProviderOptions) =>
     if (key.trim() === "") return yield* invalid("apiKey", "<redacted>", "must not be empty")
     if (options.baseURL !== undefined && !/^https?:$/.test(URL.parse(options.baseURL)?.protocol ?? ""))
       return yield* invalid("baseURL", options.baseURL, "must be an absolute http(s) URL")
-    const timeout = options.timeout === undefined ? undefined : Duration.decodeUnknown(options.timeout)
-    if (timeout !== undefined && (Option.isNone(timeout) || !(Duration.toMillis(timeout.value) > 0)))
-      return yield* invalid("timeout", String(options.timeout), "must be a positive duration")
+    // Default 10 minutes, the SDK's own.
+    const timeoutMillis =
+      options.timeout === undefined
+        ? 600_000
+        : Option.match(Duration.decodeUnknown(options.timeout), { onNone: () => Number.NaN, onSome: Duration.toMillis })
+    if (!(timeoutMillis > 0 && Number.isFinite(timeoutMillis)))
+      return yield* invalid("timeout", String(options.timeout), "must be a positive, finite duration")
 
     const client = new Anthropic({
       apiKey: key,
       maxRetries: 0,
       // Failures are returned as typed errors; the SDK's own console logging would only duplicate them.
       logLevel: "off",
-      ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
-      ...(timeout === undefined || Option.isNone(timeout) ? {} : { timeout: Duration.toMillis(timeout.value) })
+      // Given only when set: with none, the SDK keeps its check that large non-streaming requests stream.
+      ...(options.timeout === undefined ? {} : { timeout: timeoutMillis }),
+      ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL })
     })
     // Error text is kept (journal, logs): a key echoed back by anything upstream is cut out of it.
     const scrub = (text: string) => text.split(key).join("[redacted]")
     const failWith = (error: unknown) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, now, scrub)))
-    const timeoutMillis = timeout === undefined || Option.isNone(timeout) ? 600_000 : Duration.toMillis(timeout.value)
     return { client, scrub, failWith, timeoutMillis }
   })
 
@@ -76,7 +81,7 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
     const malformed = (why: string) =>
       new ProviderUnavailable({ message: scrub(`malformed response: ${why}`), billed: true })
 
-    const complete = (request: Parameters<LlmProviderService["complete"]>[0]) =>
+    const complete = (request: CompletionRequest) =>
       Effect.tryPromise({
         try: (signal) => client.messages.create(toParams(request), { signal }).withResponse(),
         catch: (error) => error
@@ -101,7 +106,7 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
     // pushed: per-event Effect machinery cost more than the SDK's own parsing. (Not
     // Stream.fromAsyncIterable: its finalizer awaits the iterator's return(), which waits for the
     // pending read, so a stalled server would hold an interruption forever; aborting ends the read.)
-    const stream = (request: Parameters<LlmProviderService["complete"]>[0]) =>
+    const stream = (request: CompletionRequest) =>
       Stream.asyncPush<ProviderStreamEvent, ProviderError>(
         (emit) =>
           Effect.gen(function* () {

@@ -239,21 +239,16 @@ export const make = Effect.gen(function* () {
       Effect.onExit((exit) => {
         const partial =
           progress?.usage && partialUsage(progress.usage, progress.final, progress.bytes, request.maxTokens)
+        // What a call that did not complete owes beyond its phase: a stream's reported usage; all of
+        // it when text came with no usage, or the answer was billed but unreadable (nothing bounds those).
+        const owed =
+          partial !== undefined
+            ? Effect.suspend(() => pricing.cost(request.model, partial))
+            : progress?.received || isBilled(exit)
+              ? Effect.succeed(reservation.usd)
+              : undefined
         return Effect.flatMap(
-          settleCall(
-            budget,
-            reservation,
-            exit,
-            phase.current,
-            (c) => pricing.cost(request.model, c.usage),
-            partial !== undefined
-              ? Effect.suspend(() => pricing.cost(request.model, partial))
-              : // Text came with no usage, or an answer that could not be read: nothing bounds its
-                // cost, so the whole reservation is charged.
-                progress?.received || isBilled(exit)
-                ? Effect.succeed(reservation.usd)
-                : undefined
-          ),
+          settleCall(budget, reservation, exit, phase.current, (c) => pricing.cost(request.model, c.usage), owed),
           (charged) => {
             costUsd = charged
             return settled(request, agentId, reservation.usd, exit, partial, made, charged, span)

@@ -10,7 +10,6 @@ import {
   type CompletionRequest,
   LlmProvider,
   type LlmProviderService,
-  Pricing,
   type ProviderCompletion,
   type ProviderError,
   type ProviderStreamEvent,
@@ -21,6 +20,7 @@ import {
 } from "@fleetguard/core"
 import { Clock, Context, Duration, Effect, Exit, Layer, Stream } from "effect"
 import type * as FakeAnthropic from "./FakeAnthropic.js"
+import * as Protocol from "./internal/fakeAnthropicProtocol.js"
 
 export type Step =
   | {
@@ -93,14 +93,11 @@ export class TestProvider extends Context.Tag("@fleetguard/testing/TestProvider"
   TestProviderService
 >() {}
 
-/** Deterministic usage: ~4 bytes a token for input (never more tokens than bytes), a token per output word. */
+/** Deterministic usage, as FakeAnthropic counts it: input as the API would bill the prompt, a token per output word. */
 export const usageFor = (request: CompletionRequest, text: string, outputTokens?: number) => {
-  const bytes =
-    (request.system === undefined ? 0 : Pricing.byteLength(request.system)) +
-    request.messages.reduce((n, m) => n + Pricing.byteLength(m.content), 0)
   const words = text.split(/\s+/).filter((w) => w.length > 0).length
   return {
-    inputTokens: Math.ceil(bytes / 4),
+    inputTokens: Protocol.inputTokens(request.system, request.messages),
     outputTokens: Math.min(request.maxTokens, outputTokens ?? words),
     cacheCreationInputTokens: 0,
     cacheReadInputTokens: 0
@@ -237,11 +234,8 @@ export const make = (script: Script = always(reply())): Effect.Effect<TestProvid
     const events = (step: Step, info: CallInfo): Stream.Stream<ProviderStreamEvent, ProviderError> => {
       switch (step._tag) {
         case "Hang":
-          return Stream.never
         case "Fail":
-          return Stream.fromEffect(
-            Effect.zipRight(Effect.sleep(step.latency ?? Duration.zero), Effect.fail(step.error))
-          )
+          return Stream.drain(Stream.fromEffect(reply(step, info)))
         case "Reply": {
           const completion = completionOf(step, info)
           return Stream.concat(
