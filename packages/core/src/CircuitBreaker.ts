@@ -25,7 +25,7 @@ import {
 } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import type { InvalidOption } from "./Errors.js"
-import { CircuitOpen, isUpstreamFailure } from "./Errors.js"
+import { CircuitOpen, isCountedFailure } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Policy from "./internal/breaker.js"
 import { check, checkDuration, isPositiveInteger, layerFromConfig } from "./internal/options.js"
@@ -52,7 +52,11 @@ export interface CircuitBreakerOptions {
   readonly backoffFactor?: number | undefined
   /** …up to this (default 32 × resetAfter). */
   readonly maxResetAfter?: Duration.DurationInput | undefined
-  /** Which failures count against upstream health; default: RateLimited, Overloaded, ProviderUnavailable. */
+  /**
+   * Which typed failures count. Default: every one except fleetguard's own rejections
+   * (BudgetExceeded, DepthLimitExceeded, CircuitOpen, UnknownModel, InvalidAmount, InvalidOption) and
+   * client errors (InvalidRequest, AuthenticationFailed). Interruptions and defects never count.
+   */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
 }
 
@@ -166,7 +170,7 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
       maxResetAfterMillis: Math.max(maxResetAfterMillis, resetAfterMillis),
       halfOpenMaxCalls
     }
-    const isFailure = options.isFailure ?? isUpstreamFailure
+    const isFailure = options.isFailure ?? isCountedFailure
     const state = yield* Ref.make(Policy.closed(settings))
     // Fibers are tracked in a plain set: membership changes are synchronous, and a trip must reach
     // every member in the same instant.

@@ -45,25 +45,52 @@ export class UnknownModel extends Schema.TaggedError<UnknownModel>()("UnknownMod
   }
 }
 
-/** An amount of money or tokens that cannot be right: negative, NaN, infinite or too large. */
-export class InvalidAmount extends Schema.TaggedError<InvalidAmount>()("InvalidAmount", {
-  field: Schema.String,
-  value: Schema.Number,
-  reason: Schema.String
-}) {
-  override get message(): string {
-    return `${this.field} = ${this.value}: ${this.reason}`
+/**
+ * A value as an error message may show it: numbers, booleans, null and undefined as they are;
+ * anything else by its kind only, so that no prompt, key or URL given in the wrong place is echoed.
+ */
+export const describeValue = (value: unknown): string => {
+  switch (typeof value) {
+    case "number":
+    case "boolean":
+    case "undefined":
+      return String(value)
+    case "string":
+      return value === "" ? "an empty string" : "a string"
+    case "bigint":
+      return `${value}n`
+    case "function":
+      return "a function"
+    case "symbol":
+      return "a symbol"
+    default:
+      return value === null ? "null" : Array.isArray(value) ? "an array" : "an object"
   }
 }
 
-/** An option given to a guard's `layer` or `make` is out of range. */
+/**
+ * An amount of money or tokens that cannot be right (negative, NaN, infinite, too large, not a
+ * number), or another argument the ledger cannot take (an agent id that is not a string, a
+ * reservation it never issued). `field` names the argument.
+ */
+export class InvalidAmount extends Schema.TaggedError<InvalidAmount>()("InvalidAmount", {
+  field: Schema.String,
+  value: Schema.Unknown,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.field} = ${describeValue(this.value)}: ${this.reason}`
+  }
+}
+
+/** An option given to a guard's `layer` or `make` is missing, of the wrong type or out of range. */
 export class InvalidOption extends Schema.TaggedError<InvalidOption>()("InvalidOption", {
   option: Schema.String,
   value: Schema.Unknown,
   reason: Schema.String
 }) {
   override get message(): string {
-    return `option ${this.option} = ${String(this.value)}: ${this.reason}`
+    return `option ${this.option} = ${describeValue(this.value)}: ${this.reason}`
   }
 }
 
@@ -81,44 +108,66 @@ export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen"
 }
 
 const RequestId = Schema.optional(Schema.String)
+/** Provider errors can be built from their documented fields alone: the message has a default. */
+const messageOr = (fallback: string) => Schema.optionalWith(Schema.String, { default: () => fallback })
 
-/** 429: the provider's rate limit. `retryAfterMillis` is what the provider asked for, if it said. */
+/**
+ * 429: the provider's rate limit. `retryAfterMillis` is what the provider asked for, if it said;
+ * a value that is negative, NaN or infinite counts as not said.
+ */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   retryAfterMillis: Schema.optional(Schema.Number),
-  message: Schema.String,
+  message: messageOr("rate limited by the provider"),
   requestId: RequestId
 }) {}
 
 /** 529: the provider is overloaded. */
 export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
-  message: Schema.String,
+  message: messageOr("the provider is overloaded"),
   requestId: RequestId
 }) {}
 
-/** 5xx, 408, timeouts and connection failures. */
+/**
+ * 5xx, 408, timeouts and connection failures. How it is settled: with a `status`, the provider
+ * answered with an error (nothing is charged); `billed`, it answered but the answer could not be
+ * read (the full reservation, not retried); otherwise no answer came — charged the full reservation
+ * unless `sent` is false (the connection was never made).
+ */
 export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>()("ProviderUnavailable", {
   status: Schema.optional(Schema.Number),
-  message: Schema.String,
+  message: messageOr("the provider is unavailable"),
   requestId: RequestId,
   /**
    * The provider answered but the answer could not be read (a truncated or malformed body): the
    * call was probably billed, so it is charged its full reservation.
    */
-  billed: Schema.optional(Schema.Boolean)
+  billed: Schema.optional(Schema.Boolean),
+  /**
+   * False when the request never reached the provider (connection refused, host not found): it is
+   * not charged. Absent or true without a `status`: it was sent and no answer came, so it may have
+   * been processed and billed, and it is charged its upper bound.
+   */
+  sent: Schema.optional(Schema.Boolean)
 }) {}
 
-/** 4xx other than 401, 403 and 429: the request itself is wrong; retrying cannot help. */
+/**
+ * The request itself is wrong; retrying cannot help. From the provider: a 4xx other than 401, 403
+ * and 429. From fleetguard or the SDK before anything was sent (`errorType: "client_error"`, never
+ * charged): a malformed request, with `field` naming what is wrong.
+ */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   status: Schema.optional(Schema.Number),
-  errorType: Schema.String,
-  message: Schema.String,
-  requestId: RequestId
+  errorType: Schema.optionalWith(Schema.String, { default: () => "invalid_request_error" }),
+  message: messageOr("the request is invalid"),
+  requestId: RequestId,
+  /** The request's field at fault, e.g. `messages[0].content`, when the request was checked locally. */
+  field: Schema.optional(Schema.String)
 }) {}
 
 /** 401, 403: the key is missing, wrong or not allowed. */
 export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFailed>()("AuthenticationFailed", {
-  status: Schema.Number,
-  message: Schema.String,
+  status: Schema.optionalWith(Schema.Number, { default: () => 401 }),
+  message: messageOr("authentication failed: the API key is missing, wrong or not allowed"),
   requestId: RequestId
 }) {}
 
@@ -168,9 +217,28 @@ export const providerErrorFrom = (response: ErrorResponse): ProviderError => {
   return new InvalidRequest({ status, errorType, message, requestId })
 }
 
-/** Failures that say something about upstream health: by default only these count in the breaker. */
+/** Failures that say something about upstream health: the ones `LlmClient` retries. */
 export const isUpstreamFailure = (error: unknown): error is RateLimited | Overloaded | ProviderUnavailable =>
   error instanceof RateLimited || error instanceof Overloaded || error instanceof ProviderUnavailable
+
+/** Errors that say nothing about the health of what a breaker protects: fleetguard's own refusals, and client errors. */
+const notCounted: ReadonlySet<string> = new Set([
+  "BudgetExceeded",
+  "DepthLimitExceeded",
+  "CircuitOpen",
+  "UnknownModel",
+  "InvalidAmount",
+  "InvalidOption",
+  "InvalidRequest",
+  "AuthenticationFailed"
+])
+
+/**
+ * What `CircuitBreaker.protect` counts as a failure by default, as cockatiel, resilience4j and
+ * Polly do: every typed failure, except fleetguard's own rejections and client errors.
+ */
+export const isCountedFailure = (error: unknown): boolean =>
+  !(typeof error === "object" && error !== null && "_tag" in error && notCounted.has(String(error._tag)))
 
 /** Everything `LlmClient.complete` may fail with. */
 export type LlmError = ProviderError | BudgetExceeded | DepthLimitExceeded | CircuitOpen | UnknownModel | InvalidAmount

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Either, Fiber, FastCheck as fc, Layer, TestClock } from "effect"
-import { CircuitBreaker, CircuitOpen, GuardEvents, InvalidRequest, Overloaded } from "../src/index.js"
+import {
+  AuthenticationFailed,
+  BudgetExceeded,
+  CircuitBreaker,
+  CircuitOpen,
+  DepthLimitExceeded,
+  GuardEvents,
+  InvalidAmount,
+  InvalidRequest,
+  Overloaded,
+  UnknownModel
+} from "../src/index.js"
 import * as Policy from "../src/internal/breaker.js"
 
 const settings = (over: Partial<Policy.Settings> = {}): Policy.Settings => ({
@@ -128,15 +139,34 @@ describe("CircuitBreaker", () => {
     )
   const upstream = Effect.fail(new Overloaded({ message: "overloaded" }))
 
-  it.effect("counts only upstream failures by default: not client errors, not defects", () =>
+  it.effect(
+    "counts every typed failure by default, except fleetguard's refusals and client errors; never defects",
+    () =>
+      Effect.gen(function* () {
+        const notCounted = [
+          new BudgetExceeded({ scope: "fleet", agentId: "a", requestedUsd: 1, remainingUsd: 0, limitUsd: 1 }),
+          new DepthLimitExceeded({ depth: 3, maxDepth: 3 }),
+          new CircuitOpen({ interrupted: false }),
+          new UnknownModel({ model: "m" }),
+          new InvalidAmount({ field: "usd", value: -1, reason: "must be ≥ 0" }),
+          new InvalidRequest({ errorType: "x", message: "bad" }),
+          new AuthenticationFailed({})
+        ]
+        for (const error of notCounted) {
+          yield* Effect.either(CircuitBreaker.protect(Effect.fail(error)))
+          yield* Effect.either(CircuitBreaker.protect(Effect.fail(error)))
+          yield* Effect.exit(CircuitBreaker.protect(Effect.die("bug")))
+        }
+        expect(yield* CircuitBreaker.state).toBe("Closed")
+        // Any other typed failure counts, as in cockatiel, resilience4j and Polly.
+        yield* Effect.either(CircuitBreaker.protect(Effect.fail(new Error("db down"))))
+        yield* Effect.either(CircuitBreaker.protect(Effect.fail(new Error("db down"))))
+        expect(yield* CircuitBreaker.state).toBe("Open")
+      }).pipe(Effect.provide(breaker()))
+  )
+
+  it.effect("counts provider errors from upstream", () =>
     Effect.gen(function* () {
-      for (let i = 0; i < 5; i++) {
-        yield* Effect.either(
-          CircuitBreaker.protect(Effect.fail(new InvalidRequest({ errorType: "x", message: "bad" })))
-        )
-        yield* Effect.exit(CircuitBreaker.protect(Effect.die("bug")))
-      }
-      expect(yield* CircuitBreaker.state).toBe("Closed")
       yield* Effect.either(CircuitBreaker.protect(upstream))
       yield* Effect.either(CircuitBreaker.protect(upstream))
       expect(yield* CircuitBreaker.state).toBe("Open")
