@@ -25,15 +25,16 @@ const CONCURRENCY = 50
 const ROUNDS = 5
 const WARMUP_ROUNDS = 2
 
+const prompt = "Summarise the incident report in two sentences."
 const request: CompletionRequest = {
   model: "claude-haiku-4-5",
   maxTokens: 64,
-  messages: [{ role: "user", content: "Summarise the incident report in two sentences." }]
+  messages: [{ role: "user", content: prompt }]
 }
 const params = {
   model: request.model,
   max_tokens: request.maxTokens,
-  messages: [{ role: "user" as const, content: request.messages[0]?.content ?? "" }]
+  messages: [{ role: "user" as const, content: prompt }]
 }
 
 interface Run {

@@ -86,10 +86,12 @@ export interface DemoReport {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
+const prompt = (topic: string) => `Research ${topic} and report what you find.`
+
 const request = (options: DemoOptions, topic: string): CompletionRequest => ({
   model: options.model,
   maxTokens: options.outputTokens,
-  messages: [{ role: "user", content: `Research ${topic} and report what you find.` }]
+  messages: [{ role: "user", content: prompt(topic) }]
 })
 
 /** A FakeAnthropic in the middle of an incident, for one run. */
@@ -124,7 +126,7 @@ const naiveFleet = (options: DemoOptions, fake: FakeAnthropic.FakeAnthropicServi
       const message = await sdk.messages.create({
         model: r.model,
         max_tokens: r.maxTokens,
-        messages: r.messages.map((m) => ({ role: m.role, content: m.content }))
+        messages: [{ role: "user", content: prompt(topic) }]
       })
       spentUsd += Effect.runSync(
         pricing.cost(r.model, {

@@ -4,16 +4,25 @@
  * @since 0.1.0
  */
 
+/** A block of text, as the Messages API accepts it wherever it takes text (content and system). */
+export interface TextBlock {
+  readonly type: "text"
+  readonly text: string
+}
+
+/** Text as the Messages API takes it: a string, or text blocks. */
+export type Content = string | ReadonlyArray<TextBlock>
+
 export interface Message {
   readonly role: "user" | "assistant"
-  readonly content: string
+  readonly content: Content
 }
 
 export interface CompletionRequest {
   readonly model: string
   readonly maxTokens: number
   readonly messages: ReadonlyArray<Message>
-  readonly system?: string | undefined
+  readonly system?: Content | undefined
   /** Prompt caching asked for, with its lifetime; cache writes cost more than plain input. */
   readonly cache?: "5m" | "1h" | undefined
 }

@@ -8,7 +8,7 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidOption } from "./Errors.js"
 import { InvalidAmount, UnknownModel } from "./Errors.js"
 import { check, isPositiveInteger } from "./internal/options.js"
-import type { CompletionRequest, Usage } from "./Llm.js"
+import type { CompletionRequest, Content, Usage } from "./Llm.js"
 
 /** USD per million tokens. */
 export interface ModelPrice {
@@ -88,14 +88,27 @@ export const byteLength = (text: string): number => {
   return bytes
 }
 
+/** The UTF-8 length of text given as a string or as text blocks. */
+export const contentBytes = (content: Content): number => {
+  if (typeof content === "string") return byteLength(content)
+  let bytes = 0
+  for (const block of content) bytes += byteLength(block.text)
+  return bytes
+}
+
 /**
  * An upper bound on the input tokens of `request`: a token is at least one UTF-8 byte, plus the
- * framing overheads.
+ * framing overheads (a text block is framed like a message).
  */
-export const maxInputTokens = (request: CompletionRequest): number =>
-  perRequestOverheadTokens +
-  (request.system === undefined ? 0 : byteLength(request.system) + perMessageOverheadTokens) +
-  request.messages.reduce((sum, message) => sum + byteLength(message.content) + perMessageOverheadTokens, 0)
+export const maxInputTokens = (request: CompletionRequest): number => {
+  let tokens = perRequestOverheadTokens
+  if (request.system !== undefined) tokens += framed(request.system)
+  for (const message of request.messages) tokens += framed(message.content)
+  return tokens
+}
+
+const framed = (content: Content): number =>
+  contentBytes(content) + perMessageOverheadTokens * (typeof content === "string" ? 1 : Math.max(1, content.length))
 
 /** The dearest rate an input token of `request` can be billed at. */
 const inputRate = (p: ModelPrice, request: CompletionRequest): number =>
@@ -237,6 +250,7 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
   static readonly layer = layer
   static readonly defaultTable = defaultTable
   static readonly byteLength = byteLength
+  static readonly contentBytes = contentBytes
   static readonly perMessageOverheadTokens = perMessageOverheadTokens
   static readonly perRequestOverheadTokens = perRequestOverheadTokens
   static readonly estimate = (request: CompletionRequest) => Effect.flatMap(Pricing, (p) => p.estimate(request))

@@ -1,13 +1,17 @@
 import type Anthropic from "@anthropic-ai/sdk"
-import type { CompletionRequest, ProviderCompletion, ProviderStreamEvent, Usage } from "@fleetguard/core"
+import type { CompletionRequest, Content, ProviderCompletion, ProviderStreamEvent, Usage } from "@fleetguard/core"
 import { Either, ParseResult, Schema } from "effect"
+
+/** Text as the API takes it: a string as it is, text blocks copied (the SDK's types want them mutable). */
+const text = (content: Content): string | Array<Anthropic.TextBlockParam> =>
+  typeof content === "string" ? content : content.map((block) => ({ type: "text", text: block.text }))
 
 /** The Messages API body for a request (without `stream`). */
 export const toParams = (request: CompletionRequest): Anthropic.MessageCreateParamsNonStreaming => ({
   model: request.model,
   max_tokens: request.maxTokens,
-  messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
-  ...(request.system === undefined ? {} : { system: request.system }),
+  messages: request.messages.map((m) => ({ role: m.role, content: text(m.content) })),
+  ...(request.system === undefined ? {} : { system: text(request.system) }),
   ...(request.cache === undefined ? {} : { cache_control: { type: "ephemeral", ttl: request.cache } })
 })
 
