@@ -6,16 +6,16 @@
  * @since 0.1.0
  */
 
-import type { Config } from "effect"
-import { Config as C, Cause, Context, Effect, Exit, HashMap, Layer, Metric, Option, Ref } from "effect"
+import { Cause, Config, Context, Effect, Exit, HashMap, Layer, Metric, Ref, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Agent from "./Agent.js"
 import type { InvalidOption } from "./Errors.js"
 import { BudgetExceeded, InvalidAmount } from "./Errors.js"
 import * as Events from "./Events.js"
+import * as Env from "./internal/config.js"
 import * as Ledger from "./internal/ledger.js"
-import { check, isPositiveFinite, layerFromConfig } from "./internal/options.js"
-import { chargeFull, chargeOrFull } from "./internal/settle.js"
+import { check, decode, Fraction, layerFromConfig, Options, option } from "./internal/options.js"
+import * as Settle from "./internal/settle.js"
 
 export interface BudgetOptions {
   /** The fleet limit, in USD. */
@@ -51,11 +51,17 @@ export interface BudgetService {
   readonly limitUsd: number
   readonly perAgentLimitUsd: number
   readonly alertAt: number
-  /** Holds `usd` for `agentId`, or refuses it whole. */
+  /**
+   * Holds `usd` for `agentId`, or refuses it whole. An amount that is not a number of USD ≥ 0 (or
+   * an agent id that is not a string) fails `InvalidAmount` naming it.
+   */
   readonly reserve: (agentId: string, usd: number) => Effect.Effect<Reservation, BudgetExceeded | InvalidAmount>
-  /** Settles at the actual cost, even above the reservation. A second settlement changes nothing. */
+  /**
+   * Settles at the actual cost, even above the reservation. A second settlement changes nothing.
+   * A bad amount, or a value that is not a reservation, fails `InvalidAmount` and settles nothing.
+   */
   readonly commit: (reservation: Reservation, actualUsd: number) => Effect.Effect<void, InvalidAmount>
-  /** Settles at no cost. A second settlement changes nothing. */
+  /** Settles at no cost. A second settlement, or a value that is not a reservation, changes nothing. */
   readonly release: (reservation: Reservation) => Effect.Effect<void>
   readonly snapshot: Effect.Effect<BudgetSnapshot>
 }
@@ -70,36 +76,47 @@ export const refusalsCounter = Metric.counter("fleetguard_budget_refusals_total"
   incremental: true
 })
 
-/** Nanodollars, or undefined for a negative, NaN, infinite or too large amount. */
-const amount = (usd: number): number | undefined => (usd >= 0 ? Ledger.toNanos(usd) : undefined)
+/** Nanodollars, or undefined for anything but a number of USD ≥ 0 the ledger can hold exactly. */
+const amount = (usd: unknown): number | undefined =>
+  typeof usd === "number" && usd >= 0 ? Ledger.toNanos(usd) : undefined
 
-const invalidAmount = (field: string, usd: number) =>
+const invalidAmount = (field: string, usd: unknown) =>
   new InvalidAmount({
     field,
     value: usd,
-    reason: usd >= 0 ? "must be finite and below 9,000,000 USD" : "must be a number ≥ 0"
+    reason:
+      typeof usd === "number" && usd >= 0 ? "must be finite and below 9,000,000 USD" : "must be a number of USD ≥ 0"
   })
+
+const isReservation = (u: unknown): u is Reservation =>
+  typeof u === "object" && u !== null && Number.isSafeInteger((u as { readonly id?: unknown }).id)
+
+const notAReservation = (value: unknown) =>
+  new InvalidAmount({ field: "reservation", value, reason: "must be a reservation made by Budget.reserve" })
+
+/** A limit the ledger can hold: positive, and not rounded to $0 or past its range in nanodollars. */
+const Limit = option(
+  (n): n is number => typeof n === "number" && n > 0 && (Ledger.toNanos(n) ?? 0) > 0,
+  "must be a positive number of USD, at least $0.000000001 and below 9,000,000"
+)
+
+const OptionsSchema = Options({
+  limitUsd: Limit,
+  perAgentLimitUsd: Schema.optional(Limit),
+  alertAt: Schema.optional(Fraction)
+})
 
 export const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
   Effect.gen(function* () {
-    const limitUsd = yield* check(
-      "limitUsd",
-      options.limitUsd,
-      (n) => isPositiveFinite(n) && Ledger.toNanos(n) !== undefined,
-      "must be a positive number of USD below 9,000,000"
-    )
+    const decoded = yield* decode(OptionsSchema, options)
+    const limitUsd = decoded.limitUsd
     const perAgentLimitUsd = yield* check(
       "perAgentLimitUsd",
-      options.perAgentLimitUsd ?? limitUsd / 5,
-      (n) => isPositiveFinite(n) && n <= limitUsd,
-      `must be a positive number of USD no greater than limitUsd (${limitUsd})`
+      decoded.perAgentLimitUsd ?? limitUsd / 5,
+      (n) => n <= limitUsd && (Ledger.toNanos(n) ?? 0) > 0,
+      `must be no greater than limitUsd (${limitUsd}) and at least $0.000000001`
     )
-    const alertAt = yield* check(
-      "alertAt",
-      options.alertAt ?? 0.8,
-      (n) => Number.isFinite(n) && n > 0 && n <= 1,
-      "must be a fraction of the fleet limit in (0, 1]"
-    )
+    const alertAt = decoded.alertAt ?? 0.8
     const ledger = yield* Ref.make(
       Ledger.make(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
     )
@@ -149,6 +166,8 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
     const reserve = (agentId: string, usd: number): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount> => {
       const nanos = amount(usd)
       if (nanos === undefined) return Effect.fail(invalidAmount("usd", usd))
+      if (typeof agentId !== "string")
+        return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
       return Effect.flatMap(
         Ref.modify(ledger, (l) => Ledger.reserve(l, agentId, nanos)),
         (result) => {
@@ -184,11 +203,13 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
       )
 
     const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
+      if (!isReservation(reservation)) return Effect.fail(notAReservation(reservation))
       const nanos = amount(actualUsd)
       return nanos === undefined ? Effect.fail(invalidAmount("actualUsd", actualUsd)) : settle(reservation, nanos)
     }
 
-    const release = (reservation: Reservation): Effect.Effect<void> => settle(reservation, 0)
+    const release = (reservation: Reservation): Effect.Effect<void> =>
+      isReservation(reservation) ? settle(reservation, 0) : Effect.void
 
     const snapshot = Effect.map(
       Ref.get(ledger),
@@ -213,10 +234,10 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
 export const layer = (options: BudgetOptions): Layer.Layer<Budget, InvalidOption> => Layer.effect(Budget, make(options))
 
 /** FLEETGUARD_BUDGET_USD (required), FLEETGUARD_AGENT_BUDGET_USD, FLEETGUARD_ALERT_AT (default 0.8). */
-export const config: Config.Config<BudgetOptions> = C.all({
-  limitUsd: C.number("FLEETGUARD_BUDGET_USD"),
-  perAgentLimitUsd: C.option(C.number("FLEETGUARD_AGENT_BUDGET_USD")).pipe(C.map(Option.getOrUndefined)),
-  alertAt: C.number("FLEETGUARD_ALERT_AT").pipe(C.withDefault(0.8))
+export const config: Config.Config<BudgetOptions> = Config.all({
+  limitUsd: Env.number("FLEETGUARD_BUDGET_USD"),
+  perAgentLimitUsd: Env.optional(Env.number("FLEETGUARD_AGENT_BUDGET_USD")),
+  alertAt: Env.optional(Env.number("FLEETGUARD_ALERT_AT"))
 })
 
 export const layerConfig = (options: Config.Config<BudgetOptions> = config) =>
@@ -266,19 +287,18 @@ const withReservation: {
       const budget = yield* Budget
       const agentId = options.agentId ?? (yield* Agent.current)
       const { failureUsd } = options
-      const charge = (reservation: Reservation, cost: () => number) =>
-        Effect.asVoid(chargeOrFull(budget, reservation, Effect.try(cost)))
+      const owed = (exit: Exit.Exit<A, E>): Settle.Owed =>
+        Exit.isSuccess(exit)
+          ? Settle.cost(Effect.try(() => options.actualUsd(exit.value)))
+          : Cause.isInterruptedOnly(exit.cause)
+            ? Settle.full
+            : failureUsd
+              ? Settle.cost(Effect.try(() => failureUsd(exit.cause)))
+              : Settle.nothing
       return yield* Effect.acquireUseRelease(
         budget.reserve(agentId, options.usd),
         () => self,
-        (reservation, exit) =>
-          Exit.isSuccess(exit)
-            ? charge(reservation, () => options.actualUsd(exit.value))
-            : Cause.isInterruptedOnly(exit.cause)
-              ? chargeFull(budget, reservation)
-              : failureUsd
-                ? charge(reservation, () => failureUsd(exit.cause))
-                : budget.release(reservation)
+        (reservation, exit) => Settle.settle(budget, reservation, owed(exit))
       )
     })
 )

@@ -7,13 +7,12 @@
  * @since 0.1.0
  */
 
-import type { Config } from "effect"
 import {
-  Config as C,
   Cause,
   Clock,
+  Config,
   Context,
-  Duration,
+  type Duration,
   Effect,
   Exit,
   Fiber,
@@ -21,14 +20,27 @@ import {
   Layer,
   Metric,
   Option,
-  Ref
+  Ref,
+  Schema
 } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import type { InvalidOption } from "./Errors.js"
 import { CircuitOpen, isCountedFailure } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Policy from "./internal/breaker.js"
-import { check, checkDuration, isPositiveInteger, layerFromConfig } from "./internal/options.js"
+import * as Env from "./internal/config.js"
+import {
+  check,
+  DurationMillis,
+  decode,
+  Fraction,
+  FunctionOption,
+  layerFromConfig,
+  maxTimerMillis,
+  Options,
+  option,
+  PositiveInteger
+} from "./internal/options.js"
 
 export interface FailureRateOptions {
   /** Fraction of failures in the window that trips, in (0, 1]. */
@@ -123,54 +135,48 @@ interface Tracked {
   trippedBy: CircuitOpen | undefined
 }
 
-const fraction = (n: number) => Number.isFinite(n) && n > 0 && n <= 1
+const OptionsSchema = Options({
+  failureThreshold: PositiveInteger,
+  resetAfter: DurationMillis(),
+  halfOpenMaxCalls: PositiveInteger,
+  failureRate: Schema.optional(
+    Options({ threshold: Fraction, windowSize: PositiveInteger, minimumCalls: PositiveInteger })
+  ),
+  backoffFactor: Schema.optional(
+    option((n): n is number => typeof n === "number" && Number.isFinite(n) && n >= 1, "must be a finite number ≥ 1")
+  ),
+  maxResetAfter: Schema.optional(DurationMillis()),
+  isFailure: Schema.optional(FunctionOption)
+})
 
 export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreakerService, InvalidOption> =>
   Effect.gen(function* () {
-    const failureThreshold = yield* check(
-      "failureThreshold",
-      options.failureThreshold,
-      isPositiveInteger,
-      "must be a whole number ≥ 1"
-    )
-    const resetAfterMillis = yield* checkDuration("resetAfter", options.resetAfter)
-    const halfOpenMaxCalls = yield* check(
-      "halfOpenMaxCalls",
-      options.halfOpenMaxCalls,
-      isPositiveInteger,
-      "must be a whole number ≥ 1"
-    )
-    const backoffFactor = yield* check(
-      "backoffFactor",
-      options.backoffFactor ?? 1,
-      (n) => Number.isFinite(n) && n >= 1,
-      "must be a finite number ≥ 1"
-    )
-    const maxResetAfterMillis = yield* checkDuration(
-      "maxResetAfter",
-      options.maxResetAfter ?? Duration.millis(resetAfterMillis * 32)
-    )
-    let policy: Policy.Policy = { _tag: "Consecutive", threshold: failureThreshold }
-    if (options.failureRate !== undefined) {
-      const rate = options.failureRate
-      yield* check("failureRate.threshold", rate.threshold, fraction, "must be a fraction in (0, 1]")
-      yield* check("failureRate.windowSize", rate.windowSize, isPositiveInteger, "must be a whole number ≥ 1")
+    const decoded = yield* decode(OptionsSchema, options)
+    const { halfOpenMaxCalls, resetAfter: resetAfterMillis } = decoded
+    const rate = decoded.failureRate
+    if (rate !== undefined) {
       yield* check(
         "failureRate.minimumCalls",
         rate.minimumCalls,
-        (n) => isPositiveInteger(n) && n <= rate.windowSize,
+        (n) => n <= rate.windowSize,
         "must be a whole number from 1 to windowSize"
       )
-      policy = { _tag: "FailureRate", ...rate }
     }
+    const policy: Policy.Policy =
+      rate === undefined
+        ? { _tag: "Consecutive", threshold: decoded.failureThreshold }
+        : { _tag: "FailureRate", ...rate }
     const settings: Policy.Settings = {
       policy,
       resetAfterMillis,
-      backoffFactor,
-      maxResetAfterMillis: Math.max(maxResetAfterMillis, resetAfterMillis),
+      backoffFactor: decoded.backoffFactor ?? 1,
+      maxResetAfterMillis: Math.min(
+        maxTimerMillis,
+        Math.max(decoded.maxResetAfter ?? resetAfterMillis * 32, resetAfterMillis)
+      ),
       halfOpenMaxCalls
     }
-    const isFailure = options.isFailure ?? isCountedFailure
+    const isFailure: (error: unknown) => boolean = options.isFailure ?? isCountedFailure
     const state = yield* Ref.make(Policy.closed(settings))
     // Fibers are tracked in a plain set: membership changes are synchronous, and a trip must reach
     // every member in the same instant.
@@ -332,10 +338,10 @@ export const layer = (options: CircuitBreakerOptions): Layer.Layer<CircuitBreake
  * FLEETGUARD_BREAKER_THRESHOLD (default 5), FLEETGUARD_BREAKER_RESET (default "30 seconds"),
  * FLEETGUARD_BREAKER_HALF_OPEN_CALLS (default 1).
  */
-export const config: Config.Config<CircuitBreakerOptions> = C.all({
-  failureThreshold: C.integer("FLEETGUARD_BREAKER_THRESHOLD").pipe(C.withDefault(5)),
-  resetAfter: C.duration("FLEETGUARD_BREAKER_RESET").pipe(C.withDefault(Duration.seconds(30))),
-  halfOpenMaxCalls: C.integer("FLEETGUARD_BREAKER_HALF_OPEN_CALLS").pipe(C.withDefault(1))
+export const config: Config.Config<CircuitBreakerOptions> = Config.all({
+  failureThreshold: Env.int("FLEETGUARD_BREAKER_THRESHOLD").pipe(Config.withDefault(5)),
+  resetAfter: Env.duration("FLEETGUARD_BREAKER_RESET").pipe(Config.withDefault(30_000)),
+  halfOpenMaxCalls: Env.int("FLEETGUARD_BREAKER_HALF_OPEN_CALLS").pipe(Config.withDefault(1))
 })
 
 const variables = {

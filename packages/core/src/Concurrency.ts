@@ -6,12 +6,19 @@
  * @since 0.1.0
  */
 
-import type { Config } from "effect"
-import { Config as C, Clock, Context, Duration, Effect, Layer, Metric } from "effect"
+import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Schema } from "effect"
 import type { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
+import * as Env from "./internal/config.js"
 import * as Gate from "./internal/gate.js"
-import { check, checkDuration, isPositiveInteger, layerFromConfig } from "./internal/options.js"
+import {
+  DurationMillis,
+  decode,
+  durationMillis,
+  layerFromConfig,
+  Options,
+  PositiveInteger
+} from "./internal/options.js"
 import { Permits } from "./internal/permits.js"
 
 export interface ConcurrencyOptions {
@@ -19,7 +26,15 @@ export interface ConcurrencyOptions {
   readonly maxConcurrency: number
   /** Over how long waiters are released when the gate reopens; default 1 second. */
   readonly releaseWindow?: Duration.DurationInput | undefined
+  /**
+   * The longest the gate ever stays closed; default 60 seconds. A provider asking for a longer
+   * wait gets that call failed with `RateLimited` (not retried) and the gate closed for `maxPause`.
+   */
+  readonly maxPause?: Duration.DurationInput | undefined
 }
+
+/** The default `maxPause`. */
+export const defaultMaxPauseMillis = 60_000
 
 export interface ConcurrencySnapshot {
   readonly limit: number
@@ -31,13 +46,20 @@ export interface ConcurrencySnapshot {
 
 export interface ConcurrencyService {
   readonly limit: number
+  /** The longest the gate closes, in millis. */
+  readonly maxPauseMillis: number
   /**
    * Runs `self` holding one permit, taken only while the gate is open. The permit comes back on
    * success, failure and interruption; waiting is interruptible.
    */
   readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  /** Closes the gate for every caller for `duration`; never shortens a longer pause. */
+  /**
+   * Closes the gate for every caller for `duration`, at most `maxPause`; never shortens a longer
+   * pause. A duration that is negative, NaN or unreadable closes nothing.
+   */
   readonly pauseFor: (duration: Duration.DurationInput) => Effect.Effect<void>
+  /** Reopens the gate now, releasing every waiter (for operators). */
+  readonly resume: Effect.Effect<void>
   readonly snapshot: Effect.Effect<ConcurrencySnapshot>
 }
 
@@ -55,18 +77,23 @@ export const pausesCounter = Metric.counter("fleetguard_concurrency_pauses_total
   incremental: true
 })
 
+const OptionsSchema = Options({
+  maxConcurrency: PositiveInteger,
+  releaseWindow: DurationMillis(true).pipe(Schema.optional),
+  maxPause: DurationMillis().pipe(Schema.optional)
+})
+
 export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyService, InvalidOption> =>
   Effect.gen(function* () {
-    const limit = yield* check(
-      "maxConcurrency",
-      options.maxConcurrency,
-      isPositiveInteger,
-      "must be a whole number ≥ 1"
-    )
-    const windowMillis = yield* checkDuration("releaseWindow", options.releaseWindow ?? "1 second", true)
+    const decoded = yield* decode(OptionsSchema, options)
+    const limit = decoded.maxConcurrency
+    const windowMillis = decoded.releaseWindow ?? 1_000
+    const maxPauseMillis = decoded.maxPause ?? defaultMaxPauseMillis
     const permits = new Permits(limit)
     // The gate is changed only by applying its pure functions in one synchronous step.
     let gate = Gate.open
+    /** Completed by `resume`, so that callers asleep at the gate wake at once; then replaced. */
+    let resumed = Deferred.unsafeMake<void>(FiberId.none)
     /** Callers on the slow path: waiting for the gate or for a permit. */
     let waiting = 0
 
@@ -78,7 +105,9 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
 
     const awaitGate: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const wakeAt = admitAt(now)
-      return wakeAt === undefined ? Effect.void : Effect.zipRight(Effect.sleep(wakeAt - now), awaitGate)
+      return wakeAt === undefined
+        ? Effect.void
+        : Effect.zipRight(Effect.raceFirst(Effect.sleep(wakeAt - now), Deferred.await(resumed)), awaitGate)
     })
 
     const gateOpenNow: Effect.Effect<boolean> = Effect.suspend(() =>
@@ -133,15 +162,36 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
         )
       })
 
-    const pauseFor = Effect.fn("Concurrency.pauseFor")(function* (duration: Duration.DurationInput) {
-      const now = yield* Clock.currentTimeMillis
-      const until = now + Math.max(0, Math.ceil(Duration.toMillis(duration)))
-      const [extended, next] = Gate.pauseUntil(gate, until)
-      gate = next
-      if (extended) {
-        yield* Metric.increment(pausesCounter)
-        yield* Events.publish((at) => new Events.RateLimitPause({ at, pausedUntil: until }))
-      }
+    const pauseFor = (duration: Duration.DurationInput): Effect.Effect<void> => {
+      const requested =
+        Duration.isDuration(duration) && !Duration.isFinite(duration) ? Infinity : durationMillis(duration)
+      if (requested === undefined) return Effect.void
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const capped = requested > maxPauseMillis
+        const until = now + Math.ceil(capped ? maxPauseMillis : requested)
+        const [extended, next] = Gate.pauseUntil(gate, until)
+        gate = next
+        if (!extended && !capped) return Effect.void
+        if (extended) pausesCounter.unsafeUpdate(1, [])
+        return Events.publish(
+          (at) =>
+            new Events.RateLimitPause({
+              at,
+              pausedUntil: gate.pausedUntil,
+              requestedMillis: Number.isFinite(requested) ? requested : undefined,
+              capped
+            })
+        )
+      })
+    }
+
+    const resume = Effect.suspend(() => {
+      const wasClosed = gate.pausedUntil !== 0
+      gate = Gate.open
+      const waking = resumed
+      resumed = Deferred.unsafeMake<void>(FiberId.none)
+      Deferred.unsafeDone(waking, Exit.void)
+      return wasClosed ? Events.publish((at) => new Events.RateLimitResumed({ at })) : Effect.void
     })
 
     const snapshot = Effect.map(
@@ -154,22 +204,30 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
       })
     )
 
-    return { limit, withPermit, pauseFor, snapshot } satisfies ConcurrencyService
+    return { limit, maxPauseMillis, withPermit, pauseFor, resume, snapshot } satisfies ConcurrencyService
   })
 
 export const layer = (options: ConcurrencyOptions): Layer.Layer<Concurrency, InvalidOption> =>
   Layer.effect(Concurrency, make(options))
 
-/** FLEETGUARD_MAX_CONCURRENCY (default 8) and FLEETGUARD_RELEASE_WINDOW (default "1 second"). */
-export const config: Config.Config<ConcurrencyOptions> = C.all({
-  maxConcurrency: C.integer("FLEETGUARD_MAX_CONCURRENCY").pipe(C.withDefault(8)),
-  releaseWindow: C.duration("FLEETGUARD_RELEASE_WINDOW").pipe(C.withDefault(Duration.seconds(1)))
+/**
+ * FLEETGUARD_MAX_CONCURRENCY (default 8), FLEETGUARD_RELEASE_WINDOW (default "1 second") and
+ * FLEETGUARD_MAX_PAUSE (default "60 seconds").
+ */
+export const config: Config.Config<ConcurrencyOptions> = Config.all({
+  maxConcurrency: Env.int("FLEETGUARD_MAX_CONCURRENCY").pipe(Config.withDefault(8)),
+  releaseWindow: Env.optional(Env.duration("FLEETGUARD_RELEASE_WINDOW")),
+  maxPause: Env.optional(Env.duration("FLEETGUARD_MAX_PAUSE"))
 })
 
 export const layerConfig = (options: Config.Config<ConcurrencyOptions> = config) =>
   layerFromConfig(
     options,
-    { maxConcurrency: "FLEETGUARD_MAX_CONCURRENCY", releaseWindow: "FLEETGUARD_RELEASE_WINDOW" },
+    {
+      maxConcurrency: "FLEETGUARD_MAX_CONCURRENCY",
+      releaseWindow: "FLEETGUARD_RELEASE_WINDOW",
+      maxPause: "FLEETGUARD_MAX_PAUSE"
+    },
     layer
   )
 
@@ -182,6 +240,8 @@ export class Concurrency extends Context.Tag("@fleetguard/core/Concurrency")<Con
     Effect.flatMap(Concurrency, (c) => c.withPermit(self))
   static readonly pauseFor = (duration: Duration.DurationInput): Effect.Effect<void, never, Concurrency> =>
     Effect.flatMap(Concurrency, (c) => c.pauseFor(duration))
+  /** Reopens the gate now, for operators. */
+  static readonly resume: Effect.Effect<void, never, Concurrency> = Effect.flatMap(Concurrency, (c) => c.resume)
   static readonly snapshot: Effect.Effect<ConcurrencySnapshot, never, Concurrency> = Effect.flatMap(
     Concurrency,
     (c) => c.snapshot

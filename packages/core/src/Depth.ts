@@ -6,14 +6,14 @@
  * @since 0.1.0
  */
 
-import type { Config } from "effect"
-import { Config as C, Context, Effect, type Exit, FiberRef, Layer } from "effect"
+import { Config, Context, Effect, type Exit, FiberRef, Layer } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import * as Agent from "./Agent.js"
 import type { InvalidOption } from "./Errors.js"
 import { DepthLimitExceeded } from "./Errors.js"
 import * as Events from "./Events.js"
-import { check, isPositiveInteger, layerFromConfig } from "./internal/options.js"
+import * as Env from "./internal/config.js"
+import { decode, layerFromConfig, Options, PositiveInteger } from "./internal/options.js"
 
 export interface DepthOptions {
   /** Agents run at depths 0 … maxDepth - 1. */
@@ -55,10 +55,11 @@ const refuse = (depth: number, maxDepth: number) =>
     Effect.fail(new DepthLimitExceeded({ depth, maxDepth }))
   )
 
+const OptionsSchema = Options({ maxDepth: PositiveInteger, maxFanOut: PositiveInteger })
+
 export const make = (options: DepthOptions): Effect.Effect<DepthService, InvalidOption> =>
   Effect.gen(function* () {
-    const maxDepth = yield* check("maxDepth", options.maxDepth, isPositiveInteger, "must be a whole number ≥ 1")
-    const maxFanOut = yield* check("maxFanOut", options.maxFanOut, isPositiveInteger, "must be a whole number ≥ 1")
+    const { maxDepth, maxFanOut } = yield* decode(OptionsSchema, options)
 
     const nested = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DepthLimitExceeded, R> =>
       Effect.flatMap(
@@ -105,9 +106,9 @@ export const make = (options: DepthOptions): Effect.Effect<DepthService, Invalid
 export const layer = (options: DepthOptions): Layer.Layer<Depth, InvalidOption> => Layer.effect(Depth, make(options))
 
 /** FLEETGUARD_MAX_DEPTH (default 4) and FLEETGUARD_MAX_FANOUT (default 8). */
-export const config: Config.Config<DepthOptions> = C.all({
-  maxDepth: C.integer("FLEETGUARD_MAX_DEPTH").pipe(C.withDefault(4)),
-  maxFanOut: C.integer("FLEETGUARD_MAX_FANOUT").pipe(C.withDefault(8))
+export const config: Config.Config<DepthOptions> = Config.all({
+  maxDepth: Env.int("FLEETGUARD_MAX_DEPTH").pipe(Config.withDefault(4)),
+  maxFanOut: Env.int("FLEETGUARD_MAX_FANOUT").pipe(Config.withDefault(8))
 })
 
 export const layerConfig = (options: Config.Config<DepthOptions> = config) =>

@@ -61,11 +61,20 @@ export class FanOutTruncated extends Schema.TaggedClass<FanOutTruncated>()("FanO
   dropped: Schema.Number
 }) {}
 
-/** The shared rate-limit gate was closed (or its closing extended) until `pausedUntil`. */
+/**
+ * The shared rate-limit gate was closed (or its closing extended) until `pausedUntil`. `capped`: the
+ * provider asked for longer than `maxPause` (`requestedMillis`, absent when infinite); the gate
+ * closed for `maxPause` only, and the call that asked was failed rather than retried.
+ */
 export class RateLimitPause extends Schema.TaggedClass<RateLimitPause>()("RateLimitPause", {
   at: At,
-  pausedUntil: Schema.Number
+  pausedUntil: Schema.Number,
+  requestedMillis: Schema.optional(Schema.Number),
+  capped: Schema.Boolean
 }) {}
+
+/** An operator reopened the gate by hand (`Concurrency.resume`). */
+export class RateLimitResumed extends Schema.TaggedClass<RateLimitResumed>()("RateLimitResumed", { at: At }) {}
 
 /** The breaker tripped: every other tracked fiber was interrupted. */
 export class BreakerOpened extends Schema.TaggedClass<BreakerOpened>()("BreakerOpened", {
@@ -113,7 +122,8 @@ export const GuardEvent = Schema.Union(
   EstimateExceeded,
   Rejected,
   FanOutTruncated,
-  RateLimitPause
+  RateLimitPause,
+  RateLimitResumed
 )
 export type GuardEvent = typeof GuardEvent.Type
 

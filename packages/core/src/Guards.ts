@@ -6,15 +6,22 @@
  */
 
 import type { ConfigError } from "effect"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Agent from "./Agent.js"
 import { Budget, type BudgetOptions } from "./Budget.js"
 import { CircuitBreaker, type CircuitBreakerOptions } from "./CircuitBreaker.js"
 import { Concurrency, type ConcurrencyOptions } from "./Concurrency.js"
 import { Depth, type DepthOptions } from "./Depth.js"
-import type { BudgetExceeded, CircuitOpen, DepthLimitExceeded, InvalidAmount, InvalidOption } from "./Errors.js"
-import { type Phase, phased, settleCall } from "./internal/settle.js"
+import {
+  type BudgetExceeded,
+  type CircuitOpen,
+  type DepthLimitExceeded,
+  type InvalidAmount,
+  InvalidOption
+} from "./Errors.js"
+import { decode, Options } from "./internal/options.js"
+import * as Settle from "./internal/settle.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
 
 export interface GuardsOptions {
@@ -28,14 +35,35 @@ export interface GuardsOptions {
 
 export type GuardServices = Concurrency | Budget | Depth | CircuitBreaker | Pricing
 
-/** All guards; a bad option fails the layer naming it. */
+const Group = Options({})
+
+const OptionsSchema = Options({
+  budget: Group,
+  concurrency: Group,
+  depth: Group,
+  breaker: Group,
+  pricing: Schema.optional(Schema.Unknown)
+})
+
+/** A guard's layer whose refusals name the option by its place in `GuardsOptions` (`budget.limitUsd`). */
+const under = <A, R>(group: string, layer: Layer.Layer<A, InvalidOption, R>) =>
+  Layer.mapError(
+    layer,
+    (error) => new InvalidOption({ option: `${group}.${error.option}`, value: error.value, reason: error.reason })
+  )
+
+/** All guards; a bad option fails the layer naming it (`concurrency.maxConcurrency`). */
 export const layer = (options: GuardsOptions): Layer.Layer<GuardServices, InvalidOption> =>
-  Layer.mergeAll(
-    Concurrency.layer(options.concurrency),
-    Budget.layer(options.budget),
-    Depth.layer(options.depth),
-    CircuitBreaker.layer(options.breaker),
-    Pricing.layer(options.pricing)
+  Layer.unwrapEffect(
+    Effect.map(decode(OptionsSchema, options), () =>
+      Layer.mergeAll(
+        under("concurrency", Concurrency.layer(options.concurrency)),
+        under("budget", Budget.layer(options.budget)),
+        under("depth", Depth.layer(options.depth)),
+        under("breaker", CircuitBreaker.layer(options.breaker)),
+        under("pricing", Pricing.layer(options.pricing))
+      )
+    )
   )
 
 /** All guards from the FLEETGUARD_* variables; a bad value fails naming the variable. */
@@ -80,14 +108,16 @@ export const wrap: {
       const breaker = yield* CircuitBreaker
       yield* Depth.check
       const reservation = yield* budget.reserve(yield* Agent.current, options.estimateUsd)
-      const phase: { current: Phase } = { current: "waiting" }
-      return yield* concurrency
-        .withPermit(breaker.protect(phased(self, phase)))
-        .pipe(
-          Effect.onExit((exit) =>
-            settleCall(budget, reservation, exit, phase.current, (a) => Effect.try(() => options.actualUsd(a)))
+      const phase: { current: Settle.Phase } = { current: "waiting" }
+      return yield* concurrency.withPermit(breaker.protect(Settle.phased(self, phase))).pipe(
+        Effect.onExit((exit) =>
+          Settle.settle(
+            budget,
+            reservation,
+            Settle.owedOnExit(exit, phase.current, (a) => Settle.cost(Effect.try(() => options.actualUsd(a))))
           )
         )
+      )
     })
 )
 

@@ -8,17 +8,19 @@
  */
 
 import type { Tracer } from "effect"
-import { Cause, Context, Duration, Effect, Exit, Layer, Metric, Option, Random, Ref, Stream } from "effect"
+import { Cause, Context, Duration, Effect, Either, Exit, Layer, Metric, Option, Random, Ref, Stream } from "effect"
 import * as Agent from "./Agent.js"
 import { Budget, type Reservation } from "./Budget.js"
 import { CircuitBreaker } from "./CircuitBreaker.js"
 import { Concurrency } from "./Concurrency.js"
 import { Depth } from "./Depth.js"
-import type { CircuitOpen, LlmError, ProviderError, UnknownModel } from "./Errors.js"
-import { isUpstreamFailure, ProviderUnavailable } from "./Errors.js"
+import type { BudgetExceeded, CircuitOpen, InvalidAmount, LlmError, ProviderError, UnknownModel } from "./Errors.js"
+import { isUpstreamFailure, ProviderUnavailable, RateLimited } from "./Errors.js"
 import * as Events from "./Events.js"
+import * as Request from "./internal/request.js"
 import * as RetryPolicy from "./internal/retry.js"
-import { outcomeOf, type Phase, partialUsage, phased, settleCall } from "./internal/settle.js"
+import * as Settle from "./internal/settle.js"
+import { outcomeOf } from "./internal/settle.js"
 import type {
   Completion,
   CompletionRequest,
@@ -97,11 +99,6 @@ const rejectionsByReason: Partial<Record<Rejection, Metric.Metric.Counter<number
   UnknownModel: Metric.tagged(rejectionsCounter, "reason", "UnknownModel")
 }
 
-const isBilledError = (error: unknown): boolean => error instanceof ProviderUnavailable && error.billed === true
-
-const isBilled = (exit: Exit.Exit<unknown, unknown>): boolean =>
-  Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), isBilledError)
-
 /** The tracer every Effect program has unless one is provided (it exports nothing). */
 const builtInTracer = Effect.runSync(Effect.tracer)
 
@@ -125,19 +122,34 @@ export const make = Effect.gen(function* () {
   const jitteredBackoff = (attempt: number) =>
     Effect.map(Random.next, (r) => RetryPolicy.backoffMillis(attempt, policy.baseDelayMillis, policy.maxDelayMillis, r))
 
-  // A 429 closes the gate for everyone before this call's permit is given back. With no
-  // retry-after, the backoff ceiling is used unjittered: the gate does the spreading.
+  /** A retry-after worth honouring: finite and ≥ 0. Anything else counts as not said. */
+  const askedWait = (error: RateLimited): number | undefined => {
+    const millis = error.retryAfterMillis
+    return millis !== undefined && Number.isFinite(millis) && millis >= 0 ? millis : undefined
+  }
+
+  // A 429 closes the gate for everyone before this call's permit is given back, for at most
+  // maxPause. With no retry-after, the backoff ceiling is used unjittered: the gate does the spreading.
   const pauseOn = (error: ProviderError | CircuitOpen, attempt: number) =>
     error._tag === "RateLimited"
-      ? concurrency.pauseFor(Duration.millis(error.retryAfterMillis ?? ceilingMillis(attempt)))
+      ? concurrency.pauseFor(Duration.millis(askedWait(error) ?? ceilingMillis(attempt)))
       : Effect.void
 
   // The provider's headers said a limit is used up: close the gate before this call's permit is
   // given back, so the next call waits for the reset instead of drawing a 429.
-  const pauseAfter = (completion: ProviderCompletion) =>
-    completion.rateLimitResetMillis === undefined || completion.rateLimitResetMillis <= 0
-      ? Effect.void
-      : concurrency.pauseFor(Duration.millis(completion.rateLimitResetMillis))
+  const pauseAfter = (completion: ProviderCompletion) => {
+    const millis = completion.rateLimitResetMillis
+    return millis === undefined || !(millis > 0) ? Effect.void : concurrency.pauseFor(Duration.millis(millis))
+  }
+
+  /** Whether a failed attempt may be retried: upstream, nothing handed to the caller yet, within every limit. */
+  const retryable = (error: unknown, attempt: number, progress: Progress | undefined): boolean =>
+    isUpstreamFailure(error) &&
+    attempt < policy.maxAttempts &&
+    progress?.received !== true &&
+    !(error instanceof ProviderUnavailable && error.billed === true) &&
+    // A provider asking for a longer wait than maxPause is not waited for: the call fails now.
+    !(error instanceof RateLimited && (askedWait(error) ?? 0) > concurrency.maxPauseMillis)
 
   const rejected = (error: LlmError) =>
     Effect.sync(() => rejectionsByReason[error._tag as Rejection]?.unsafeUpdate(1, []))
@@ -191,20 +203,24 @@ export const make = Effect.gen(function* () {
     )
   }
 
-  // Attempts and settlement of one call that holds `reservation`. `call.send` makes one request;
-  // a streamed call also reports its progress, which decides retries and a partial charge.
+  // Attempts and settlement of one call that holds `first`. `call.send` makes one request; a
+  // streamed call also reports its progress, which decides retries and a partial charge. Each
+  // attempt that owes something (sent with no answer) is charged when it ends, and a retry after
+  // it reserves again — refused whole, like any reservation, when the budget cannot cover it.
   const attempts = (
     request: CompletionRequest,
     agentId: string,
     span: Tracer.Span | undefined,
-    reservation: Reservation,
+    first: Reservation,
     call: Call
-  ): Effect.Effect<Completion, ProviderError | CircuitOpen> => {
-    const phase: { current: Phase } = { current: "waiting" }
+  ): Effect.Effect<Completion, ProviderError | CircuitOpen | BudgetExceeded | InvalidAmount> => {
+    const phase: { current: Settle.Phase } = { current: "waiting" }
     const progress = call.progress
+    /** The reservation the next settlement charges; undefined once settled. */
+    let held: Reservation | undefined = first
     let made = 0
-    let costUsd = 0
-    const send = phased(
+    let charged = 0
+    const send = Settle.phased(
       Effect.suspend(() => {
         made++
         return call.send
@@ -212,7 +228,46 @@ export const make = Effect.gen(function* () {
       phase
     )
 
-    const attempt = (n: number): Effect.Effect<ProviderCompletion, ProviderError | CircuitOpen> =>
+    const partial = () =>
+      progress?.usage && Settle.partialUsage(progress.usage, progress.final, progress.bytes, request.maxTokens)
+
+    // What an attempt that ended owes: its usage; a stream's reported usage when it was cut short;
+    // everything when text came with no usage, or a request went out and no answer came back.
+    const owed = (exit: Exit.Exit<ProviderCompletion, unknown>): Settle.Owed => {
+      if (Exit.isSuccess(exit)) return Settle.cost(Effect.suspend(() => pricing.cost(request.model, exit.value.usage)))
+      const usage = partial()
+      if (usage !== undefined) return Settle.cost(Effect.suspend(() => pricing.cost(request.model, usage)))
+      if (progress?.received === true || Settle.unanswered(Settle.failureOf(exit))) return Settle.full
+      return phase.current === "started" ? Settle.full : Settle.nothing
+    }
+
+    const settleHeld = (exit: Exit.Exit<ProviderCompletion, unknown>): Effect.Effect<void> => {
+      const reservation = held
+      held = undefined
+      return reservation === undefined
+        ? Effect.void
+        : Effect.map(Settle.settle(budget, reservation, owed(exit)), (usd) => {
+            charged += usd
+          })
+    }
+
+    // Before a retry: an attempt that owes something is charged now, and the retry holds a new
+    // reservation of the same estimate. Both steps are uninterruptible, so nothing is held twice or lost.
+    const renew = (error: ProviderError | CircuitOpen) =>
+      owed(Exit.fail(error))._tag === "Nothing"
+        ? Effect.void
+        : Effect.uninterruptible(
+            Effect.zipRight(
+              settleHeld(Exit.fail(error)),
+              Effect.map(budget.reserve(agentId, first.usd), (reservation) => {
+                held = reservation
+              })
+            )
+          )
+
+    const attempt = (
+      n: number
+    ): Effect.Effect<ProviderCompletion, ProviderError | CircuitOpen | BudgetExceeded | InvalidAmount> =>
       concurrency
         .withPermit(
           Effect.tapBoth(breaker.protect(send), { onFailure: (error) => pauseOn(error, n), onSuccess: pauseAfter })
@@ -222,40 +277,26 @@ export const make = Effect.gen(function* () {
           Effect.catchIf(isUpstreamFailure, (error) =>
             // Text already handed to the caller cannot be taken back: a stream that started is not
             // retried. Nor is an answer that was billed but unreadable: its cost is this call's to settle.
-            n >= policy.maxAttempts || progress?.received === true || isBilledError(error)
+            !retryable(error, n, progress)
               ? Effect.fail(error)
               : Effect.flatMap(Ref.modify(retryTokens, RetryPolicy.onFailure), (allowed) => {
                   if (!allowed) return Effect.fail(error)
                   retriesCounter.unsafeUpdate(1, [])
                   const next = Effect.suspend(() => attempt(n + 1))
-                  return error._tag === "RateLimited"
-                    ? next
-                    : Effect.zipRight(Effect.flatMap(jitteredBackoff(n), Effect.sleep), next)
+                  const wait =
+                    error._tag === "RateLimited" ? Effect.void : Effect.flatMap(jitteredBackoff(n), Effect.sleep)
+                  return Effect.zipRight(renew(error), Effect.zipRight(wait, next))
                 })
           )
         )
 
     return attempt(1).pipe(
-      Effect.onExit((exit) => {
-        const partial =
-          progress?.usage && partialUsage(progress.usage, progress.final, progress.bytes, request.maxTokens)
-        // What a call that did not complete owes beyond its phase: a stream's reported usage; all of
-        // it when text came with no usage, or the answer was billed but unreadable (nothing bounds those).
-        const owed =
-          partial !== undefined
-            ? Effect.suspend(() => pricing.cost(request.model, partial))
-            : progress?.received || isBilled(exit)
-              ? Effect.succeed(reservation.usd)
-              : undefined
-        return Effect.flatMap(
-          settleCall(budget, reservation, exit, phase.current, (c) => pricing.cost(request.model, c.usage), owed),
-          (charged) => {
-            costUsd = charged
-            return settled(request, agentId, reservation.usd, exit, partial, made, charged, span)
-          }
+      Effect.onExit((exit) =>
+        Effect.flatMap(settleHeld(exit), () =>
+          settled(request, agentId, first.usd, exit, partial(), made, charged, span)
         )
-      }),
-      Effect.map((completion): Completion => ({ ...completion, costUsd }))
+      ),
+      Effect.map((completion): Completion => ({ ...completion, costUsd: charged }))
     )
   }
 
@@ -274,22 +315,32 @@ export const make = Effect.gen(function* () {
   // One span per call, when a tracer is installed: with Effect's built-in tracer nothing exports
   // the span, and it measured at ~12 µs a call. No stack trace is captured (Effect.fn would, ~25 µs),
   // and attributes go on the span object: annotateCurrentSpan builds an exception when there is none.
-  const traced = (name: string, request: CompletionRequest, call: Call): Effect.Effect<Completion, LlmError> =>
-    Effect.flatMap(Effect.zip(Agent.current, Effect.tracer), ([agentId, tracer]) =>
-      tracer === builtInTracer
-        ? Effect.tapError(run(request, agentId, undefined, call), rejected)
-        : Effect.useSpan(
-            name,
-            {
-              captureStackTrace: false,
-              attributes: { "fleetguard.model": request.model, "fleetguard.agent": agentId }
-            },
-            (span) => Effect.withParentSpan(Effect.tapError(run(request, agentId, span, call), rejected), span)
-          )
-    )
+  // The request is checked first: nothing of a malformed one is priced, reserved or sent.
+  const traced = (
+    name: string,
+    input: CompletionRequest,
+    callFor: (request: CompletionRequest) => Call
+  ): Effect.Effect<Completion, LlmError> =>
+    Either.match(Request.validate(input), {
+      onLeft: Effect.fail,
+      onRight: (request) =>
+        Effect.flatMap(Effect.zip(Agent.current, Effect.tracer), ([agentId, tracer]) =>
+          tracer === builtInTracer
+            ? Effect.tapError(run(request, agentId, undefined, callFor(request)), rejected)
+            : Effect.useSpan(
+                name,
+                {
+                  captureStackTrace: false,
+                  attributes: { "fleetguard.model": request.model, "fleetguard.agent": agentId }
+                },
+                (span) =>
+                  Effect.withParentSpan(Effect.tapError(run(request, agentId, span, callFor(request)), rejected), span)
+              )
+        )
+    })
 
   const complete = (request: CompletionRequest): Effect.Effect<Completion, LlmError> =>
-    traced("LlmClient.complete", request, { send: provider.complete(request), progress: undefined })
+    traced("LlmClient.complete", request, (checked) => ({ send: provider.complete(checked), progress: undefined }))
 
   // The guarded call runs in its own fiber, scoped to the stream: when the consumer stops or is
   // interrupted, the scope closes, the fiber is interrupted (aborting the request) and settled.
@@ -298,10 +349,10 @@ export const make = Effect.gen(function* () {
       (emit) => {
         // Pushed synchronously, a chunk of deltas at a time: the consumer never holds up the call.
         const deliver = (parts: ReadonlyArray<StreamPart>) => Effect.sync(() => emit.array(parts))
-        const call =
-          provider.stream === undefined ? wholeAtOnce(request, deliver) : streamed(provider.stream(request), deliver)
+        const callFor = (checked: CompletionRequest) =>
+          provider.stream === undefined ? wholeAtOnce(checked, deliver) : streamed(provider.stream(checked), deliver)
         return Effect.forkScoped(
-          Effect.map(Effect.exit(traced("LlmClient.stream", request, call)), (exit) => {
+          Effect.map(Effect.exit(traced("LlmClient.stream", request, callFor)), (exit) => {
             if (Exit.isFailure(exit)) return emit.halt(exit.cause)
             emit.single({ _tag: "Completion", completion: exit.value })
             emit.end()

@@ -4,10 +4,11 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
-import type { InvalidOption } from "./Errors.js"
+import { Context, Effect, Either, Layer, Schema } from "effect"
+import type { InvalidOption, InvalidRequest } from "./Errors.js"
 import { InvalidAmount, UnknownModel } from "./Errors.js"
-import { check, isPositiveInteger } from "./internal/options.js"
+import { decode, FunctionOption, Options, option } from "./internal/options.js"
+import * as Request from "./internal/request.js"
 import type { CompletionRequest, Content, Usage } from "./Llm.js"
 
 /** USD per million tokens. */
@@ -156,8 +157,13 @@ export interface PricingService {
   readonly table: PriceTable
   /** The price of `model` (or of the model a dated snapshot id names). */
   readonly price: (model: string) => Effect.Effect<ModelPrice, UnknownModel>
-  /** An upper bound on what `request` can cost. */
-  readonly estimate: (request: CompletionRequest) => Effect.Effect<number, UnknownModel | InvalidAmount>
+  /**
+   * An upper bound on what `request` can cost. A malformed request fails naming the field:
+   * `InvalidAmount` for `maxTokens`, `InvalidRequest` for the rest.
+   */
+  readonly estimate: (
+    request: CompletionRequest
+  ) => Effect.Effect<number, UnknownModel | InvalidAmount | InvalidRequest>
   /** What `usage` cost on `model`. */
   readonly cost: (model: string, usage: Usage) => Effect.Effect<number, UnknownModel | InvalidAmount>
 }
@@ -187,7 +193,15 @@ const invalidUsage = (usage: Usage): InvalidAmount | undefined => {
   return undefined
 }
 
-const isRate = (n: number): boolean => Number.isFinite(n) && n >= 0
+const Rate = option(
+  (n): n is number => typeof n === "number" && Number.isFinite(n) && n >= 0,
+  "must be a finite price ≥ 0 in USD per million tokens"
+)
+
+const TableSchema = Schema.Record({
+  key: Schema.String,
+  value: Options({ input: Rate, output: Rate, cacheWrite5m: Rate, cacheWrite1h: Rate, cacheRead: Rate })
+}).annotations({ message: () => "must be an object of prices by model" })
 
 /**
  * A table of prices over the built-in one; a model in `table` replaces the built-in entry whole.
@@ -198,12 +212,9 @@ export const make = (
   countInputTokens?: InputTokenCounter
 ): Effect.Effect<PricingService, InvalidOption> =>
   Effect.gen(function* () {
-    for (const [model, p] of Object.entries(table)) {
-      for (const field of ["input", "output", "cacheWrite5m", "cacheWrite1h", "cacheRead"] as const) {
-        yield* check(`${model}.${field}`, p[field], isRate, "must be a finite price ≥ 0 in USD per million tokens")
-      }
-    }
-    const merged: PriceTable = { ...defaultTable, ...table }
+    const prices = yield* decode(TableSchema, table)
+    if (countInputTokens !== undefined) yield* decode(FunctionOption, countInputTokens, "countInputTokens")
+    const merged: PriceTable = { ...defaultTable, ...prices }
     const lookup = (model: string): Effect.Effect<ModelPrice, UnknownModel> => {
       const found = resolve(merged, model)
       return found === undefined ? Effect.fail(new UnknownModel({ model })) : Effect.succeed(found)
@@ -225,14 +236,14 @@ export const make = (
     return {
       table: merged,
       price: lookup,
-      estimate: (request) =>
-        isPositiveInteger(request.maxTokens)
-          ? countInputTokens === undefined
-            ? Effect.map(lookup(request.model), (p) => priceEstimate(p, request))
-            : Effect.flatMap(lookup(request.model), (p) => counted(p, request, countInputTokens))
-          : Effect.fail(
-              new InvalidAmount({ field: "maxTokens", value: request.maxTokens, reason: "must be a whole number ≥ 1" })
-            ),
+      estimate: (input) =>
+        Either.match(Request.validate(input), {
+          onLeft: Effect.fail,
+          onRight: (request) =>
+            countInputTokens === undefined
+              ? Effect.map(lookup(request.model), (p) => priceEstimate(p, request))
+              : Effect.flatMap(lookup(request.model), (p) => counted(p, request, countInputTokens))
+        }),
       cost: (model, usage) => {
         const invalid = invalidUsage(usage)
         return invalid === undefined ? Effect.map(lookup(model), (p) => priceUsage(p, usage)) : Effect.fail(invalid)

@@ -7,9 +7,9 @@
  *
  * @since 0.1.0
  */
-import { Context, type Duration, Effect, Layer } from "effect"
+import { Context, type Duration, Effect, Layer, Schema } from "effect"
 import type { InvalidOption } from "./Errors.js"
-import { check, checkDuration, isPositiveFinite, isPositiveInteger } from "./internal/options.js"
+import { DurationMillis, decode, isPositiveFinite, Options, option, PositiveInteger } from "./internal/options.js"
 
 export interface RetryOptions {
   /** Attempts per call, the first included. Default 4. */
@@ -47,32 +47,25 @@ export const defaults: RetryPolicy = {
   budgetTokenRatio: 0.1
 }
 
+const OptionsSchema = Options({
+  maxAttempts: Schema.optional(PositiveInteger),
+  baseDelay: Schema.optional(DurationMillis()),
+  maxDelay: Schema.optional(DurationMillis()),
+  budgetTokens: Schema.optional(option(isPositiveFinite, "must be a positive number")),
+  budgetTokenRatio: Schema.optional(
+    option((n): n is number => typeof n === "number" && Number.isFinite(n) && n >= 0, "must be a number ≥ 0")
+  )
+})
+
 export const make = (options: RetryOptions = {}): Effect.Effect<RetryPolicy, InvalidOption> =>
-  Effect.gen(function* () {
-    const maxAttempts = yield* check(
-      "maxAttempts",
-      options.maxAttempts ?? defaults.maxAttempts,
-      isPositiveInteger,
-      "must be a whole number ≥ 1"
-    )
-    const baseDelayMillis = yield* checkDuration("baseDelay", options.baseDelay ?? defaults.baseDelayMillis)
-    const maxDelayMillis = yield* checkDuration("maxDelay", options.maxDelay ?? defaults.maxDelayMillis)
-    const budgetTokens =
-      options.budgetTokens === undefined
-        ? undefined
-        : yield* check("budgetTokens", options.budgetTokens, isPositiveFinite, "must be a positive number")
-    const budgetTokenRatio = yield* check(
-      "budgetTokenRatio",
-      options.budgetTokenRatio ?? defaults.budgetTokenRatio,
-      (n) => Number.isFinite(n) && n >= 0,
-      "must be a number ≥ 0"
-    )
+  Effect.map(decode(OptionsSchema, options), (o) => {
+    const baseDelayMillis = o.baseDelay ?? defaults.baseDelayMillis
     return {
-      maxAttempts,
+      maxAttempts: o.maxAttempts ?? defaults.maxAttempts,
       baseDelayMillis,
-      maxDelayMillis: Math.max(maxDelayMillis, baseDelayMillis),
-      budgetTokens,
-      budgetTokenRatio
+      maxDelayMillis: Math.max(o.maxDelay ?? defaults.maxDelayMillis, baseDelayMillis),
+      budgetTokens: o.budgetTokens,
+      budgetTokenRatio: o.budgetTokenRatio ?? defaults.budgetTokenRatio
     }
   })
 

@@ -1,8 +1,122 @@
+/**
+ * Options given to a guard's `make` or `layer`, decoded with Schema: whatever the value, a bad one
+ * fails `InvalidOption` naming the option (its path, e.g. `failureRate.minimumCalls`) and saying
+ * what it must be — never a defect, and never echoing a string given in the wrong place.
+ */
 import type { Config } from "effect"
-import { ConfigError, Duration, Effect, Layer, Option } from "effect"
-import { InvalidOption } from "../Errors.js"
+import { ConfigError, Duration, Effect, Either, Layer, ParseResult, Schema } from "effect"
+import { describeValue, InvalidOption } from "../Errors.js"
 
-/** Checks one option; the failure names it. */
+/** The longest sleep a JavaScript timer can hold; Effect never wakes a longer one. */
+export const maxTimerMillis = 2 ** 31 - 1
+
+/** A leaf option: `is` decides, `reason` says what it must be. */
+export const option = <A>(is: (u: unknown) => u is A, reason: string): Schema.Schema<A> =>
+  Schema.declare(is, { message: () => reason })
+
+export const isPositiveInteger = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n > 0
+
+export const isPositiveFinite = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n > 0
+
+export const isFraction = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n > 0 && n <= 1
+
+export const PositiveInteger = option(isPositiveInteger, "must be a whole number ≥ 1")
+
+export const Fraction = option(isFraction, "must be a fraction in (0, 1]")
+
+const units: Readonly<Record<string, number>> = {
+  nano: 1e-6,
+  micro: 1e-3,
+  milli: 1,
+  second: 1_000,
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+  week: 604_800_000
+}
+
+const durationText = /^\s*(\d+(?:\.\d+)?)\s*(nano|micro|milli|second|minute|hour|day|week)s?\s*$/
+
+/**
+ * A duration's length in milliseconds, strictly: a number of millis, a bigint of nanos, a
+ * `Duration`, `[seconds, nanos]`, or text such as "1 second" or "500 millis" (a bare number is
+ * millis). Undefined for anything negative, NaN, infinite or unreadable — where
+ * `Duration.decode` would silently make a negative or NaN input zero.
+ */
+export const durationMillis = (input: unknown): number | undefined => {
+  const ok = (ms: number) => (Number.isFinite(ms) && ms >= 0 ? ms : undefined)
+  if (typeof input === "number") return ok(input)
+  if (typeof input === "bigint") return input >= 0n ? ok(Number(input) / 1e6) : undefined
+  if (typeof input === "string") {
+    if (/^\s*\d+(\.\d+)?\s*$/.test(input)) return ok(Number(input))
+    const match = durationText.exec(input)
+    return match === null ? undefined : ok(Number(match[1]) * (units[match[2] ?? ""] ?? Number.NaN))
+  }
+  if (Duration.isDuration(input)) return Duration.isFinite(input) ? ok(Duration.toMillis(input)) : undefined
+  if (Array.isArray(input) && input.length === 2) {
+    const [seconds, nanos] = input as ReadonlyArray<unknown>
+    if (typeof seconds === "number" && typeof nanos === "number" && nanos >= 0) return ok(seconds * 1_000 + nanos / 1e6)
+  }
+  return undefined
+}
+
+/** A duration option, decoded to milliseconds: finite, at most `maxTimerMillis`, positive unless `allowZero`. */
+export const DurationMillis = (allowZero = false) =>
+  Schema.transform(
+    option(
+      (u): u is Duration.DurationInput => {
+        const ms = durationMillis(u)
+        return ms !== undefined && ms <= maxTimerMillis && (allowZero || ms > 0)
+      },
+      `must be a ${allowZero ? "" : "positive "}duration (e.g. "1 second" or a number of millis) of at most 24 days`
+    ),
+    Schema.Number,
+    { strict: false, decode: (input) => durationMillis(input) ?? Number.NaN, encode: (millis) => millis }
+  )
+
+/** A function option. */
+export const FunctionOption = option(
+  (u): u is (...args: ReadonlyArray<never>) => unknown => typeof u === "function",
+  "must be a function"
+)
+
+/** Options as an object of `fields`; anything else (null, a number, a string) is refused as a whole. */
+export const Options = <Fields extends Schema.Struct.Fields>(fields: Fields) =>
+  Schema.Struct(fields).annotations({ message: () => "must be an object of options" })
+
+const at = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
+  path.reduce<unknown>(
+    (value, key) =>
+      typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+    input
+  )
+
+/**
+ * Decodes `input` with `schema`. The first problem becomes `InvalidOption`: its path under
+ * `prefix` names the option (`options` when the whole value is wrong).
+ */
+export const decode = <A, I>(
+  schema: Schema.Schema<A, I>,
+  input: unknown,
+  prefix?: string
+): Effect.Effect<A, InvalidOption> =>
+  Either.match(Schema.decodeUnknownEither(schema, { errors: "first" })(input), {
+    onRight: Effect.succeed,
+    onLeft: (error) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+      const path = issue?.path ?? []
+      const name = [prefix, ...path.map(String)].filter((part) => part !== undefined).join(".")
+      return Effect.fail(
+        new InvalidOption({
+          option: name === "" ? "options" : name,
+          value: at(input, path),
+          reason: issue?._tag === "Missing" ? "is required" : (issue?.message ?? "is not valid")
+        })
+      )
+    }
+  })
+
+/** Checks one option after decoding (a rule across options); the failure names it. */
 export const check = <A>(
   option: string,
   value: A,
@@ -10,28 +124,6 @@ export const check = <A>(
   reason: string
 ): Effect.Effect<A, InvalidOption> =>
   ok(value) ? Effect.succeed(value) : Effect.fail(new InvalidOption({ option, value, reason }))
-
-/** A duration option, in milliseconds: finite, and positive unless `allowZero`. */
-export const checkDuration = (
-  option: string,
-  input: Duration.DurationInput,
-  allowZero = false
-): Effect.Effect<number, InvalidOption> => {
-  const millis = Option.match(Duration.decodeUnknown(input), {
-    onNone: () => Number.NaN,
-    onSome: (d) => (Duration.isFinite(d) ? Duration.toMillis(d) : Number.NaN)
-  })
-  return check(
-    option,
-    millis,
-    (ms) => !Number.isNaN(ms) && (allowZero ? ms >= 0 : ms > 0),
-    allowZero ? "must be a finite duration" : "must be a positive, finite duration"
-  )
-}
-
-export const isPositiveInteger = (n: number): boolean => Number.isSafeInteger(n) && n > 0
-
-export const isPositiveFinite = (n: number): boolean => Number.isFinite(n) && n > 0
 
 /**
  * A guard's `layerConfig`: reads its options through `config`, builds the layer, and reports an
@@ -47,7 +139,7 @@ export const layerFromConfig = <O, I, R>(
       Layer.mapError(layer(options), (error) =>
         ConfigError.InvalidData(
           [variables[error.option] ?? error.option],
-          `${error.reason} (got ${String(error.value)})`
+          `${error.reason} (got ${describeValue(error.value)})`
         )
       )
     )

@@ -1,6 +1,43 @@
-import { Cause, Effect, Exit } from "effect"
+/**
+ * Settlement: what a guarded call that ended owes the ledger, decided by pure rules, and the one
+ * place that charges it. The ledger may overcount a cost nobody can know; it never undercounts.
+ */
+import { Cause, Effect, Exit, Option } from "effect"
 import type { BudgetService, Reservation } from "../Budget.js"
+import { ProviderUnavailable } from "../Errors.js"
 import type { Usage } from "../Llm.js"
+
+/** Where a guarded call was when it ended. */
+export type Phase = "waiting" | "started" | "answered"
+
+/** What a call owes: a cost to compute, its whole reservation, or nothing. */
+export type Owed =
+  | { readonly _tag: "Cost"; readonly usd: Effect.Effect<number, unknown> }
+  | { readonly _tag: "Full" }
+  | { readonly _tag: "Nothing" }
+
+export const full: Owed = { _tag: "Full" }
+export const nothing: Owed = { _tag: "Nothing" }
+export const cost = (usd: Effect.Effect<number, unknown>): Owed => ({ _tag: "Cost", usd })
+
+/**
+ * What a call owes for how it ended, when its success has a cost: an interruption after it started
+ * owes everything (the work may have been paid for), anything else that did not succeed nothing.
+ */
+export const owedOnExit = <A>(exit: Exit.Exit<A, unknown>, phase: Phase, costOf: (a: A) => Owed): Owed =>
+  Exit.isSuccess(exit) ? costOf(exit.value) : phase === "started" ? full : nothing
+
+/**
+ * Whether a failed provider call may have been billed with no readable answer: an answer that could
+ * not be read, or a request that was sent and never answered (timed out, connection dropped). A
+ * provider error response (it has a status) and a request that never reached the provider owe nothing.
+ */
+export const unanswered = (error: unknown): boolean =>
+  error instanceof ProviderUnavailable &&
+  (error.billed === true || (error.status === undefined && error.sent !== false))
+
+export const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
 
 /** Commits the whole reservation: what a call whose cost is unknown is charged. */
 export const chargeFull = (budget: BudgetService, reservation: Reservation): Effect.Effect<number> =>
@@ -25,34 +62,17 @@ export const chargeOrFull = (
     )
   )
 
-/** Where a guarded call was when it ended. */
-export type Phase = "waiting" | "started" | "answered"
-
-/**
- * Settles a guarded call: a success at its cost; a failure at what the provider reported before it
- * ended (`partialCost`, for a stream cut short); a call whose request was out with no answer
- * (interrupted, or cut off by a trip) at the full reservation; anything else at nothing, since
- * no work was done or the provider answered with an error it does not bill.
- */
-export const settleCall = <A, E>(
-  budget: BudgetService,
-  reservation: Reservation,
-  exit: Exit.Exit<A, E>,
-  phase: Phase,
-  cost: (a: A) => Effect.Effect<number, unknown>,
-  partialCost?: Effect.Effect<number, unknown> | undefined
-): Effect.Effect<number> =>
-  Exit.isSuccess(exit)
-    ? chargeOrFull(
-        budget,
-        reservation,
-        Effect.suspend(() => cost(exit.value))
-      )
-    : partialCost !== undefined
-      ? chargeOrFull(budget, reservation, partialCost)
-      : phase === "started"
-        ? chargeFull(budget, reservation)
-        : Effect.as(budget.release(reservation), 0)
+/** Settles `reservation` at what is owed; answers what was charged. */
+export const settle = (budget: BudgetService, reservation: Reservation, owed: Owed): Effect.Effect<number> => {
+  switch (owed._tag) {
+    case "Cost":
+      return chargeOrFull(budget, reservation, owed.usd)
+    case "Full":
+      return chargeFull(budget, reservation)
+    case "Nothing":
+      return Effect.as(budget.release(reservation), 0)
+  }
+}
 
 /**
  * The usage a stream that ended early is charged: what the provider reported. Until its final

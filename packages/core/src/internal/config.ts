@@ -1,0 +1,50 @@
+/**
+ * Strict readers of environment variables. Effect's `Config.number` reads an empty variable as 0
+ * and `0x10` as 16; these accept plain decimals only, and a bad value fails naming its variable.
+ */
+import { Config, ConfigError, Either, Option } from "effect"
+import { durationMillis, maxTimerMillis } from "./options.js"
+
+const decimal = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/
+const integer = /^[-+]?\d+$/
+
+const shown = (text: string) => (text.trim() === "" ? "an empty value" : JSON.stringify(text.slice(0, 40)))
+
+const parsed = (name: string, pattern: RegExp, expected: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) =>
+      pattern.test(text.trim())
+        ? Either.right(Number(text.trim()))
+        : Either.left(ConfigError.InvalidData([], `must be ${expected}, got ${shown(text)}`))
+    ),
+    Config.mapOrFail((n) =>
+      Number.isFinite(n) ? Either.right(n) : Either.left(ConfigError.InvalidData([], "is out of range"))
+    )
+  )
+
+/** A decimal number such as `10` or `0.5`. */
+export const number = (name: string): Config.Config<number> =>
+  parsed(name, decimal, "a decimal number (e.g. 10 or 0.5)")
+
+/** A whole number such as `8`. */
+export const int = (name: string): Config.Config<number> => parsed(name, integer, "a whole number (e.g. 8)")
+
+/** A duration such as `1 second`, `500 millis` or `500` (millis). */
+export const duration = (name: string): Config.Config<number> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) => {
+      const ms = durationMillis(text)
+      return ms !== undefined && ms <= maxTimerMillis
+        ? Either.right(ms)
+        : Either.left(
+            ConfigError.InvalidData(
+              [],
+              `must be a duration of at most 24 days such as "1 second" or "500 millis", got ${shown(text)}`
+            )
+          )
+    })
+  )
+
+/** An optional variable: absent is undefined, present must parse. */
+export const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.option(config).pipe(Config.map(Option.getOrUndefined))
