@@ -1,6 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Agent, Budget, CircuitBreaker, CircuitOpen, Concurrency, Depth, Guards, Overloaded } from "@fleetguard/core"
-import { ConfigProvider, Effect, Fiber, TestClock } from "effect"
+import {
+  Agent,
+  Budget,
+  CircuitBreaker,
+  CircuitOpen,
+  Concurrency,
+  Depth,
+  Guards,
+  type GuardsOptions,
+  Overloaded
+} from "@fleetguard/core"
+import { ConfigProvider, Effect, Fiber, Layer, TestClock } from "effect"
 import { defaultGuards } from "./helpers.js"
 
 describe("Guards.wrap", () => {
@@ -98,6 +108,77 @@ describe("Guards.layerConfig", () => {
       ] as const) {
         const error = yield* Effect.flip(fromEnv({ FLEETGUARD_BUDGET_USD: "20", [variable]: value }))
         expect(String(error)).toContain(variable)
+      }
+    })
+  )
+
+  it.effect("refuses what Effect's own readers would take: an empty variable, hex, a negative or NaN duration", () =>
+    Effect.gen(function* () {
+      for (const [variable, value] of [
+        ["FLEETGUARD_BUDGET_USD", ""],
+        ["FLEETGUARD_BUDGET_USD", "0x10"],
+        ["FLEETGUARD_AGENT_BUDGET_USD", " "],
+        ["FLEETGUARD_MAX_CONCURRENCY", ""],
+        ["FLEETGUARD_MAX_CONCURRENCY", "1e1"],
+        ["FLEETGUARD_RELEASE_WINDOW", "-5 seconds"],
+        ["FLEETGUARD_RELEASE_WINDOW", "NaN seconds"],
+        ["FLEETGUARD_MAX_PAUSE", "0 seconds"],
+        ["FLEETGUARD_MAX_PAUSE", "30 days"],
+        ["FLEETGUARD_BUDGET_USD", "0.0000000001"]
+      ] as const) {
+        const error = yield* Effect.flip(fromEnv({ FLEETGUARD_BUDGET_USD: "20", [variable]: value }))
+        expect(String(error), `${variable}=${JSON.stringify(value)}`).toContain(variable)
+      }
+    })
+  )
+
+  it.effect("reads FLEETGUARD_MAX_PAUSE", () =>
+    Effect.gen(function* () {
+      const pausedUntil = yield* Effect.withConfigProvider(
+        Effect.provide(
+          Effect.zipRight(
+            Concurrency.pauseFor("1 hour"),
+            Effect.map(Concurrency.snapshot, (s) => s.pausedUntil)
+          ),
+          Guards.layerConfig()
+        ),
+        ConfigProvider.fromMap(
+          new Map([
+            ["FLEETGUARD_BUDGET_USD", "20"],
+            ["FLEETGUARD_MAX_PAUSE", "90 seconds"]
+          ])
+        )
+      )
+      expect(pausedUntil).toBe(90_000)
+    })
+  )
+})
+
+describe("Guards.layer refuses bad options naming them, never with a TypeError", () => {
+  const build = (options: unknown) => Effect.flip(Effect.scoped(Layer.build(Guards.layer(options as GuardsOptions))))
+
+  it.effect("a missing or wrong group, a bad option inside one, and a limit the ledger would round to $0", () =>
+    Effect.gen(function* () {
+      const good = {
+        budget: { limitUsd: 1 },
+        concurrency: { maxConcurrency: 2 },
+        depth: { maxDepth: 2, maxFanOut: 2 },
+        breaker: { failureThreshold: 2, resetAfter: "1 second", halfOpenMaxCalls: 1 }
+      }
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [{ ...good, budget: undefined }, "budget"],
+        [{ ...good, depth: null }, "depth"],
+        [null, "options"],
+        [{ ...good, concurrency: { maxConcurrency: 2, releaseWindow: -5 } }, "concurrency.releaseWindow"],
+        [{ ...good, concurrency: { maxConcurrency: 2, releaseWindow: Number.NaN } }, "concurrency.releaseWindow"],
+        [{ ...good, concurrency: { maxConcurrency: 2, maxPause: "forever" } }, "concurrency.maxPause"],
+        [{ ...good, budget: { limitUsd: 1e-12 } }, "budget.limitUsd"],
+        [{ ...good, budget: { limitUsd: 1, perAgentLimitUsd: 2 } }, "budget.perAgentLimitUsd"],
+        [{ ...good, breaker: { ...good.breaker, failureRate: { threshold: 2 } } }, "breaker.failureRate.threshold"],
+        [{ ...good, pricing: { mine: { input: "1" } } }, "pricing.mine.input"]
+      ]
+      for (const [options, option] of cases) {
+        expect(yield* build(options), JSON.stringify(options)).toMatchObject({ _tag: "InvalidOption", option })
       }
     })
   )

@@ -20,7 +20,7 @@ import {
   type InvalidAmount,
   InvalidOption
 } from "./Errors.js"
-import { decode, Options } from "./internal/options.js"
+import { decode, Options, option } from "./internal/options.js"
 import * as Settle from "./internal/settle.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
 
@@ -35,7 +35,10 @@ export interface GuardsOptions {
 
 export type GuardServices = Concurrency | Budget | Depth | CircuitBreaker | Pricing
 
-const Group = Options({})
+const Group = option(
+  (u): u is object => typeof u === "object" && u !== null && !Array.isArray(u),
+  "must be an object of options"
+)
 
 const OptionsSchema = Options({
   budget: Group,
@@ -49,7 +52,12 @@ const OptionsSchema = Options({
 const under = <A, R>(group: string, layer: Layer.Layer<A, InvalidOption, R>) =>
   Layer.mapError(
     layer,
-    (error) => new InvalidOption({ option: `${group}.${error.option}`, value: error.value, reason: error.reason })
+    (error) =>
+      new InvalidOption({
+        option: error.option === "options" ? group : `${group}.${error.option}`,
+        value: error.value,
+        reason: error.reason
+      })
   )
 
 /** All guards; a bad option fails the layer naming it (`concurrency.maxConcurrency`). */

@@ -262,6 +262,7 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
   static readonly defaultTable = defaultTable
   static readonly byteLength = byteLength
   static readonly contentBytes = contentBytes
+  static readonly maxInputTokens = maxInputTokens
   static readonly perMessageOverheadTokens = perMessageOverheadTokens
   static readonly perRequestOverheadTokens = perRequestOverheadTokens
   static readonly estimate = (request: CompletionRequest) => Effect.flatMap(Pricing, (p) => p.estimate(request))

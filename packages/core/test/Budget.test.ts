@@ -12,7 +12,7 @@ import {
   Queue,
   TestClock
 } from "effect"
-import { Agent, Budget, BudgetExceeded, Events, GuardEvents, InvalidAmount } from "../src/index.js"
+import { Agent, Budget, BudgetExceeded, Events, GuardEvents, InvalidAmount, type Reservation } from "../src/index.js"
 
 const usd = (cents: number) => cents / 100
 
@@ -149,6 +149,28 @@ describe("Budget", () => {
         expect(yield* budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 1 })
       })
     )
+  )
+
+  it.effect("refuses amounts, agent ids and reservations of the wrong type with InvalidAmount, changing nothing", () =>
+    Effect.gen(function* () {
+      const budget = yield* Budget
+      const r = yield* budget.reserve("a", 0.5)
+      const cases = [
+        [budget.reserve("a", "abc" as unknown as number), "usd"],
+        [budget.reserve("a", null as unknown as number), "usd"],
+        [budget.reserve(42 as unknown as string, 0.1), "agentId"],
+        [budget.commit(r, "x" as unknown as number), "actualUsd"],
+        [budget.commit(null as unknown as Reservation, 0.1), "reservation"],
+        [budget.commit("r" as unknown as Reservation, 0.1), "reservation"]
+      ] as const
+      for (const [attempt, field] of cases) {
+        expect(yield* Effect.flip(attempt)).toMatchObject({ _tag: "InvalidAmount", field })
+      }
+      yield* budget.release(undefined as unknown as Reservation)
+      expect(yield* budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0.5 })
+      yield* budget.commit(r, 0.25)
+      expect(yield* budget.snapshot).toMatchObject({ spentUsd: 0.25, reservedUsd: 0 })
+    }).pipe(Effect.provide(Budget.layer({ limitUsd: 10 })))
   )
 
   it.effect("fails the layer on bad options, naming the option", () =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, ConfigProvider, Duration, Effect, Fiber, FastCheck as fc, Ref, TestClock } from "effect"
+import { Clock, ConfigProvider, Duration, Effect, Fiber, FastCheck as fc, Ref, TestClock, TestContext } from "effect"
 import { Concurrency } from "../src/index.js"
 
 const withConcurrency = <A, E>(maxConcurrency: number, self: Effect.Effect<A, E, Concurrency>, releaseWindow = 1_000) =>
@@ -173,6 +173,54 @@ describe("Concurrency", () => {
         yield* TestClock.adjust("500 millis")
         yield* c.pauseFor("2 seconds")
         expect((yield* c.snapshot).pausedUntil).toBe(2_500)
+      })
+    )
+  )
+
+  it.prop(
+    "the gate never closes longer than maxPause, whatever it is asked; nonsense closes nothing",
+    {
+      maxPause: fc.integer({ min: 1, max: 600_000 }),
+      asks: fc.array(
+        fc.oneof(
+          fc.integer({ min: 0, max: 10 ** 12 }),
+          fc.constantFrom(Number.POSITIVE_INFINITY, Number.NaN, -1, 10 ** 400, Duration.infinity, "soon")
+        ),
+        { maxLength: 8 }
+      )
+    },
+    ({ maxPause, asks }) =>
+      Effect.runSync(
+        Effect.gen(function* () {
+          const c = yield* Concurrency
+          for (const ask of asks) {
+            yield* c.pauseFor(ask as Duration.DurationInput)
+            const { pausedUntil } = yield* c.snapshot
+            expect(pausedUntil ?? 0).toBeLessThanOrEqual(maxPause)
+          }
+        }).pipe(
+          Effect.provide(Concurrency.layer({ maxConcurrency: 1, maxPause: maxPause })),
+          Effect.provide(TestContext.TestContext)
+        )
+      )
+  )
+
+  it.effect("resume reopens the gate at once and wakes every waiter", () =>
+    withConcurrency(
+      2,
+      Effect.gen(function* () {
+        const c = yield* Concurrency
+        yield* c.pauseFor("10 seconds")
+        const starts: Array<number> = []
+        const waiters = yield* Effect.forEach(Array.from({ length: 3 }), () =>
+          Effect.fork(c.withPermit(Effect.map(Clock.currentTimeMillis, (now) => starts.push(now))))
+        )
+        yield* TestClock.adjust("2 seconds")
+        expect(starts).toEqual([])
+        yield* c.resume
+        yield* Fiber.joinAll(waiters)
+        expect(starts).toEqual([2_000, 2_000, 2_000])
+        expect(yield* c.snapshot).toMatchObject({ pausedUntil: null, inFlight: 0, waiting: 0 })
       })
     )
   )
