@@ -167,6 +167,20 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
       })
   )
 
+  it.effect("a short key is scrubbed as a whole token only: the server's message keeps its words", () =>
+    withFake(
+      {},
+      () =>
+        Effect.gen(function* () {
+          const error = yield* Effect.flip(LlmClient.complete(request()))
+          expect(error).toMatchObject({ _tag: "AuthenticationFailed", message: "invalid x-api-key" })
+        }),
+      {},
+      { maxAttempts: 1 },
+      { apiKey: "x" }
+    )
+  )
+
   it.effect("retry-after in its three forms: milliseconds, seconds, an HTTP date", () =>
     Effect.gen(function* () {
       const forms: ReadonlyArray<readonly [FakeAnthropic.RetryAfter, number]> = [

@@ -21,7 +21,7 @@ import {
   ProviderUnavailable
 } from "@fleetguard/core"
 import { Clock, Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
-import { exhaustedUntil, type HeaderLookup, toProviderError } from "./internal/errors.js"
+import { exhaustedUntil, type HeaderLookup, scrubber, toProviderError } from "./internal/errors.js"
 import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
 
 export interface AnthropicProviderOptions {
@@ -65,7 +65,7 @@ const connect = (options: AnthropicProviderOptions) =>
       ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL })
     })
     // Error text is kept (journal, logs): a key echoed back by anything upstream is cut out of it.
-    const scrub = (text: string) => text.split(key).join("[redacted]")
+    const scrub = scrubber(key)
     const failWith = (error: unknown) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, now, scrub)))
     return { client, scrub, failWith, timeoutMillis }

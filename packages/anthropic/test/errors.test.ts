@@ -1,7 +1,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk"
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { exhaustedUntil, retryAfterMillis, toProviderError } from "../src/internal/errors.js"
+import { exhaustedUntil, retryAfterMillis, scrubber, toProviderError } from "../src/internal/errors.js"
 
 const headers = (entries: Record<string, string>) => new Headers(entries)
 const now = Date.UTC(2026, 10, 28, 12, 0, 0)
@@ -121,7 +121,7 @@ describe("SDK errors → ProviderError", () => {
 
   it("the scrubber is applied to every message kept", () => {
     const key = "sk-ant-secret"
-    const scrub = (text: string) => text.split(key).join("[redacted]")
+    const scrub = scrubber(key)
     const echoed = APIError.generate(
       400,
       { type: "error", error: { type: "invalid_request_error", message: `bad key ${key}` } },
@@ -131,4 +131,30 @@ describe("SDK errors → ProviderError", () => {
     expect(JSON.stringify(toProviderError(echoed, now, scrub))).not.toContain(key)
     expect(JSON.stringify(toProviderError(new Error(`boom ${key}`), now, scrub))).not.toContain(key)
   })
+})
+
+describe("the key scrubber cuts whole tokens only", () => {
+  it("a short key leaves ordinary words intact", () => {
+    const scrub = scrubber("x")
+    expect(scrub("invalid x-api-key")).toBe("invalid x-api-key")
+    expect(scrub("box, x_1, -x, x9")).toBe("box, x_1, -x, x9")
+    expect(scrub("the key x was refused: x")).toBe("the key [redacted] was refused: [redacted]")
+  })
+
+  it("characters RegExp gives a meaning to are taken literally", () => {
+    expect(scrubber("a.b+c")("a.b+c and axb+c and a.bbc")).toBe("[redacted] and axb+c and a.bbc")
+  })
+
+  it.prop(
+    "a key of visible ASCII is cut wherever it stands alone: after Bearer, between = and &, before a full stop",
+    // At least 24 characters: no longer than any run of visible characters the text has of its own.
+    { key: fc.stringMatching(/^[!-~]{24,60}$/) },
+    ({ key }) => {
+      const scrubbed = scrubber(key)(
+        `Authorization: Bearer ${key}\nGET /?key=${key}&x=1\n"${key}" was refused: ${key}.`
+      )
+      expect(scrubbed.split("[redacted]")).toHaveLength(5)
+      expect(scrubbed).not.toContain(key)
+    }
+  )
 })

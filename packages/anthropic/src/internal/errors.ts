@@ -6,6 +6,21 @@ export interface HeaderLookup {
   readonly get: (name: string) => string | null
 }
 
+/** A key is cut out of text only where it stands alone: not inside a longer run of these characters. */
+const keyCharacter = "[A-Za-z0-9_-]"
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+/**
+ * Replaces the key with "[redacted]" wherever it stands as a whole token ("Bearer <key>",
+ * "key=<key>&", "<key>."), and nowhere else: a short key must not mangle ordinary words (the key
+ * "x" in "invalid x-api-key").
+ */
+export const scrubber = (key: string): ((text: string) => string) => {
+  const whole = new RegExp(`(?<!${keyCharacter})${escapeRegExp(key)}(?!${keyCharacter})`, "g")
+  return (text) => text.replace(whole, "[redacted]")
+}
+
 const seconds = /^\s*\d+(\.\d+)?\s*$/
 
 /**
