@@ -202,6 +202,19 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
     })
   )
 
+  it.effect("a retry-after no wait can be (negative, 400 digits, not a date) is a 429 that did not say", () =>
+    Effect.gen(function* () {
+      for (const raw of ["-5", "9".repeat(400), "7 days"]) {
+        yield* withFake({ script: () => FakeAnthropic.rateLimited(undefined, { "retry-after": raw }) }, () =>
+          Effect.gen(function* () {
+            const error = yield* Effect.flip(LlmClient.complete(request()))
+            expect(error._tag === "RateLimited" && error.retryAfterMillis).toBeUndefined()
+          })
+        )
+      }
+    })
+  )
+
   it.effect("retries are fleetguard's: three attempts are three HTTP requests, never more", () =>
     withFake(
       { script: () => FakeAnthropic.overloaded },

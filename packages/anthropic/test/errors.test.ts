@@ -1,7 +1,13 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk"
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { exhaustedUntil, retryAfterMillis, scrubber, toProviderError } from "../src/internal/errors.js"
+import {
+  exhaustedUntil,
+  type HeaderLookup,
+  retryAfterMillis,
+  scrubber,
+  toProviderError
+} from "../src/internal/errors.js"
 
 const headers = (entries: Record<string, string>) => new Headers(entries)
 const now = Date.UTC(2026, 10, 28, 12, 0, 0)
@@ -29,12 +35,63 @@ describe("retry-after, in its three forms", () => {
     }
   )
 
-  it("nothing, or nonsense, says nothing", () => {
+  const nonsense = [
+    "soon",
+    "-5",
+    "-1.5",
+    "7",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1e3",
+    "0x10",
+    "9".repeat(400),
+    "abc 12",
+    ""
+  ]
+
+  it("nothing, or nonsense (negative, infinite, unparseable), says nothing", () => {
     expect(retryAfterMillis(headers({}), now)).toBeUndefined()
-    expect(retryAfterMillis(headers({ "retry-after": "soon" }), now)).toBeUndefined()
-    expect(retryAfterMillis(headers({ "retry-after-ms": "-5", "retry-after": "2" }), now)).toBe(2000)
     expect(retryAfterMillis(undefined, now)).toBeUndefined()
+    for (const value of nonsense.filter((v) => v !== "7")) {
+      expect(retryAfterMillis(headers({ "retry-after": value }), now)).toBeUndefined()
+      // Nonsense in retry-after-ms counts as absent: retry-after decides.
+      expect(retryAfterMillis(headers({ "retry-after-ms": value, "retry-after": "2" }), now)).toBe(2000)
+    }
   })
+
+  it("a huge but finite wait is returned as it was asked for: capping it is the caller's choice", () => {
+    expect(retryAfterMillis(headers({ "retry-after": "99999999999" }), now)).toBe(99_999_999_999_000)
+    expect(retryAfterMillis(headers({ "retry-after-ms": "99999999999" }), now)).toBe(99_999_999_999)
+    expect(retryAfterMillis(headers({ "retry-after": "Fri, 31 Dec 9999 23:59:59 GMT" }), now)).toBe(
+      Date.UTC(9999, 11, 31, 23, 59, 59) - now
+    )
+  })
+
+  it.prop(
+    "whatever the headers say, the wait is undefined or a finite number of milliseconds, never negative",
+    {
+      ms: fc.option(fc.oneof(fc.string(), fc.stringMatching(/^-?\d{1,400}(\.\d+)?$/), fc.constantFrom(...nonsense))),
+      after: fc.option(
+        fc.oneof(
+          fc.string(),
+          fc.stringMatching(/^-?\d{1,400}$/),
+          fc.date({ noInvalidDate: true }).map((d) => d.toUTCString()),
+          fc.constantFrom(...nonsense)
+        )
+      )
+    },
+    ({ ms, after }) => {
+      const lookup: HeaderLookup = {
+        get: (name) => (name === "retry-after-ms" ? ms : name === "retry-after" ? after : null)
+      }
+      const wait = retryAfterMillis(lookup, now)
+      if (wait !== undefined) {
+        expect(Number.isFinite(wait)).toBe(true)
+        expect(wait).toBeGreaterThanOrEqual(0)
+      }
+    }
+  )
 })
 
 describe("rate-limit headers", () => {
@@ -64,6 +121,43 @@ describe("rate-limit headers", () => {
     ).toBeUndefined()
     expect(exhaustedUntil(headers({}))).toBeUndefined()
   })
+  it("a reset that does not parse, or no date can hold, is ignored; a far but real one is kept", () => {
+    for (const bad of ["soon", "0", "-5", "", "99999-01-01T00:00:00Z", "Infinity", "NaN"])
+      expect(
+        exhaustedUntil(
+          headers({ "anthropic-ratelimit-requests-remaining": "0", "anthropic-ratelimit-requests-reset": bad })
+        )
+      ).toBeUndefined()
+    expect(
+      exhaustedUntil(
+        headers({
+          "anthropic-ratelimit-requests-remaining": "0",
+          "anthropic-ratelimit-requests-reset": "9999-12-31T00:00:00Z"
+        })
+      )
+    ).toBe(Date.UTC(9999, 11, 31))
+  })
+  it("a remaining count that is not a number says nothing is used up", () => {
+    expect(
+      exhaustedUntil(
+        headers({
+          "anthropic-ratelimit-requests-remaining": "plenty",
+          "anthropic-ratelimit-requests-reset": reset(now + 2000)
+        })
+      )
+    ).toBeUndefined()
+  })
+  it.prop(
+    "whatever the rate-limit headers say, the reset is undefined or a real date",
+    { remaining: fc.option(fc.string()), reset: fc.option(fc.oneof(fc.string(), fc.constant("9999-12-31T00:00:00Z"))) },
+    ({ remaining, reset }) => {
+      const lookup: HeaderLookup = {
+        get: (name) => (name.endsWith("-remaining") ? remaining : name.endsWith("-reset") ? reset : null)
+      }
+      const until = exhaustedUntil(lookup)
+      if (until !== undefined) expect(Number.isFinite(until)).toBe(true)
+    }
+  )
 })
 
 describe("SDK errors → ProviderError", () => {

@@ -22,34 +22,47 @@ export const scrubber = (key: string): ((text: string) => string) => {
 }
 
 const seconds = /^\s*\d+(\.\d+)?\s*$/
+/** An HTTP date opens with its day's name (IMF-fixdate, RFC 850, asctime); `Date.parse` alone reads "-5" as a year. */
+const httpDate = /^\s*(mon|tue|wed|thu|fri|sat|sun)/i
+/** RFC 3339, as the rate-limit resets are sent; `Date.parse` alone reads "0" as the year 2000. */
+const rfc3339 = /^\s*\d{4}-\d{2}-\d{2}t\d{2}:\d{2}/i
+
+/** A count of milliseconds, or undefined for one that no wait can be: 400 digits parse to Infinity. */
+const finite = (millis: number) => (Number.isFinite(millis) ? millis : undefined)
+
+/** Epoch millis of a date in `text` if it has `form`; undefined when it does not parse. */
+const dateIn = (text: string | null | undefined, form: RegExp) =>
+  text != null && form.test(text) ? finite(Date.parse(text)) : undefined
 
 /**
  * How long the provider asked to wait: `retry-after-ms`, else `retry-after` in seconds or as an
- * HTTP date (relative to `now`, never negative). Undefined when it did not say or said nonsense.
+ * HTTP date (relative to `now`, never negative). Undefined when it did not say or said nonsense
+ * (negative, infinite, unparseable); a huge finite wait is returned as is, for the caller to cap.
  */
 export const retryAfterMillis = (headers: HeaderLookup | undefined, now: number): number | undefined => {
   const ms = headers?.get("retry-after-ms")
-  if (ms != null && seconds.test(ms)) return Number(ms)
+  const millis = ms != null && seconds.test(ms) ? finite(Number(ms)) : undefined
+  if (millis !== undefined) return millis
   const after = headers?.get("retry-after")
-  if (after == null) return undefined
-  if (seconds.test(after)) return Number(after) * 1000
-  const date = Date.parse(after)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  if (after != null && seconds.test(after)) return finite(Number(after) * 1000)
+  const date = dateIn(after, httpDate)
+  return date === undefined ? undefined : Math.max(0, date - now)
 }
 
 const limits = ["requests", "tokens", "input-tokens", "output-tokens"] as const
 
 /**
  * When a rate limit the response reports as used up (`anthropic-ratelimit-*-remaining` at 0) resets,
- * in epoch millis: the latest such reset, or undefined when every limit has room left.
+ * in epoch millis: the latest such reset, or undefined when every limit has room left. A remaining
+ * count or a reset that does not parse says nothing.
  */
 export const exhaustedUntil = (headers: HeaderLookup | undefined): number | undefined => {
   let until: number | undefined
   for (const limit of limits) {
     const remaining = headers?.get(`anthropic-ratelimit-${limit}-remaining`)
-    if (remaining == null || remaining.trim() === "" || Number(remaining) > 0) continue
-    const reset = Date.parse(headers?.get(`anthropic-ratelimit-${limit}-reset`) ?? "")
-    if (!Number.isNaN(reset)) until = Math.max(until ?? reset, reset)
+    if (remaining == null || remaining.trim() === "" || !(Number(remaining) <= 0)) continue
+    const reset = dateIn(headers?.get(`anthropic-ratelimit-${limit}-reset`), rfc3339)
+    if (reset !== undefined) until = Math.max(until ?? reset, reset)
   }
   return until
 }
