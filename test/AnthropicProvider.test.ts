@@ -504,6 +504,43 @@ describe("AnthropicProvider: options and environment", () => {
     })
   )
 
+  /** Everything a failure shows: its JSON, its text, and what a logger prints of it. */
+  const shown = (failure: unknown) =>
+    Effect.gen(function* () {
+      const logs: Array<string> = []
+      const logger = Logger.make(({ message, cause }) => logs.push(JSON.stringify({ message, cause: String(cause) })))
+      yield* Effect.logError("build failed", failure).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      expect(logs).toHaveLength(1)
+      return [JSON.stringify(failure), String(failure), ...logs].join("\n")
+    })
+
+  it.effect("a key no HTTP header can carry is refused by every constructor, naming apiKey, never showing it", () =>
+    Effect.gen(function* () {
+      for (const key of [
+        "sk-ant-SECRET-é",
+        "sk-ant-SECRET-€",
+        "sk-ant-SECRET\r\nX-Evil: 1",
+        "sk-ant SECRET",
+        "sk-ant-SECRET\n"
+      ]) {
+        const options = { apiKey: Redacted.make(key) }
+        const failures = [
+          yield* Effect.flip(AnthropicProvider.make(options)),
+          yield* Effect.flip(Effect.scoped(Layer.build(AnthropicProvider.layer(options)))),
+          yield* Effect.flip(AnthropicProvider.countInputTokens(options)),
+          yield* Effect.flip(Effect.scoped(Layer.build(AnthropicProvider.pricingLayer(options))))
+        ]
+        for (const failure of failures) {
+          expect(failure).toMatchObject({ _tag: "InvalidOption", option: "apiKey", value: "<redacted>" })
+          expect(yield* shown(failure)).not.toContain("SECRET")
+        }
+        const fromConfig = String(yield* fromEnv({ ANTHROPIC_API_KEY: key }))
+        expect(fromConfig).toContain("ANTHROPIC_API_KEY")
+        expect(fromConfig).not.toContain("SECRET")
+      }
+    })
+  )
+
   it.effect("the key given in options is never printed", () =>
     Effect.gen(function* () {
       const options = { apiKey: Redacted.make("sk-ant-options-secret"), baseURL: "http://127.0.0.1:1" }

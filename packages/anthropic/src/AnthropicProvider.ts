@@ -39,12 +39,22 @@ export interface AnthropicProviderOptions {
 const invalid = (option: string, value: unknown, reason: string) =>
   Effect.fail(new InvalidOption({ option, value, reason }))
 
+/** What an HTTP header value can carry as given: visible ASCII. fetch refuses or re-encodes anything else. */
+const headerSafe = /^[\x21-\x7E]+$/
+
 // The SDK client for `options`, with how its failures are reported. A bad option fails
 // `InvalidOption` naming it (the key's value is never shown).
 const connect = (options: AnthropicProviderOptions) =>
   Effect.gen(function* () {
     const key = Redacted.value(options.apiKey)
     if (key.trim() === "") return yield* invalid("apiKey", "<redacted>", "must not be empty")
+    // Such a key would fail every call after the reservation, as if the provider had been reached.
+    if (!headerSafe.test(key))
+      return yield* invalid(
+        "apiKey",
+        "<redacted>",
+        "must hold only visible ASCII characters (no spaces, line breaks or accents): it is sent in an HTTP header"
+      )
     if (options.baseURL !== undefined && !/^https?:$/.test(URL.parse(options.baseURL)?.protocol ?? ""))
       return yield* invalid("baseURL", options.baseURL, "must be an absolute http(s) URL")
     // Default 10 minutes, the SDK's own.
