@@ -19,7 +19,7 @@ import {
   Cause,
   Chunk,
   ConfigProvider,
-  type Duration,
+  Duration,
   Effect,
   Either,
   Exit,
@@ -538,6 +538,18 @@ describe("AnthropicProvider: options and environment", () => {
         expect(fromConfig).toContain("ANTHROPIC_API_KEY")
         expect(fromConfig).not.toContain("SECRET")
       }
+    })
+  )
+
+  it.effect("a timeout longer than a timer can hold is refused, naming timeout; the longest one is taken", () =>
+    Effect.gen(function* () {
+      const apiKey = Redacted.make("sk-ant-test")
+      for (const timeout of [Duration.days(25), Duration.millis(2_147_483_648), Duration.infinity])
+        expect(yield* Effect.flip(AnthropicProvider.make({ apiKey, timeout }))).toMatchObject({
+          _tag: "InvalidOption",
+          option: "timeout"
+        })
+      yield* AnthropicProvider.make({ apiKey, timeout: Duration.millis(2_147_483_647) })
     })
   )
 

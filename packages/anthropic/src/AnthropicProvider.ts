@@ -42,6 +42,9 @@ const invalid = (option: string, value: unknown, reason: string) =>
 /** What an HTTP header value can carry as given: visible ASCII. fetch refuses or re-encodes anything else. */
 const headerSafe = /^[\x21-\x7E]+$/
 
+/** The longest a timer can wait: setTimeout fires a longer one after 1 ms. */
+const maxTimeoutMillis = 2_147_483_647
+
 // The SDK client for `options`, with how its failures are reported. A bad option fails
 // `InvalidOption` naming it (the key's value is never shown).
 const connect = (options: AnthropicProviderOptions) =>
@@ -62,8 +65,12 @@ const connect = (options: AnthropicProviderOptions) =>
       options.timeout === undefined
         ? 600_000
         : Option.match(Duration.decodeUnknown(options.timeout), { onNone: () => Number.NaN, onSome: Duration.toMillis })
-    if (!(timeoutMillis > 0 && Number.isFinite(timeoutMillis)))
-      return yield* invalid("timeout", String(options.timeout), "must be a positive, finite duration")
+    if (!(timeoutMillis > 0 && timeoutMillis <= maxTimeoutMillis))
+      return yield* invalid(
+        "timeout",
+        String(options.timeout),
+        `must be a positive duration of at most ${maxTimeoutMillis} ms (about 24.8 days), the longest a timer can wait`
+      )
 
     const client = new Anthropic({
       apiKey: key,
