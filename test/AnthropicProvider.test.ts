@@ -553,6 +553,33 @@ describe("AnthropicProvider: options and environment", () => {
     })
   )
 
+  it.effect("a base URL holding credentials is refused, and its userinfo is shown nowhere", () =>
+    Effect.gen(function* () {
+      for (const baseURL of [
+        "http://user:SECRET@127.0.0.1:1",
+        "https://SECRET@api.example.com/v1",
+        "ftp://user:SECRET@host",
+        "user:SECRET@host",
+        "SECRET"
+      ]) {
+        const failure = yield* Effect.flip(AnthropicProvider.make({ apiKey: Redacted.make("sk-ant-test"), baseURL }))
+        expect(failure).toMatchObject({ _tag: "InvalidOption", option: "baseURL" })
+        expect(yield* shown(failure)).not.toContain("SECRET")
+        const fromConfig = String(yield* fromEnv({ ANTHROPIC_API_KEY: "sk-ant-test", ANTHROPIC_BASE_URL: baseURL }))
+        expect(fromConfig).toContain("ANTHROPIC_BASE_URL")
+        expect(fromConfig).not.toContain("SECRET")
+      }
+      // What is shown is the URL without its userinfo (nor its query).
+      const failure = yield* Effect.flip(
+        AnthropicProvider.make({
+          apiKey: Redacted.make("sk-ant-test"),
+          baseURL: "http://u:SECRET@127.0.0.1:1/v1?k=SECRET"
+        })
+      )
+      expect(failure.value).toBe("http://127.0.0.1:1/v1")
+    })
+  )
+
   it.effect("the key given in options is never printed", () =>
     Effect.gen(function* () {
       const options = { apiKey: Redacted.make("sk-ant-options-secret"), baseURL: "http://127.0.0.1:1" }

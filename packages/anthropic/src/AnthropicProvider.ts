@@ -45,8 +45,15 @@ const headerSafe = /^[\x21-\x7E]+$/
 /** The longest a timer can wait: setTimeout fires a longer one after 1 ms. */
 const maxTimeoutMillis = 2_147_483_647
 
+/**
+ * A base URL as an error may show it: scheme, host and path, never its userinfo (a key pasted in
+ * as `user:KEY@host`) nor its query; only the scheme when it has no host, nothing when it does not parse.
+ */
+const shownURL = (url: URL | null): string =>
+  url === null ? "<not a URL>" : url.host === "" ? url.protocol : `${url.protocol}//${url.host}${url.pathname}`
+
 // The SDK client for `options`, with how its failures are reported. A bad option fails
-// `InvalidOption` naming it (the key's value is never shown).
+// `InvalidOption` naming it (the key's value is never shown, nor a URL's credentials).
 const connect = (options: AnthropicProviderOptions) =>
   Effect.gen(function* () {
     const key = Redacted.value(options.apiKey)
@@ -58,8 +65,17 @@ const connect = (options: AnthropicProviderOptions) =>
         "<redacted>",
         "must hold only visible ASCII characters (no spaces, line breaks or accents): it is sent in an HTTP header"
       )
-    if (options.baseURL !== undefined && !/^https?:$/.test(URL.parse(options.baseURL)?.protocol ?? ""))
-      return yield* invalid("baseURL", options.baseURL, "must be an absolute http(s) URL")
+    if (options.baseURL !== undefined) {
+      const url = URL.parse(options.baseURL)
+      if (url === null || !/^https?:$/.test(url.protocol))
+        return yield* invalid("baseURL", shownURL(url), "must be an absolute http(s) URL")
+      if (url.username !== "" || url.password !== "")
+        return yield* invalid(
+          "baseURL",
+          shownURL(url),
+          "must not hold credentials (user:password@): fetch refuses them"
+        )
+    }
     // Default 10 minutes, the SDK's own.
     const timeoutMillis =
       options.timeout === undefined
@@ -222,7 +238,10 @@ export const config: Config.Config<AnthropicProviderOptions> = Config.all({
   baseURL: Config.option(Config.string("ANTHROPIC_BASE_URL")).pipe(Config.map(Option.getOrUndefined))
 })
 
-/** The provider from the environment; a bad value fails naming its variable. */
+/**
+ * The provider from the environment; a bad value fails naming its variable. The value shown is
+ * InvalidOption's, which is never a secret: "<redacted>" for the key, a URL without its credentials.
+ */
 export const layerConfig = (
   options: Config.Config<AnthropicProviderOptions> = config
 ): Layer.Layer<LlmProvider, ConfigError.ConfigError> =>
@@ -230,7 +249,13 @@ export const layerConfig = (
     Effect.map(options, (o) =>
       Layer.mapError(layer(o), (error) =>
         ConfigError.InvalidData(
-          [error.option === "apiKey" ? "ANTHROPIC_API_KEY" : "ANTHROPIC_BASE_URL"],
+          [
+            error.option === "apiKey"
+              ? "ANTHROPIC_API_KEY"
+              : error.option === "baseURL"
+                ? "ANTHROPIC_BASE_URL"
+                : error.option
+          ],
           `${error.reason} (got ${String(error.value)})`
         )
       )
