@@ -11,6 +11,7 @@ import {
   LlmClient,
   LlmProvider,
   Pricing,
+  type ProviderError,
   type RetryOptions,
   type StreamPart
 } from "@fleetguard/core"
@@ -585,10 +586,103 @@ describe("AnthropicProvider: options and environment", () => {
       const options = { apiKey: Redacted.make("sk-ant-options-secret"), baseURL: "http://127.0.0.1:1" }
       expect(`${JSON.stringify(options)} ${String(options.apiKey)}`).not.toContain("sk-ant-options-secret")
       const service = yield* Effect.provide(LlmProvider, AnthropicProvider.layer(options))
-      // Nothing listens on port 1: a connection failure, typed, with no key in it.
+      // Port 1 is on fetch's list of ports it refuses: a client error, typed, with no key in it.
       const error = yield* Effect.flip(service.complete(request()))
-      expect(error._tag).toBe("ProviderUnavailable")
+      expect(error._tag).toBe("InvalidRequest")
       expect(JSON.stringify(error)).not.toContain("sk-ant-options-secret")
     })
+  )
+})
+
+describe("AnthropicProvider: how far a failed request got decides what it costs", () => {
+  const provider = (baseURL: string, timeout?: Duration.DurationInput) =>
+    Effect.provide(
+      Effect.all([
+        LlmProvider,
+        AnthropicProvider.countInputTokens({ apiKey: Redacted.make(FakeAnthropic.defaultApiKey), baseURL, timeout })
+      ]),
+      AnthropicProvider.layer({ apiKey: Redacted.make(FakeAnthropic.defaultApiKey), baseURL, timeout })
+    )
+  /**
+   * A failure as settlement reads it: whether the provider answered (status, billed), whether it
+   * was sent, whether it is a client error. (countTokens fails `unknown`, as Pricing's counters do.)
+   */
+  const settled = (error: unknown) =>
+    typeof error === "object" && error !== null
+      ? [
+          "_tag" in error ? error._tag : undefined,
+          "status" in error ? error.status : undefined,
+          "billed" in error ? error.billed : undefined,
+          "sent" in error ? error.sent : undefined,
+          "errorType" in error ? error.errorType : undefined
+        ]
+      : error
+  /** A stream's failure (the provider must have streams). */
+  const streamFailure = (stream: Stream.Stream<unknown, ProviderError> | undefined) =>
+    Effect.flip(Stream.runDrain(stream ?? Stream.dieMessage("no stream")))
+  /** complete, stream and countTokens, each failing. */
+  const failures = (baseURL: string) =>
+    Effect.gen(function* () {
+      const [service, count] = yield* provider(baseURL)
+      return [
+        yield* Effect.flip(service.complete(request())),
+        yield* streamFailure(service.stream?.(request())),
+        yield* Effect.flip(count(request()))
+      ]
+    })
+
+  it.effect("connection refused (nothing listens): not sent; the server never saw it", () =>
+    Effect.gen(function* () {
+      // A server started and stopped: its port is free, and nothing was ever sent to it.
+      const gone = yield* Effect.scoped(FakeAnthropic.make())
+      for (const error of yield* failures(gone.baseURL)) {
+        expect(settled(error)).toEqual(["ProviderUnavailable", undefined, undefined, false, undefined])
+        expect(String(error)).toContain("ECONNREFUSED")
+      }
+      expect(yield* gone.requests).toHaveLength(0)
+    })
+  )
+
+  it.effect("a port fetch refuses to use: nothing left the process, a client error", () =>
+    Effect.gen(function* () {
+      // Port 6000 (X11) is on fetch's list of ports it refuses.
+      for (const error of yield* failures("http://127.0.0.1:6000"))
+        expect(settled(error)).toEqual(["InvalidRequest", undefined, undefined, undefined, "client_error"])
+    })
+  )
+
+  it.effect("dropped before any answer: sent with no answer (no status, not billed); the server got it", () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeAnthropic.make({ script: () => FakeAnthropic.dropMidStream(0) })
+      const [service] = yield* provider(fake.baseURL)
+      const error = yield* Effect.flip(service.complete(request()))
+      expect(settled(error)).toEqual(["ProviderUnavailable", undefined, undefined, undefined, undefined])
+      expect((yield* fake.requests).map((r) => [r.path, r.outcome, r.status])).toEqual([
+        ["/v1/messages", "dropped", null]
+      ])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a hang answered by the timeout: sent with no answer; the server got it and saw it closed", () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeAnthropic.make({ script: () => FakeAnthropic.hang })
+      const [service] = yield* provider(fake.baseURL, "2 seconds")
+      const calls = [Effect.flip(service.complete(request())), streamFailure(service.stream?.(request()))]
+      for (const [i, call] of calls.entries()) {
+        const fiber = yield* Effect.fork(call)
+        yield* untilServer(fake, (r) => r.length === i + 1)
+        yield* untilSleeping
+        yield* TestClock.adjust("2 seconds")
+        expect(settled(yield* Fiber.join(fiber))).toEqual([
+          "ProviderUnavailable",
+          undefined,
+          undefined,
+          undefined,
+          undefined
+        ])
+        yield* fake.awaitIdle
+      }
+      expect((yield* fake.requests).map((r) => r.outcome)).toEqual(["client-closed", "client-closed"])
+    }).pipe(Effect.scoped)
   )
 })

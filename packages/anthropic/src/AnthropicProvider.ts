@@ -22,6 +22,7 @@ import {
 } from "@fleetguard/core"
 import { Clock, Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
 import { exhaustedUntil, type HeaderLookup, scrubber, toProviderError } from "./internal/errors.js"
+import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
 import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
 
 export interface AnthropicProviderOptions {
@@ -93,20 +94,32 @@ const connect = (options: AnthropicProviderOptions) =>
       maxRetries: 0,
       // Failures are returned as typed errors; the SDK's own console logging would only duplicate them.
       logLevel: "off",
+      // Records in each request's trace how far it got: failures are settled by it.
+      fetch: tracingFetch,
       // Given only when set: with none, the SDK keeps its check that large non-streaming requests stream.
       ...(options.timeout === undefined ? {} : { timeout: timeoutMillis }),
       ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL })
     })
     // Error text is kept (journal, logs): a key echoed back by anything upstream is cut out of it.
     const scrub = scrubber(key)
-    const failWith = (error: unknown) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, now, scrub)))
-    return { client, scrub, failWith, timeoutMillis }
+    const failWith = (trace: FetchTrace) => (error: unknown) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, trace, now, scrub)))
+    // One request, aborted if the fiber is interrupted. Each attempt carries a fresh trace to fetch
+    // (in `fetchOptions`, which `call` passes on to the SDK): how far it got decides its failure.
+    const send = <A>(call: (signal: AbortSignal, fetchOptions: FetchOptions) => Promise<A>) =>
+      Effect.suspend(() => {
+        const trace = new FetchTrace()
+        return Effect.tryPromise({
+          try: (signal) => call(signal, carrying(trace)),
+          catch: (error) => error
+        }).pipe(Effect.catchAll(failWith(trace)))
+      })
+    return { client, scrub, failWith, send, timeoutMillis }
   })
 
 /** Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown). */
 export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
-  Effect.map(connect(options), ({ client, scrub, failWith, timeoutMillis }) => {
+  Effect.map(connect(options), ({ client, scrub, failWith, send, timeoutMillis }) => {
     const resetIn = (until: number | undefined) =>
       until === undefined ? Effect.succeed(undefined) : Effect.map(Clock.currentTimeMillis, (now) => until - now)
     const timedOut = () => new ProviderUnavailable({ message: `the request timed out after ${timeoutMillis} ms` })
@@ -115,11 +128,9 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
       new ProviderUnavailable({ message: scrub(`malformed response: ${why}`), billed: true })
 
     const complete = (request: CompletionRequest) =>
-      Effect.tryPromise({
-        try: (signal) => client.messages.create(toParams(request), { signal }).withResponse(),
-        catch: (error) => error
-      }).pipe(
-        Effect.catchAll(failWith),
+      send((signal, fetchOptions) =>
+        client.messages.create(toParams(request), { signal, fetchOptions }).withResponse()
+      ).pipe(
         Effect.flatMap(({ data, response }) =>
           Either.match(fromMessage(data), {
             onLeft: (why) => Effect.fail(malformed(why)),
@@ -145,13 +156,18 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
           Effect.gen(function* () {
             const controller = new AbortController()
             yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
+            // Not `send`: the request must outlive this effect, until the stream's scope closes.
+            const trace = new FetchTrace()
             const { data, response } = yield* Effect.tryPromise({
               try: () =>
                 client.messages
-                  .create({ ...toParams(request), stream: true }, { signal: controller.signal })
+                  .create(
+                    { ...toParams(request), stream: true },
+                    { signal: controller.signal, fetchOptions: carrying(trace) }
+                  )
                   .withResponse(),
               catch: (error) => error
-            }).pipe(Effect.catchAll(failWith))
+            }).pipe(Effect.catchAll(failWith(trace)))
             const until = exhaustedUntil(response.headers as HeaderLookup)
             const clock = yield* Effect.clock
             const state = initialState(request)
@@ -184,7 +200,7 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
             }
             read().catch((error: unknown) => {
               flush()
-              emit.fail(toProviderError(error, clock.unsafeCurrentTimeMillis(), scrub))
+              emit.fail(toProviderError(error, trace, clock.unsafeCurrentTimeMillis(), scrub))
             })
           }),
         { bufferSize: "unbounded" }
@@ -197,15 +213,12 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
 export const countInputTokens = (options: AnthropicProviderOptions): Effect.Effect<InputTokenCounter, InvalidOption> =>
   Effect.map(
     connect(options),
-    ({ client, failWith }): InputTokenCounter =>
+    ({ client, send }): InputTokenCounter =>
       (request) => {
         const { max_tokens: _, ...params } = toParams(request)
-        return Effect.tryPromise({
-          try: (signal) => client.messages.countTokens(params, { signal }),
-          catch: (error) => error
-        }).pipe(
-          Effect.catchAll(failWith),
-          Effect.map((count) => count.input_tokens)
+        return Effect.map(
+          send((signal, fetchOptions) => client.messages.countTokens(params, { signal, fetchOptions })),
+          (count) => count.input_tokens
         )
       }
   )
