@@ -11,6 +11,7 @@ import {
   LlmClient,
   LlmProvider,
   Pricing,
+  type ProviderError,
   type RetryOptions,
   type StreamPart
 } from "@fleetguard/core"
@@ -19,7 +20,7 @@ import {
   Cause,
   Chunk,
   ConfigProvider,
-  type Duration,
+  Duration,
   Effect,
   Either,
   Exit,
@@ -167,6 +168,20 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
       })
   )
 
+  it.effect("a short key is scrubbed as a whole token only: the server's message keeps its words", () =>
+    withFake(
+      {},
+      () =>
+        Effect.gen(function* () {
+          const error = yield* Effect.flip(LlmClient.complete(request()))
+          expect(error).toMatchObject({ _tag: "AuthenticationFailed", message: "invalid x-api-key" })
+        }),
+      {},
+      { maxAttempts: 1 },
+      { apiKey: "x" }
+    )
+  )
+
   it.effect("retry-after in its three forms: milliseconds, seconds, an HTTP date", () =>
     Effect.gen(function* () {
       const forms: ReadonlyArray<readonly [FakeAnthropic.RetryAfter, number]> = [
@@ -182,6 +197,19 @@ describe("AnthropicProvider through the SDK against FakeAnthropic", () => {
             expect(error).toMatchObject({ _tag: "RateLimited", retryAfterMillis: millis })
             // The 429 closed the shared gate for that long.
             expect((yield* Concurrency.snapshot).pausedUntil).toBe(millis)
+          })
+        )
+      }
+    })
+  )
+
+  it.effect("a retry-after no wait can be (negative, 400 digits, not a date) is a 429 that did not say", () =>
+    Effect.gen(function* () {
+      for (const raw of ["-5", "9".repeat(400), "7 days"]) {
+        yield* withFake({ script: () => FakeAnthropic.rateLimited(undefined, { "retry-after": raw }) }, () =>
+          Effect.gen(function* () {
+            const error = yield* Effect.flip(LlmClient.complete(request()))
+            expect(error._tag === "RateLimited" && error.retryAfterMillis).toBeUndefined()
           })
         )
       }
@@ -477,15 +505,184 @@ describe("AnthropicProvider: options and environment", () => {
     })
   )
 
+  /** Everything a failure shows: its JSON, its text, and what a logger prints of it. */
+  const shown = (failure: unknown) =>
+    Effect.gen(function* () {
+      const logs: Array<string> = []
+      const logger = Logger.make(({ message, cause }) => logs.push(JSON.stringify({ message, cause: String(cause) })))
+      yield* Effect.logError("build failed", failure).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      expect(logs).toHaveLength(1)
+      return [JSON.stringify(failure), String(failure), ...logs].join("\n")
+    })
+
+  it.effect("a key no HTTP header can carry is refused by every constructor, naming apiKey, never showing it", () =>
+    Effect.gen(function* () {
+      for (const key of [
+        "sk-ant-SECRET-é",
+        "sk-ant-SECRET-€",
+        "sk-ant-SECRET\r\nX-Evil: 1",
+        "sk-ant SECRET",
+        "sk-ant-SECRET\n"
+      ]) {
+        const options = { apiKey: Redacted.make(key) }
+        const failures = [
+          yield* Effect.flip(AnthropicProvider.make(options)),
+          yield* Effect.flip(Effect.scoped(Layer.build(AnthropicProvider.layer(options)))),
+          yield* Effect.flip(AnthropicProvider.countInputTokens(options)),
+          yield* Effect.flip(Effect.scoped(Layer.build(AnthropicProvider.pricingLayer(options))))
+        ]
+        for (const failure of failures) {
+          expect(failure).toMatchObject({ _tag: "InvalidOption", option: "apiKey", value: "<redacted>" })
+          expect(yield* shown(failure)).not.toContain("SECRET")
+        }
+        const fromConfig = String(yield* fromEnv({ ANTHROPIC_API_KEY: key }))
+        expect(fromConfig).toContain("ANTHROPIC_API_KEY")
+        expect(fromConfig).not.toContain("SECRET")
+      }
+    })
+  )
+
+  it.effect("a timeout longer than a timer can hold is refused, naming timeout; the longest one is taken", () =>
+    Effect.gen(function* () {
+      const apiKey = Redacted.make("sk-ant-test")
+      for (const timeout of [Duration.days(25), Duration.millis(2_147_483_648), Duration.infinity])
+        expect(yield* Effect.flip(AnthropicProvider.make({ apiKey, timeout }))).toMatchObject({
+          _tag: "InvalidOption",
+          option: "timeout"
+        })
+      yield* AnthropicProvider.make({ apiKey, timeout: Duration.millis(2_147_483_647) })
+    })
+  )
+
+  it.effect("a base URL holding credentials is refused, and its userinfo is shown nowhere", () =>
+    Effect.gen(function* () {
+      for (const baseURL of [
+        "http://user:SECRET@127.0.0.1:1",
+        "https://SECRET@api.example.com/v1",
+        "ftp://user:SECRET@host",
+        "user:SECRET@host",
+        "SECRET"
+      ]) {
+        const failure = yield* Effect.flip(AnthropicProvider.make({ apiKey: Redacted.make("sk-ant-test"), baseURL }))
+        expect(failure).toMatchObject({ _tag: "InvalidOption", option: "baseURL" })
+        expect(yield* shown(failure)).not.toContain("SECRET")
+        const fromConfig = String(yield* fromEnv({ ANTHROPIC_API_KEY: "sk-ant-test", ANTHROPIC_BASE_URL: baseURL }))
+        expect(fromConfig).toContain("ANTHROPIC_BASE_URL")
+        expect(fromConfig).not.toContain("SECRET")
+      }
+      // What is shown is the URL without its userinfo (nor its query).
+      const failure = yield* Effect.flip(
+        AnthropicProvider.make({
+          apiKey: Redacted.make("sk-ant-test"),
+          baseURL: "http://u:SECRET@127.0.0.1:1/v1?k=SECRET"
+        })
+      )
+      expect(failure.value).toBe("http://127.0.0.1:1/v1")
+    })
+  )
+
   it.effect("the key given in options is never printed", () =>
     Effect.gen(function* () {
       const options = { apiKey: Redacted.make("sk-ant-options-secret"), baseURL: "http://127.0.0.1:1" }
       expect(`${JSON.stringify(options)} ${String(options.apiKey)}`).not.toContain("sk-ant-options-secret")
       const service = yield* Effect.provide(LlmProvider, AnthropicProvider.layer(options))
-      // Nothing listens on port 1: a connection failure, typed, with no key in it.
+      // Port 1 is on fetch's list of ports it refuses: a client error, typed, with no key in it.
       const error = yield* Effect.flip(service.complete(request()))
-      expect(error._tag).toBe("ProviderUnavailable")
+      expect(error._tag).toBe("InvalidRequest")
       expect(JSON.stringify(error)).not.toContain("sk-ant-options-secret")
     })
+  )
+})
+
+describe("AnthropicProvider: how far a failed request got decides what it costs", () => {
+  const provider = (baseURL: string, timeout?: Duration.DurationInput) =>
+    Effect.provide(
+      Effect.all([
+        LlmProvider,
+        AnthropicProvider.countInputTokens({ apiKey: Redacted.make(FakeAnthropic.defaultApiKey), baseURL, timeout })
+      ]),
+      AnthropicProvider.layer({ apiKey: Redacted.make(FakeAnthropic.defaultApiKey), baseURL, timeout })
+    )
+  /**
+   * A failure as settlement reads it: whether the provider answered (status, billed), whether it
+   * was sent, whether it is a client error. (countTokens fails `unknown`, as Pricing's counters do.)
+   */
+  const settled = (error: unknown) =>
+    typeof error === "object" && error !== null
+      ? [
+          "_tag" in error ? error._tag : undefined,
+          "status" in error ? error.status : undefined,
+          "billed" in error ? error.billed : undefined,
+          "sent" in error ? error.sent : undefined,
+          "errorType" in error ? error.errorType : undefined
+        ]
+      : error
+  /** A stream's failure (the provider must have streams). */
+  const streamFailure = (stream: Stream.Stream<unknown, ProviderError> | undefined) =>
+    Effect.flip(Stream.runDrain(stream ?? Stream.dieMessage("no stream")))
+  /** complete, stream and countTokens, each failing. */
+  const failures = (baseURL: string) =>
+    Effect.gen(function* () {
+      const [service, count] = yield* provider(baseURL)
+      return [
+        yield* Effect.flip(service.complete(request())),
+        yield* streamFailure(service.stream?.(request())),
+        yield* Effect.flip(count(request()))
+      ]
+    })
+
+  it.effect("connection refused (nothing listens): not sent; the server never saw it", () =>
+    Effect.gen(function* () {
+      // A server started and stopped: its port is free, and nothing was ever sent to it.
+      const gone = yield* Effect.scoped(FakeAnthropic.make())
+      for (const error of yield* failures(gone.baseURL)) {
+        expect(settled(error)).toEqual(["ProviderUnavailable", undefined, undefined, false, undefined])
+        expect(String(error)).toContain("ECONNREFUSED")
+      }
+      expect(yield* gone.requests).toHaveLength(0)
+    })
+  )
+
+  it.effect("a port fetch refuses to use: nothing left the process, a client error", () =>
+    Effect.gen(function* () {
+      // Port 6000 (X11) is on fetch's list of ports it refuses.
+      for (const error of yield* failures("http://127.0.0.1:6000"))
+        expect(settled(error)).toEqual(["InvalidRequest", undefined, undefined, undefined, "client_error"])
+    })
+  )
+
+  it.effect("dropped before any answer: sent with no answer (no status, not billed); the server got it", () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeAnthropic.make({ script: () => FakeAnthropic.dropMidStream(0) })
+      const [service] = yield* provider(fake.baseURL)
+      const error = yield* Effect.flip(service.complete(request()))
+      expect(settled(error)).toEqual(["ProviderUnavailable", undefined, undefined, undefined, undefined])
+      expect((yield* fake.requests).map((r) => [r.path, r.outcome, r.status])).toEqual([
+        ["/v1/messages", "dropped", null]
+      ])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a hang answered by the timeout: sent with no answer; the server got it and saw it closed", () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeAnthropic.make({ script: () => FakeAnthropic.hang })
+      const [service] = yield* provider(fake.baseURL, "2 seconds")
+      const calls = [Effect.flip(service.complete(request())), streamFailure(service.stream?.(request()))]
+      for (const [i, call] of calls.entries()) {
+        const fiber = yield* Effect.fork(call)
+        yield* untilServer(fake, (r) => r.length === i + 1)
+        yield* untilSleeping
+        yield* TestClock.adjust("2 seconds")
+        expect(settled(yield* Fiber.join(fiber))).toEqual([
+          "ProviderUnavailable",
+          undefined,
+          undefined,
+          undefined,
+          undefined
+        ])
+        yield* fake.awaitIdle
+      }
+      expect((yield* fake.requests).map((r) => r.outcome)).toEqual(["client-closed", "client-closed"])
+    }).pipe(Effect.scoped)
   )
 })

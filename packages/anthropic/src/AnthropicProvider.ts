@@ -21,7 +21,8 @@ import {
   ProviderUnavailable
 } from "@fleetguard/core"
 import { Clock, Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
-import { exhaustedUntil, type HeaderLookup, toProviderError } from "./internal/errors.js"
+import { exhaustedUntil, type HeaderLookup, scrubber, toProviderError } from "./internal/errors.js"
+import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
 import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
 
 export interface AnthropicProviderOptions {
@@ -39,41 +40,86 @@ export interface AnthropicProviderOptions {
 const invalid = (option: string, value: unknown, reason: string) =>
   Effect.fail(new InvalidOption({ option, value, reason }))
 
+/** What an HTTP header value can carry as given: visible ASCII. fetch refuses or re-encodes anything else. */
+const headerSafe = /^[\x21-\x7E]+$/
+
+/** The longest a timer can wait: setTimeout fires a longer one after 1 ms. */
+const maxTimeoutMillis = 2_147_483_647
+
+/**
+ * A base URL as an error may show it: scheme, host and path, never its userinfo (a key pasted in
+ * as `user:KEY@host`) nor its query; only the scheme when it has no host, nothing when it does not parse.
+ */
+const shownURL = (url: URL | null): string =>
+  url === null ? "<not a URL>" : url.host === "" ? url.protocol : `${url.protocol}//${url.host}${url.pathname}`
+
 // The SDK client for `options`, with how its failures are reported. A bad option fails
-// `InvalidOption` naming it (the key's value is never shown).
+// `InvalidOption` naming it (the key's value is never shown, nor a URL's credentials).
 const connect = (options: AnthropicProviderOptions) =>
   Effect.gen(function* () {
     const key = Redacted.value(options.apiKey)
     if (key.trim() === "") return yield* invalid("apiKey", "<redacted>", "must not be empty")
-    if (options.baseURL !== undefined && !/^https?:$/.test(URL.parse(options.baseURL)?.protocol ?? ""))
-      return yield* invalid("baseURL", options.baseURL, "must be an absolute http(s) URL")
+    // Such a key would fail every call after the reservation, as if the provider had been reached.
+    if (!headerSafe.test(key))
+      return yield* invalid(
+        "apiKey",
+        "<redacted>",
+        "must hold only visible ASCII characters (no spaces, line breaks or accents): it is sent in an HTTP header"
+      )
+    if (options.baseURL !== undefined) {
+      const url = URL.parse(options.baseURL)
+      if (url === null || !/^https?:$/.test(url.protocol))
+        return yield* invalid("baseURL", shownURL(url), "must be an absolute http(s) URL")
+      if (url.username !== "" || url.password !== "")
+        return yield* invalid(
+          "baseURL",
+          shownURL(url),
+          "must not hold credentials (user:password@): fetch refuses them"
+        )
+    }
     // Default 10 minutes, the SDK's own.
     const timeoutMillis =
       options.timeout === undefined
         ? 600_000
         : Option.match(Duration.decodeUnknown(options.timeout), { onNone: () => Number.NaN, onSome: Duration.toMillis })
-    if (!(timeoutMillis > 0 && Number.isFinite(timeoutMillis)))
-      return yield* invalid("timeout", String(options.timeout), "must be a positive, finite duration")
+    if (!(timeoutMillis > 0 && timeoutMillis <= maxTimeoutMillis))
+      return yield* invalid(
+        "timeout",
+        String(options.timeout),
+        `must be a positive duration of at most ${maxTimeoutMillis} ms (about 24.8 days), the longest a timer can wait`
+      )
 
     const client = new Anthropic({
       apiKey: key,
       maxRetries: 0,
       // Failures are returned as typed errors; the SDK's own console logging would only duplicate them.
       logLevel: "off",
+      // Records in each request's trace how far it got: failures are settled by it.
+      fetch: tracingFetch,
       // Given only when set: with none, the SDK keeps its check that large non-streaming requests stream.
       ...(options.timeout === undefined ? {} : { timeout: timeoutMillis }),
       ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL })
     })
     // Error text is kept (journal, logs): a key echoed back by anything upstream is cut out of it.
-    const scrub = (text: string) => text.split(key).join("[redacted]")
-    const failWith = (error: unknown) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, now, scrub)))
-    return { client, scrub, failWith, timeoutMillis }
+    const scrub = scrubber(key)
+    const failWith = (trace: FetchTrace) => (error: unknown) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.fail(toProviderError(error, trace, now, scrub)))
+    // One request, aborted if the fiber is interrupted. Each attempt carries a fresh trace to fetch
+    // (in `fetchOptions`, which `call` passes on to the SDK): how far it got decides its failure.
+    const send = <A>(call: (signal: AbortSignal, fetchOptions: FetchOptions) => Promise<A>) =>
+      Effect.suspend(() => {
+        const trace = new FetchTrace()
+        return Effect.tryPromise({
+          try: (signal) => call(signal, carrying(trace)),
+          catch: (error) => error
+        }).pipe(Effect.catchAll(failWith(trace)))
+      })
+    return { client, scrub, failWith, send, timeoutMillis }
   })
 
 /** Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown). */
 export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
-  Effect.map(connect(options), ({ client, scrub, failWith, timeoutMillis }) => {
+  Effect.map(connect(options), ({ client, scrub, failWith, send, timeoutMillis }) => {
     const resetIn = (until: number | undefined) =>
       until === undefined ? Effect.succeed(undefined) : Effect.map(Clock.currentTimeMillis, (now) => until - now)
     const timedOut = () => new ProviderUnavailable({ message: `the request timed out after ${timeoutMillis} ms` })
@@ -82,11 +128,9 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
       new ProviderUnavailable({ message: scrub(`malformed response: ${why}`), billed: true })
 
     const complete = (request: CompletionRequest) =>
-      Effect.tryPromise({
-        try: (signal) => client.messages.create(toParams(request), { signal }).withResponse(),
-        catch: (error) => error
-      }).pipe(
-        Effect.catchAll(failWith),
+      send((signal, fetchOptions) =>
+        client.messages.create(toParams(request), { signal, fetchOptions }).withResponse()
+      ).pipe(
         Effect.flatMap(({ data, response }) =>
           Either.match(fromMessage(data), {
             onLeft: (why) => Effect.fail(malformed(why)),
@@ -112,13 +156,18 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
           Effect.gen(function* () {
             const controller = new AbortController()
             yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
+            // Not `send`: the request must outlive this effect, until the stream's scope closes.
+            const trace = new FetchTrace()
             const { data, response } = yield* Effect.tryPromise({
               try: () =>
                 client.messages
-                  .create({ ...toParams(request), stream: true }, { signal: controller.signal })
+                  .create(
+                    { ...toParams(request), stream: true },
+                    { signal: controller.signal, fetchOptions: carrying(trace) }
+                  )
                   .withResponse(),
               catch: (error) => error
-            }).pipe(Effect.catchAll(failWith))
+            }).pipe(Effect.catchAll(failWith(trace)))
             const until = exhaustedUntil(response.headers as HeaderLookup)
             const clock = yield* Effect.clock
             const state = initialState(request)
@@ -151,7 +200,7 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
             }
             read().catch((error: unknown) => {
               flush()
-              emit.fail(toProviderError(error, clock.unsafeCurrentTimeMillis(), scrub))
+              emit.fail(toProviderError(error, trace, clock.unsafeCurrentTimeMillis(), scrub))
             })
           }),
         { bufferSize: "unbounded" }
@@ -164,15 +213,12 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
 export const countInputTokens = (options: AnthropicProviderOptions): Effect.Effect<InputTokenCounter, InvalidOption> =>
   Effect.map(
     connect(options),
-    ({ client, failWith }): InputTokenCounter =>
+    ({ client, send }): InputTokenCounter =>
       (request) => {
         const { max_tokens: _, ...params } = toParams(request)
-        return Effect.tryPromise({
-          try: (signal) => client.messages.countTokens(params, { signal }),
-          catch: (error) => error
-        }).pipe(
-          Effect.catchAll(failWith),
-          Effect.map((count) => count.input_tokens)
+        return Effect.map(
+          send((signal, fetchOptions) => client.messages.countTokens(params, { signal, fetchOptions })),
+          (count) => count.input_tokens
         )
       }
   )
@@ -205,7 +251,10 @@ export const config: Config.Config<AnthropicProviderOptions> = Config.all({
   baseURL: Config.option(Config.string("ANTHROPIC_BASE_URL")).pipe(Config.map(Option.getOrUndefined))
 })
 
-/** The provider from the environment; a bad value fails naming its variable. */
+/**
+ * The provider from the environment; a bad value fails naming its variable. The value shown is
+ * InvalidOption's, which is never a secret: "<redacted>" for the key, a URL without its credentials.
+ */
 export const layerConfig = (
   options: Config.Config<AnthropicProviderOptions> = config
 ): Layer.Layer<LlmProvider, ConfigError.ConfigError> =>
@@ -213,7 +262,13 @@ export const layerConfig = (
     Effect.map(options, (o) =>
       Layer.mapError(layer(o), (error) =>
         ConfigError.InvalidData(
-          [error.option === "apiKey" ? "ANTHROPIC_API_KEY" : "ANTHROPIC_BASE_URL"],
+          [
+            error.option === "apiKey"
+              ? "ANTHROPIC_API_KEY"
+              : error.option === "baseURL"
+                ? "ANTHROPIC_BASE_URL"
+                : error.option
+          ],
           `${error.reason} (got ${String(error.value)})`
         )
       )

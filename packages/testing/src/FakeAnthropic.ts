@@ -20,8 +20,16 @@ export const defaultApiKey = internal.defaultApiKey
 export type RetryAfter = { readonly seconds: number } | { readonly millis: number } | { readonly date: Date }
 
 export type Fault =
-  /** 429 rate_limit_error, with the given retry-after header (none when absent). */
-  | { readonly _tag: "RateLimited"; readonly retryAfter?: RetryAfter | undefined }
+  /**
+   * 429 rate_limit_error, with the given retry-after header (none when absent). `headers` are added
+   * as given, over the server's own: values no server should send, to try clients on them
+   * (TestProvider, which has no headers, ignores them).
+   */
+  | {
+      readonly _tag: "RateLimited"
+      readonly retryAfter?: RetryAfter | undefined
+      readonly headers?: Readonly<Record<string, string>> | undefined
+    }
   /** 529 overloaded_error. */
   | { readonly _tag: "Overloaded" }
   /** Any error status with the API's error body, e.g. 500 api_error or 400 invalid_request_error. */
@@ -48,7 +56,11 @@ export type Fault =
   /** 200 with valid JSON that is not a Message: no content, usage a string. */
   | { readonly _tag: "BadShape" }
 
-export const rateLimited = (retryAfter?: RetryAfter): Fault => ({ _tag: "RateLimited", retryAfter })
+export const rateLimited = (retryAfter?: RetryAfter, headers?: Readonly<Record<string, string>>): Fault => ({
+  _tag: "RateLimited",
+  retryAfter,
+  headers
+})
 export const overloaded: Fault = { _tag: "Overloaded" }
 export const status = (status: number, errorType: string, message?: string): Fault => ({
   _tag: "Status",

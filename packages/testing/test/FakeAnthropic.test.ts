@@ -203,13 +203,14 @@ describe("FakeAnthropic", () => {
           3: FakeAnthropic.overloaded,
           4: FakeAnthropic.status(400, "invalid_request_error", "prompt is too long"),
           5: FakeAnthropic.status(503, "api_error"),
-          6: FakeAnthropic.status(500, "api_error")
+          6: FakeAnthropic.status(500, "api_error"),
+          7: FakeAnthropic.rateLimited({ seconds: 1 }, { "retry-after": "-5", "x-extra": "yes" })
         })
       })
       const sdk = client(fake)
       const errors: Array<unknown> = []
-      for (const _ of times(7)) errors.push(yield* failure(() => sdk.messages.create(params)))
-      const [seconds, millis, byDate, overloaded, badRequest, unavailable, internal] = errors as Array<APIError>
+      for (const _ of times(8)) errors.push(yield* failure(() => sdk.messages.create(params)))
+      const [seconds, millis, byDate, overloaded, badRequest, unavailable, internal, extra] = errors as Array<APIError>
 
       expect(seconds).toBeInstanceOf(RateLimitError)
       expect(seconds?.status).toBe(429)
@@ -219,6 +220,9 @@ describe("FakeAnthropic", () => {
       expect(millis?.headers?.get("retry-after-ms")).toBe("1500")
       expect(millis?.headers?.get("retry-after")).toBeNull()
       expect(byDate?.headers?.get("retry-after")).toBe("Tue, 01 Jan 2030 12:00:00 GMT")
+      expect(extra).toBeInstanceOf(RateLimitError)
+      expect(extra?.headers?.get("retry-after")).toBe("-5")
+      expect(extra?.headers?.get("x-extra")).toBe("yes")
 
       expect(overloaded).toBeInstanceOf(OverloadedError)
       expect(overloaded).toBeInstanceOf(InternalServerError)
@@ -245,7 +249,8 @@ describe("FakeAnthropic", () => {
         [3, "Overloaded", 529],
         [4, "Status", 400],
         [5, "Status", 503],
-        [6, "Status", 500]
+        [6, "Status", 500],
+        [7, "RateLimited", 429]
       ])
     })
   )

@@ -222,7 +222,9 @@ export const make = (options: Options = {}) =>
               : json(JSON.stringify(Protocol.message(messageId, request, reply)))
           )
         case "RateLimited":
-          return Effect.succeed(failure(429, "rate_limit_error", undefined, retryAfterHeaders(fault.retryAfter)))
+          return Effect.succeed(
+            failure(429, "rate_limit_error", undefined, { ...retryAfterHeaders(fault.retryAfter), ...fault.headers })
+          )
         case "Overloaded":
           return Effect.succeed(failure(529, "overloaded_error"))
         case "Status":
