@@ -686,3 +686,70 @@ describe("AnthropicProvider: how far a failed request got decides what it costs"
     }).pipe(Effect.scoped)
   )
 })
+
+describe("AnthropicProvider through LlmClient: what the API says can neither freeze the fleet nor go uncharged", () => {
+  it.effect(
+    "a 429 asking to wait 99,999,999,999 seconds: that call fails, is not retried, and the gate closes for maxPause",
+    () =>
+      withFake(
+        { script: () => FakeAnthropic.rateLimited({ seconds: 99_999_999_999 }) },
+        (fake) =>
+          Effect.gen(function* () {
+            const error = yield* Effect.flip(LlmClient.complete(request()))
+            expect(error).toMatchObject({ _tag: "RateLimited", retryAfterMillis: 99_999_999_999_000 })
+            expect((yield* fake.requests).length).toBe(1)
+            expect((yield* Concurrency.snapshot).pausedUntil).toBe(60_000)
+          }),
+        {},
+        { maxAttempts: 3 }
+      )
+  )
+
+  it.effect(
+    "sent and never answered: each of three attempts is charged its upper bound; the server got all three",
+    () =>
+      withFake(
+        { script: () => FakeAnthropic.hang },
+        (fake) =>
+          Effect.gen(function* () {
+            const estimate = yield* Pricing.estimate(request())
+            const fiber = yield* Effect.fork(Effect.flip(LlmClient.complete(request())))
+            // Time moves in steps, with the I/O between them: timeouts, then backoffs, then the next request.
+            for (let step = 0; step < 200 && fiber.unsafePoll() === null; step++) {
+              yield* io
+              yield* TestClock.adjust("250 millis")
+            }
+            expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "ProviderUnavailable" })
+            yield* fake.awaitIdle
+            expect((yield* fake.requests).map((r) => r.outcome)).toEqual([
+              "client-closed",
+              "client-closed",
+              "client-closed"
+            ])
+            const budget = yield* Budget.snapshot
+            expect(budget.spentUsd).toBeCloseTo(3 * estimate, 12)
+            expect(budget.reservedUsd).toBe(0)
+          }),
+        {},
+        { maxAttempts: 3 },
+        { timeout: "2 seconds" }
+      )
+  )
+
+  it.effect("connection refused: retried, and nothing charged — the request never reached the provider", () =>
+    Effect.gen(function* () {
+      const gone = yield* Effect.scoped(FakeAnthropic.make())
+      const provider = AnthropicProvider.layer({ apiKey: Redacted.make(gone.apiKey), baseURL: gone.baseURL })
+      const call = Effect.gen(function* () {
+        const fiber = yield* Effect.fork(Effect.flip(LlmClient.complete(request())))
+        for (let step = 0; step < 200 && fiber.unsafePoll() === null; step++) {
+          yield* io
+          yield* TestClock.adjust("250 millis")
+        }
+        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "ProviderUnavailable", sent: false })
+        expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0 })
+      })
+      yield* Effect.provide(call, clientOver(provider, {}, { maxAttempts: 3 }))
+    })
+  )
+})

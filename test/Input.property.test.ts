@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { AnthropicProvider } from "@fleetguard/anthropic"
 import {
   Budget,
   CircuitBreaker,
@@ -98,7 +99,8 @@ describe("unknown input never produces a defect", () => {
     ["CircuitBreaker.layer", CircuitBreaker.layer],
     ["Retry.layer", Retry.layer],
     ["Pricing.layer", Pricing.layer],
-    ["Guards.layer", Guards.layer]
+    ["Guards.layer", Guards.layer],
+    ["AnthropicProvider.layer", AnthropicProvider.layer]
   ]
   const options = fc.oneof(
     fc.anything(),

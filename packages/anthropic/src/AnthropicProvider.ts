@@ -13,6 +13,7 @@ import {
   InvalidOption,
   LlmProvider,
   type LlmProviderService,
+  Options,
   type PriceTable,
   Pricing,
   type ProviderCompletion,
@@ -20,7 +21,7 @@ import {
   type ProviderStreamEvent,
   ProviderUnavailable
 } from "@fleetguard/core"
-import { Clock, Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Stream } from "effect"
+import { Clock, Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Schema, Stream } from "effect"
 import { exhaustedUntil, type HeaderLookup, scrubber, toProviderError } from "./internal/errors.js"
 import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
 import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
@@ -43,9 +44,6 @@ const invalid = (option: string, value: unknown, reason: string) =>
 /** What an HTTP header value can carry as given: visible ASCII. fetch refuses or re-encodes anything else. */
 const headerSafe = /^[\x21-\x7E]+$/
 
-/** The longest a timer can wait: setTimeout fires a longer one after 1 ms. */
-const maxTimeoutMillis = 2_147_483_647
-
 /**
  * A base URL as an error may show it: scheme, host and path, never its userinfo (a key pasted in
  * as `user:KEY@host`) nor its query; only the scheme when it has no host, nothing when it does not parse.
@@ -55,9 +53,29 @@ const shownURL = (url: URL | null): string =>
 
 // The SDK client for `options`, with how its failures are reported. A bad option fails
 // `InvalidOption` naming it (the key's value is never shown, nor a URL's credentials).
+const OptionsSchema = Options.Options({
+  apiKey: Options.option(
+    (u): u is Redacted.Redacted<string> => Redacted.isRedacted(u) && typeof Redacted.value(u) === "string",
+    "must be the API key as a Redacted string (Redacted.make(key))"
+  ),
+  baseURL: Schema.optional(
+    Options.option((u): u is string => typeof u === "string", "must be an absolute http(s) URL")
+  ),
+  timeout: Schema.optional(Options.DurationMillis())
+})
+
+/** The options, decoded; whatever was given for the key, the error holds "<redacted>", never it. */
+const decodeOptions = (options: AnthropicProviderOptions) =>
+  Effect.mapError(Options.decode(OptionsSchema, options), (error) =>
+    error.option === "apiKey" ? new InvalidOption({ ...error, value: "<redacted>" }) : error
+  )
+
+// The SDK client for `options`, with how its failures are reported. A bad option fails
+// `InvalidOption` naming it (the key's value is never shown, nor a URL's credentials).
 const connect = (options: AnthropicProviderOptions) =>
   Effect.gen(function* () {
-    const key = Redacted.value(options.apiKey)
+    const decoded = yield* decodeOptions(options)
+    const key = Redacted.value(decoded.apiKey)
     if (key.trim() === "") return yield* invalid("apiKey", "<redacted>", "must not be empty")
     // Such a key would fail every call after the reservation, as if the provider had been reached.
     if (!headerSafe.test(key))
@@ -66,8 +84,8 @@ const connect = (options: AnthropicProviderOptions) =>
         "<redacted>",
         "must hold only visible ASCII characters (no spaces, line breaks or accents): it is sent in an HTTP header"
       )
-    if (options.baseURL !== undefined) {
-      const url = URL.parse(options.baseURL)
+    if (decoded.baseURL !== undefined) {
+      const url = URL.parse(decoded.baseURL)
       if (url === null || !/^https?:$/.test(url.protocol))
         return yield* invalid("baseURL", shownURL(url), "must be an absolute http(s) URL")
       if (url.username !== "" || url.password !== "")
@@ -77,17 +95,8 @@ const connect = (options: AnthropicProviderOptions) =>
           "must not hold credentials (user:password@): fetch refuses them"
         )
     }
-    // Default 10 minutes, the SDK's own.
-    const timeoutMillis =
-      options.timeout === undefined
-        ? 600_000
-        : Option.match(Duration.decodeUnknown(options.timeout), { onNone: () => Number.NaN, onSome: Duration.toMillis })
-    if (!(timeoutMillis > 0 && timeoutMillis <= maxTimeoutMillis))
-      return yield* invalid(
-        "timeout",
-        String(options.timeout),
-        `must be a positive duration of at most ${maxTimeoutMillis} ms (about 24.8 days), the longest a timer can wait`
-      )
+    // Default 10 minutes, the SDK's own; at most what a timer can hold (a longer one fires at once).
+    const timeoutMillis = decoded.timeout ?? 600_000
 
     const client = new Anthropic({
       apiKey: key,
@@ -97,8 +106,8 @@ const connect = (options: AnthropicProviderOptions) =>
       // Records in each request's trace how far it got: failures are settled by it.
       fetch: tracingFetch,
       // Given only when set: with none, the SDK keeps its check that large non-streaming requests stream.
-      ...(options.timeout === undefined ? {} : { timeout: timeoutMillis }),
-      ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL })
+      ...(decoded.timeout === undefined ? {} : { timeout: timeoutMillis }),
+      ...(decoded.baseURL === undefined ? {} : { baseURL: decoded.baseURL })
     })
     // Error text is kept (journal, logs): a key echoed back by anything upstream is cut out of it.
     const scrub = scrubber(key)

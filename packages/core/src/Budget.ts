@@ -9,13 +9,13 @@
 import { Cause, Config, Context, Effect, Exit, HashMap, Layer, Metric, Ref, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Agent from "./Agent.js"
+import * as Env from "./Env.js"
 import type { InvalidOption } from "./Errors.js"
 import { BudgetExceeded, InvalidAmount } from "./Errors.js"
 import * as Events from "./Events.js"
-import * as Env from "./internal/config.js"
 import * as Ledger from "./internal/ledger.js"
-import { check, decode, Fraction, layerFromConfig, Options, option } from "./internal/options.js"
 import * as Settle from "./internal/settle.js"
+import { check, decode, Fraction, layerFromConfig, Options, option } from "./Options.js"
 
 export interface BudgetOptions {
   /** The fleet limit, in USD. */

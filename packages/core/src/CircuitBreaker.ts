@@ -24,11 +24,11 @@ import {
   Schema
 } from "effect"
 import { globalValue } from "effect/GlobalValue"
+import * as Env from "./Env.js"
 import type { InvalidOption } from "./Errors.js"
 import { CircuitOpen, isCountedFailure } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Policy from "./internal/breaker.js"
-import * as Env from "./internal/config.js"
 import {
   check,
   DurationMillis,
@@ -40,7 +40,7 @@ import {
   Options,
   option,
   PositiveInteger
-} from "./internal/options.js"
+} from "./Options.js"
 
 export interface FailureRateOptions {
   /** Fraction of failures in the window that trips, in (0, 1]. */

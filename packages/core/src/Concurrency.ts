@@ -7,19 +7,12 @@
  */
 
 import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Schema } from "effect"
+import * as Env from "./Env.js"
 import type { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
-import * as Env from "./internal/config.js"
 import * as Gate from "./internal/gate.js"
-import {
-  DurationMillis,
-  decode,
-  durationMillis,
-  layerFromConfig,
-  Options,
-  PositiveInteger
-} from "./internal/options.js"
 import { Permits } from "./internal/permits.js"
+import { DurationMillis, decode, durationMillis, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
 export interface ConcurrencyOptions {
   /** The most calls in flight at once, across the whole fleet. */

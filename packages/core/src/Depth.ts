@@ -9,11 +9,11 @@
 import { Config, Context, Effect, type Exit, FiberRef, Layer } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import * as Agent from "./Agent.js"
+import * as Env from "./Env.js"
 import type { InvalidOption } from "./Errors.js"
 import { DepthLimitExceeded } from "./Errors.js"
 import * as Events from "./Events.js"
-import * as Env from "./internal/config.js"
-import { decode, layerFromConfig, Options, PositiveInteger } from "./internal/options.js"
+import { decode, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
 export interface DepthOptions {
   /** Agents run at depths 0 … maxDepth - 1. */

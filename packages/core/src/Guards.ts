@@ -20,8 +20,8 @@ import {
   type InvalidAmount,
   InvalidOption
 } from "./Errors.js"
-import { decode, Options, option } from "./internal/options.js"
 import * as Settle from "./internal/settle.js"
+import { decode, Options, option } from "./Options.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
 
 export interface GuardsOptions {

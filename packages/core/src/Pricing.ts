@@ -7,9 +7,9 @@
 import { Context, Effect, Either, Layer, Schema } from "effect"
 import type { InvalidOption, InvalidRequest } from "./Errors.js"
 import { InvalidAmount, UnknownModel } from "./Errors.js"
-import { decode, FunctionOption, Options, option } from "./internal/options.js"
 import * as Request from "./internal/request.js"
 import type { CompletionRequest, Content, Usage } from "./Llm.js"
+import { decode, FunctionOption, Options, option } from "./Options.js"
 
 /** USD per million tokens. */
 export interface ModelPrice {

@@ -9,7 +9,7 @@
  */
 import { Context, type Duration, Effect, Layer, Schema } from "effect"
 import type { InvalidOption } from "./Errors.js"
-import { DurationMillis, decode, isPositiveFinite, Options, option, PositiveInteger } from "./internal/options.js"
+import { DurationMillis, decode, isPositiveFinite, Options, option, PositiveInteger } from "./Options.js"
 
 export interface RetryOptions {
   /** Attempts per call, the first included. Default 4. */

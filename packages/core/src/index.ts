@@ -28,6 +28,7 @@ export {
   type ConcurrencySnapshot
 } from "./Concurrency.js"
 export { Depth, type DepthOptions, type DepthService, type FanOutResult } from "./Depth.js"
+export * as Env from "./Env.js"
 export * from "./Errors.js"
 export * as Events from "./Events.js"
 export { GuardEvent, GuardEvents, type GuardEventsService } from "./Events.js"
@@ -35,5 +36,6 @@ export { type GuardServices, Guards, type GuardsOptions, type WrapError, type Wr
 export type * from "./Llm.js"
 export { LlmClient, type LlmClientService } from "./LlmClient.js"
 export { LlmProvider, type LlmProviderService } from "./LlmProvider.js"
+export * as Options from "./Options.js"
 export { type InputTokenCounter, type ModelPrice, type PriceTable, Pricing, type PricingService } from "./Pricing.js"
 export { Retry, type RetryOptions, type RetryPolicy } from "./Retry.js"

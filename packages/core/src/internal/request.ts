@@ -6,7 +6,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { describeValue, InvalidAmount, InvalidRequest } from "../Errors.js"
 import type { CompletionRequest } from "../Llm.js"
-import { isPositiveInteger, option } from "./options.js"
+import { isPositiveInteger, option } from "../Options.js"
 
 const contentReason = 'must be a string or an array of text blocks ({ type: "text", text: string })'
 

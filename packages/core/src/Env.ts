@@ -1,9 +1,12 @@
 /**
- * Strict readers of environment variables. Effect's `Config.number` reads an empty variable as 0
- * and `0x10` as 16; these accept plain decimals only, and a bad value fails naming its variable.
+ * Strict readers of environment variables, for every `layerConfig`. Effect's `Config.number` reads
+ * an empty variable as 0 and `0x10` as 16; these accept plain decimals only, and a bad value fails
+ * naming its variable.
+ *
+ * @since 0.1.0
  */
 import { Config, ConfigError, Either, Option } from "effect"
-import { durationMillis, maxTimerMillis } from "./options.js"
+import { durationMillis, maxTimerMillis } from "./Options.js"
 
 const decimal = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/
 const integer = /^[-+]?\d+$/

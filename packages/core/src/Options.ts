@@ -1,11 +1,14 @@
 /**
  * Options given to a guard's `make` or `layer`, decoded with Schema: whatever the value, a bad one
  * fails `InvalidOption` naming the option (its path, e.g. `failureRate.minimumCalls`) and saying
- * what it must be — never a defect, and never echoing a string given in the wrong place.
+ * what it must be — never a defect, and never echoing a string given in the wrong place. Public so
+ * that packages built on fleetguard (providers, other stores) decode their options the same way.
+ *
+ * @since 0.1.0
  */
 import type { Config } from "effect"
 import { ConfigError, Duration, Effect, Either, Layer, ParseResult, Schema } from "effect"
-import { describeValue, InvalidOption } from "../Errors.js"
+import { describeValue, InvalidOption } from "./Errors.js"
 
 /** The longest sleep a JavaScript timer can hold; Effect never wakes a longer one. */
 export const maxTimerMillis = 2 ** 31 - 1
