@@ -87,12 +87,23 @@ export const FunctionOption = option(
 export const Options = <Fields extends Schema.Struct.Fields>(fields: Fields) =>
   Schema.Struct(fields).annotations({ message: () => "must be an object of options" })
 
-const at = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
-  path.reduce<unknown>(
-    (value, key) =>
-      typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
-    input
-  )
+/** The first problem Schema found in `input`: where it is, what is there, and what it must be. */
+export const firstIssue = (
+  error: ParseResult.ParseError,
+  input: unknown
+): { readonly path: ReadonlyArray<PropertyKey>; readonly value: unknown; readonly reason: string } => {
+  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+  const path = issue?.path ?? []
+  return {
+    path,
+    value: path.reduce<unknown>(
+      (value, key) =>
+        typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+      input
+    ),
+    reason: issue?._tag === "Missing" ? "is required" : (issue?.message ?? "is not valid")
+  }
+}
 
 /**
  * Decodes `input` with `schema`. The first problem becomes `InvalidOption`: its path under
@@ -106,16 +117,9 @@ export const decode = <A, I>(
   Either.match(Schema.decodeUnknownEither(schema, { errors: "first" })(input), {
     onRight: Effect.succeed,
     onLeft: (error) => {
-      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-      const path = issue?.path ?? []
+      const { path, value, reason } = firstIssue(error, input)
       const name = [prefix, ...path.map(String)].filter((part) => part !== undefined).join(".")
-      return Effect.fail(
-        new InvalidOption({
-          option: name === "" ? "options" : name,
-          value: at(input, path),
-          reason: issue?._tag === "Missing" ? "is required" : (issue?.message ?? "is not valid")
-        })
-      )
+      return Effect.fail(new InvalidOption({ option: name === "" ? "options" : name, value, reason }))
     }
   })
 

@@ -3,10 +3,10 @@
  * JSON, from a cast), a malformed request fails `InvalidRequest` naming the field and saying what
  * it must be — before anything is priced, reserved or sent.
  */
-import { Either, ParseResult, Schema } from "effect"
+import { Either, Schema } from "effect"
 import { describeValue, InvalidAmount, InvalidRequest } from "../Errors.js"
 import type { CompletionRequest } from "../Llm.js"
-import { isPositiveInteger, option } from "../Options.js"
+import { firstIssue, isPositiveInteger, option } from "../Options.js"
 
 const contentReason = 'must be a string or an array of text blocks ({ type: "text", text: string })'
 
@@ -50,13 +50,6 @@ const fieldName = (path: ReadonlyArray<PropertyKey>): string =>
     ""
   )
 
-const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
-  path.reduce<unknown>(
-    (value, key) =>
-      typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
-    input
-  )
-
 /**
  * The request, checked: the value itself when it is well formed (the common case costs one check
  * and no copy), else the field at fault — `InvalidAmount` for `maxTokens` (an amount of tokens),
@@ -65,11 +58,8 @@ const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown =>
 export const validate = (input: unknown): Either.Either<CompletionRequest, InvalidRequest | InvalidAmount> => {
   if (isRequest(input)) return Either.right(input)
   return Either.mapLeft(decodeRequest(input), (error) => {
-    const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-    const path = issue?.path ?? []
+    const { path, value, reason } = firstIssue(error, input)
     const field = path.length === 0 ? "request" : fieldName(path)
-    const reason = issue?._tag === "Missing" ? "is required" : (issue?.message ?? "is not valid")
-    const value = valueAt(input, path)
     if (field === "maxTokens") return new InvalidAmount({ field, value, reason })
     return new InvalidRequest({
       errorType: "client_error",
