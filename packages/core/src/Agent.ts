@@ -4,36 +4,50 @@
  *
  * @since 0.1.0
  */
-import { Effect, FiberRef, Option } from "effect"
+import { Effect, Option } from "effect"
 import { dual } from "effect/Function"
-import { globalValue } from "effect/GlobalValue"
-// A cycle (CircuitBreaker names agents in its events) that is safe: both use each other only at call time.
 import { CircuitBreaker } from "./CircuitBreaker.js"
 import type { CircuitOpen } from "./Errors.js"
+import * as AgentId from "./internal/agentId.js"
 
-/** The id used outside any `Agent.run`. */
-export const defaultAgentId = "default"
+/**
+ * The id used outside any `Agent.run`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultAgentId: string = AgentId.defaultAgentId
 
-/** The current agent id. A forked fiber starts with its parent's value. */
-export const currentAgentId: FiberRef.FiberRef<string> = globalValue(
-  Symbol.for("@fleetguard/core/Agent/currentAgentId"),
-  () => FiberRef.unsafeMake(defaultAgentId)
-)
+/**
+ * The current agent id, as a FiberRef: a forked fiber starts with its parent's value.
+ *
+ * @since 0.1.0
+ * @category fiber refs
+ */
+export const currentAgentId = AgentId.currentAgentId
 
-/** The running agent's id: "default" outside `Agent.run`. */
-export const current: Effect.Effect<string> = FiberRef.get(currentAgentId)
+/**
+ * The running agent's id: "default" outside `Agent.run`.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const current: Effect.Effect<string> = AgentId.current
 
 /**
  * Runs `self` as agent `agentId`: everything inside, forked children included, is charged to it.
  * While a CircuitBreaker is in context the agent's fiber is tracked by it: a trip interrupts the
  * agent (so it stops retrying and spawning) and it fails with `CircuitOpen`.
+ *
+ * @since 0.1.0
+ * @category combinators
  */
 export const run: {
   (agentId: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
   <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R>
 } = dual(2, <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>) =>
   Effect.flatMap(Effect.serviceOption(CircuitBreaker), (breaker) => {
-    const named = Effect.locally(self, currentAgentId, agentId)
+    const named = Effect.locally(self, AgentId.currentAgentId, agentId)
     return Option.isSome(breaker) ? breaker.value.track(named) : named
   })
 )

@@ -6,15 +6,16 @@
  * @since 0.1.0
  */
 
-import { Cause, Config, Context, Effect, Exit, HashMap, Layer, Metric, Ref, Schema } from "effect"
+import { Cause, Config, Context, Effect, Exit, HashMap, Layer, Ref, Schema } from "effect"
 import { dual } from "effect/Function"
-import * as Agent from "./Agent.js"
 import * as Env from "./Env.js"
 import type { InvalidOption } from "./Errors.js"
 import { BudgetExceeded, InvalidAmount } from "./Errors.js"
 import * as Events from "./Events.js"
+import * as AgentId from "./internal/agentId.js"
 import * as Ledger from "./internal/ledger.js"
 import * as Settle from "./internal/settle.js"
+import * as Metrics from "./Metrics.js"
 import { check, decode, Fraction, layerFromConfig, Options, option } from "./Options.js"
 
 export interface BudgetOptions {
@@ -65,16 +66,6 @@ export interface BudgetService {
   readonly release: (reservation: Reservation) => Effect.Effect<void>
   readonly snapshot: Effect.Effect<BudgetSnapshot>
 }
-
-/** Spend committed to the ledger, in USD. */
-export const spentUsdCounter = Metric.counter("fleetguard_budget_spent_usd", {
-  description: "USD committed to the fleet ledger"
-})
-/** Reservations refused, tagged by the limit that refused them (`scope`: fleet or agent). */
-export const refusalsCounter = Metric.counter("fleetguard_budget_refusals_total", {
-  description: "Reservations refused by the fleet ledger",
-  incremental: true
-})
 
 /** Nanodollars, or undefined for anything but a number of USD ≥ 0 the ledger can hold exactly. */
 const amount = (usd: unknown): number | undefined =>
@@ -143,7 +134,7 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
           remainingUsd: Ledger.toUsd(refusal.remaining),
           limitUsd: Ledger.toUsd(refusal.limit)
         })
-        yield* Metric.increment(Metric.tagged(refusalsCounter, "scope", refusal.scope))
+        Metrics.budgetRefusalsByScope[refusal.scope].unsafeUpdate(1, [])
         yield* Events.rejected("BudgetExceeded", error.message, { agentId, scope: refusal.scope })
         if (refusal.firstExhaustion) {
           const l = yield* Ref.get(ledger)
@@ -183,7 +174,7 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
         Ref.modify(ledger, (l) => Ledger.settle(l, reservation.id, nanos)),
         (result) => {
           if (result._tag === "AlreadySettled") return Effect.void
-          if (nanos > 0) spentUsdCounter.unsafeUpdate(Ledger.toUsd(nanos), [])
+          if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
           if (!result.crossedAlert && nanos <= result.hold.amount) return Effect.void
           return Effect.zipRight(
             result.crossedAlert ? crossed : Effect.void,
@@ -285,7 +276,7 @@ const withReservation: {
   ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount, R | Budget> =>
     Effect.gen(function* () {
       const budget = yield* Budget
-      const agentId = options.agentId ?? (yield* Agent.current)
+      const agentId = options.agentId ?? (yield* AgentId.current)
       const { failureUsd } = options
       const owed = (exit: Exit.Exit<A, E>): Settle.Owed =>
         Exit.isSuccess(exit)

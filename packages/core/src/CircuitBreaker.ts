@@ -7,28 +7,14 @@
  * @since 0.1.0
  */
 
-import {
-  Cause,
-  Clock,
-  Config,
-  Context,
-  type Duration,
-  Effect,
-  Exit,
-  Fiber,
-  FiberRef,
-  Layer,
-  Metric,
-  Option,
-  Ref,
-  Schema
-} from "effect"
-import { globalValue } from "effect/GlobalValue"
+import { Cause, Clock, Config, Context, type Duration, Effect, Exit, Layer, Metric, Option, Ref, Schema } from "effect"
 import * as Env from "./Env.js"
 import type { InvalidOption } from "./Errors.js"
 import { CircuitOpen, isCountedFailure } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Policy from "./internal/breaker.js"
+import * as Tracking from "./internal/tracking.js"
+import * as Metrics from "./Metrics.js"
 import {
   check,
   DurationMillis,
@@ -98,42 +84,7 @@ export interface CircuitBreakerService {
   readonly reset: Effect.Effect<void>
 }
 
-/** 0 Closed, 1 HalfOpen, 2 Open. */
-export const stateGauge = Metric.gauge("fleetguard_breaker_state", {
-  description: "Circuit breaker state: 0 closed, 1 half-open, 2 open"
-})
-export const tripsCounter = Metric.counter("fleetguard_breaker_trips_total", {
-  description: "Times the circuit breaker opened",
-  incremental: true
-})
-export const interruptedCounter = Metric.counter("fleetguard_breaker_interrupted_total", {
-  description: "In-flight fibers interrupted by a trip",
-  incremental: true
-})
-export const rejectedCounter = Metric.counter("fleetguard_breaker_rejected_total", {
-  description: "Calls refused while the breaker was open",
-  incremental: true
-})
-
 const stateCode = { Closed: 0, HalfOpen: 1, Open: 2 } as const
-
-/**
- * The breaker (its tracking set) that tracks the agent this fiber runs in. A protected call inside
- * a tracked agent needs no fiber of its own: a trip interrupts the whole agent, which fails with
- * CircuitOpen at its `Agent.run`. Only calls made outside any tracked agent are forked and tracked
- * one by one — a fork per call measured at about 10 µs here.
- */
-const trackingAgent: FiberRef.FiberRef<unknown> = globalValue(
-  Symbol.for("@fleetguard/core/CircuitBreaker/trackingAgent"),
-  () => FiberRef.unsafeMake<unknown>(undefined)
-)
-
-interface Tracked {
-  readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
-  readonly kind: "call" | "agent"
-  /** Set by the trip that interrupted it, so its caller can answer with CircuitOpen. */
-  trippedBy: CircuitOpen | undefined
-}
 
 const OptionsSchema = Options({
   failureThreshold: PositiveInteger,
@@ -149,7 +100,8 @@ const OptionsSchema = Options({
   isFailure: Schema.optional(FunctionOption)
 })
 
-export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreakerService, InvalidOption> =>
+/** The policy's settings and the failure rule, from decoded options. */
+const settingsFrom = (options: CircuitBreakerOptions) =>
   Effect.gen(function* () {
     const decoded = yield* decode(OptionsSchema, options)
     const { halfOpenMaxCalls, resetAfter: resetAfterMillis } = decoded
@@ -162,12 +114,11 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
         "must be a whole number from 1 to windowSize"
       )
     }
-    const policy: Policy.Policy =
-      rate === undefined
-        ? { _tag: "Consecutive", threshold: decoded.failureThreshold }
-        : { _tag: "FailureRate", ...rate }
     const settings: Policy.Settings = {
-      policy,
+      policy:
+        rate === undefined
+          ? { _tag: "Consecutive", threshold: decoded.failureThreshold }
+          : { _tag: "FailureRate", ...rate },
       resetAfterMillis,
       backoffFactor: decoded.backoffFactor ?? 1,
       maxResetAfterMillis: Math.min(
@@ -177,77 +128,64 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
       halfOpenMaxCalls
     }
     const isFailure: (error: unknown) => boolean = options.isFailure ?? isCountedFailure
-    const state = yield* Ref.make(Policy.closed(settings))
-    // Fibers are tracked in a plain set: membership changes are synchronous, and a trip must reach
-    // every member in the same instant.
-    const tracked = new Set<Tracked>()
+    return { settings, isFailure }
+  })
 
-    const interruptTracked = (error: CircuitOpen) =>
-      Effect.withFiberRuntime<{ call: number; agent: number }>((current) => {
-        const interrupted = { call: 0, agent: 0 }
-        for (const entry of tracked) {
-          if (entry.fiber === current || entry.trippedBy !== undefined) continue
-          entry.trippedBy = error
-          entry.fiber.unsafeInterruptAsFork(current.id())
-          interrupted[entry.kind]++
-        }
-        return Effect.succeed(interrupted)
-      })
-
-    const opened = (reopenAt: number | undefined, trips: number) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const error = new CircuitOpen({
-          interrupted: true,
-          ...(reopenAt === undefined ? {} : { retryAfterMillis: reopenAt - now })
+/** A trip: every tracked fiber is interrupted at once, then it is counted and published. */
+const tripped = (tracker: Tracking.Tracker, reopenAt: number | undefined, trips: number) =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const error = new CircuitOpen({
+      interrupted: true,
+      ...(reopenAt === undefined ? {} : { retryAfterMillis: reopenAt - now })
+    })
+    const interrupted = yield* tracker.interruptAll(error)
+    yield* Metric.set(Metrics.breakerState, stateCode.Open)
+    yield* Metric.increment(Metrics.breakerTrips)
+    yield* Metric.incrementBy(Metrics.breakerInterrupted, interrupted.call + interrupted.agent)
+    yield* Events.publish(
+      (at) =>
+        new Events.BreakerOpened({
+          at,
+          interrupted: interrupted.call + interrupted.agent,
+          interruptedAgents: interrupted.agent,
+          trips,
+          ...(reopenAt === undefined ? {} : { reopenAt })
         })
-        const interrupted = yield* interruptTracked(error)
-        yield* Metric.set(stateGauge, stateCode.Open)
-        yield* Metric.increment(tripsCounter)
-        yield* Metric.incrementBy(interruptedCounter, interrupted.call + interrupted.agent)
-        yield* Events.publish(
-          (at) =>
-            new Events.BreakerOpened({
-              at,
-              interrupted: interrupted.call + interrupted.agent,
-              interruptedAgents: interrupted.agent,
-              trips,
-              ...(reopenAt === undefined ? {} : { reopenAt })
-            })
-        )
-      })
-
-    const closedEvent = Effect.zipRight(
-      Metric.set(stateGauge, stateCode.Closed),
-      Events.publish((at) => new Events.BreakerClosed({ at }))
     )
+  })
 
-    const tracking =
-      (kind: Tracked["kind"]) =>
-      <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
-        Effect.uninterruptibleMask((restore) =>
-          Effect.flatMap(
-            Effect.fork(restore(kind === "agent" ? Effect.locally(self, trackingAgent, tracked) : self)),
-            (fiber) => {
-              const entry: Tracked = { fiber, kind, trippedBy: undefined }
-              tracked.add(entry)
-              return restore(Fiber.await(fiber)).pipe(
-                Effect.onInterrupt(() => Fiber.interrupt(fiber)),
-                Effect.ensuring(Effect.sync(() => tracked.delete(entry))),
-                Effect.flatMap(
-                  (exit): Effect.Effect<A, E | CircuitOpen> =>
-                    entry.trippedBy !== undefined && Exit.isInterrupted(exit) ? Effect.fail(entry.trippedBy) : exit
-                )
-              )
-            }
-          )
-        )
+const closed = Effect.zipRight(
+  Metric.set(Metrics.breakerState, stateCode.Closed),
+  Events.publish((at) => new Events.BreakerClosed({ at }))
+)
 
-    const forkAndTrack = tracking("call")
-    const trackCall = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
-      Effect.flatMap(FiberRef.get(trackingAgent), (agentTracker) =>
-        agentTracker === tracked ? self : forkAndTrack(self)
-      )
+const halfOpened = Effect.zipRight(
+  Metric.set(Metrics.breakerState, stateCode.HalfOpen),
+  Events.publish((at) => new Events.BreakerHalfOpened({ at }))
+)
+
+/** A call refused while open (or while the probe slots are taken). */
+const refused = (retryAfterMillis: number | undefined) =>
+  Effect.zipRight(
+    Effect.zipRight(
+      Metric.increment(Metrics.breakerRejected),
+      Events.rejected("CircuitOpen", retryAfterMillis === undefined ? "isolated" : `retry after ${retryAfterMillis} ms`)
+    ),
+    Effect.fail(
+      new CircuitOpen({ interrupted: false, ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }) })
+    )
+  )
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreakerService, InvalidOption> =>
+  Effect.gen(function* () {
+    const { settings, isFailure } = yield* settingsFrom(options)
+    const state = yield* Ref.make(Policy.closed(settings))
+    const tracker = Tracking.make()
 
     const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Policy.Outcome =>
       Exit.isSuccess(exit)
@@ -257,7 +195,7 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
             onSome: (error) => (isFailure(error) ? "failure" : "ignored")
           })
 
-    const recordOutcome = (ticket: Policy.Ticket, exit: Exit.Exit<unknown, unknown>) =>
+    const record = (ticket: Policy.Ticket, exit: Exit.Exit<unknown, unknown>) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.flatMap(
           Ref.modify(state, (s) => Policy.record(settings, s, ticket, outcomeOf(exit), now)),
@@ -265,22 +203,8 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
             transition === undefined
               ? Effect.void
               : transition._tag === "Opened"
-                ? opened(transition.reopenAt, transition.trips)
-                : closedEvent
-        )
-      )
-
-    const reject = (retryAfterMillis: number | undefined) =>
-      Effect.zipRight(
-        Effect.zipRight(
-          Metric.increment(rejectedCounter),
-          Events.rejected(
-            "CircuitOpen",
-            retryAfterMillis === undefined ? "isolated" : `retry after ${retryAfterMillis} ms`
-          )
-        ),
-        Effect.fail(
-          new CircuitOpen({ interrupted: false, ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }) })
+                ? tripped(tracker, transition.reopenAt, transition.trips)
+                : closed
         )
       )
 
@@ -289,17 +213,9 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
         Effect.flatMap(
           Ref.modify(state, (s) => Policy.admit(settings, s, now)),
           (admission): Effect.Effect<A, E | CircuitOpen, R> => {
-            if (admission._tag === "Rejected") return reject(admission.retryAfterMillis)
-            const run = Effect.onExit(trackCall(self), (exit) => recordOutcome(admission.ticket, exit))
-            return admission.halfOpened
-              ? Effect.zipRight(
-                  Effect.zipRight(
-                    Metric.set(stateGauge, stateCode.HalfOpen),
-                    Events.publish((at) => new Events.BreakerHalfOpened({ at }))
-                  ),
-                  run
-                )
-              : run
+            if (admission._tag === "Rejected") return refused(admission.retryAfterMillis)
+            const run = Effect.onExit(tracker.call(self), (exit) => record(admission.ticket, exit))
+            return admission.halfOpened ? Effect.zipRight(halfOpened, run) : run
           }
         )
       )
@@ -308,7 +224,7 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
       Ref.get(state),
       (s): CircuitBreakerSnapshot => ({
         state: Policy.publicState(s),
-        tracked: tracked.size,
+        tracked: tracker.size(),
         trips: s._tag === "Open" || s._tag === "HalfOpen" ? s.trips : 0,
         reopenAt: s._tag === "Open" ? s.reopenAt : null,
         isolated: s._tag === "Isolated"
@@ -317,16 +233,16 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
 
     return {
       protect,
-      track: tracking("agent"),
+      track: tracker.agent,
       state: Effect.map(Ref.get(state), Policy.publicState),
       snapshot,
       isolate: Effect.flatMap(
         Ref.modify(state, (s) => [s._tag, Policy.isolate(s)] as const),
-        (before) => (before === "Isolated" ? Effect.void : opened(undefined, 0))
+        (before) => (before === "Isolated" ? Effect.void : tripped(tracker, undefined, 0))
       ),
       reset: Effect.zipRight(
         Ref.update(state, (s) => Policy.reset(settings, s)),
-        closedEvent
+        closed
       )
     } satisfies CircuitBreakerService
   })

@@ -6,12 +6,13 @@
  * @since 0.1.0
  */
 
-import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Metric, Schema } from "effect"
+import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Schema } from "effect"
 import * as Env from "./Env.js"
 import type { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Gate from "./internal/gate.js"
 import { Permits } from "./internal/permits.js"
+import * as Metrics from "./Metrics.js"
 import { DurationMillis, decode, durationMillis, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
 export interface ConcurrencyOptions {
@@ -56,20 +57,6 @@ export interface ConcurrencyService {
   readonly snapshot: Effect.Effect<ConcurrencySnapshot>
 }
 
-/** Calls holding a permit. */
-export const inFlightGauge = Metric.gauge("fleetguard_concurrency_in_flight", {
-  description: "Calls holding a concurrency permit"
-})
-/** Callers waiting for the gate or a permit. */
-export const waitingGauge = Metric.gauge("fleetguard_concurrency_waiting", {
-  description: "Callers waiting for the rate-limit gate or a concurrency permit"
-})
-/** Times the rate-limit gate was closed or its closing extended. */
-export const pausesCounter = Metric.counter("fleetguard_concurrency_pauses_total", {
-  description: "Times the shared rate-limit gate was closed or extended",
-  incremental: true
-})
-
 const OptionsSchema = Options({
   maxConcurrency: PositiveInteger,
   releaseWindow: DurationMillis(true).pipe(Schema.optional),
@@ -110,8 +97,8 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
     )
 
     const updateGauges = () => {
-      inFlightGauge.unsafeUpdate(permits.inFlight, [])
-      waitingGauge.unsafeUpdate(waiting, [])
+      Metrics.concurrencyInFlight.unsafeUpdate(permits.inFlight, [])
+      Metrics.concurrencyWaiting.unsafeUpdate(waiting, [])
     }
 
     const release = Effect.sync(() => {
@@ -165,7 +152,7 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
         const [extended, next] = Gate.pauseUntil(gate, until)
         gate = next
         if (!extended && !capped) return Effect.void
-        if (extended) pausesCounter.unsafeUpdate(1, [])
+        if (extended) Metrics.concurrencyPauses.unsafeUpdate(1, [])
         return Events.publish(
           (at) =>
             new Events.RateLimitPause({

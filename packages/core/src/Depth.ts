@@ -8,11 +8,11 @@
 
 import { Config, Context, Effect, type Exit, FiberRef, Layer } from "effect"
 import { globalValue } from "effect/GlobalValue"
-import * as Agent from "./Agent.js"
 import * as Env from "./Env.js"
 import type { InvalidOption } from "./Errors.js"
 import { DepthLimitExceeded } from "./Errors.js"
 import * as Events from "./Events.js"
+import * as AgentId from "./internal/agentId.js"
 import { decode, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
 export interface DepthOptions {
@@ -74,7 +74,7 @@ export const make = (options: DepthOptions): Effect.Effect<DepthService, Invalid
         const admitted = all.slice(0, maxFanOut)
         const dropped = all.length - admitted.length
         if (dropped > 0) {
-          const [agentId, depth] = yield* Effect.zip(Agent.current, current)
+          const [agentId, depth] = yield* Effect.zip(AgentId.current, current)
           yield* Events.publish(
             (at) =>
               new Events.FanOutTruncated({

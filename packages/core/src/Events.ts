@@ -8,9 +8,8 @@
 
 import type { Queue, Scope } from "effect"
 import { Clock, Context, Effect, Layer, PubSub, Schema } from "effect"
-// A cycle (Agent → CircuitBreaker → Events → Agent) that is safe: Agent is used only at call time.
-import * as Agent from "./Agent.js"
 import { LimitScope } from "./Errors.js"
+import * as AgentId from "./internal/agentId.js"
 
 /** Epoch milliseconds, from the Effect `Clock` (TestClock in tests). */
 const At = Schema.Number
@@ -181,7 +180,7 @@ export const rejected = (
   detail: string,
   options: { readonly agentId?: string; readonly scope?: Rejected["scope"] } = {}
 ): Effect.Effect<void> =>
-  Effect.flatMap(options.agentId === undefined ? Agent.current : Effect.succeed(options.agentId), (agentId) =>
+  Effect.flatMap(options.agentId === undefined ? AgentId.current : Effect.succeed(options.agentId), (agentId) =>
     publish(
       (at) =>
         new Rejected({ at, agentId, reason, detail, ...(options.scope === undefined ? {} : { scope: options.scope }) })

@@ -8,7 +8,6 @@
 import type { ConfigError } from "effect"
 import { Effect, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
-import * as Agent from "./Agent.js"
 import { Budget, type BudgetOptions } from "./Budget.js"
 import { CircuitBreaker, type CircuitBreakerOptions } from "./CircuitBreaker.js"
 import { Concurrency, type ConcurrencyOptions } from "./Concurrency.js"
@@ -20,6 +19,7 @@ import {
   type InvalidAmount,
   InvalidOption
 } from "./Errors.js"
+import * as AgentId from "./internal/agentId.js"
 import * as Settle from "./internal/settle.js"
 import { decode, Options, option } from "./Options.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
@@ -115,7 +115,7 @@ export const wrap: {
       const concurrency = yield* Concurrency
       const breaker = yield* CircuitBreaker
       yield* Depth.check
-      const reservation = yield* budget.reserve(yield* Agent.current, options.estimateUsd)
+      const reservation = yield* budget.reserve(yield* AgentId.current, options.estimateUsd)
       const phase: { current: Settle.Phase } = { current: "waiting" }
       return yield* concurrency.withPermit(breaker.protect(Settle.phased(self, phase))).pipe(
         Effect.onExit((exit) =>

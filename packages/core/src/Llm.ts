@@ -3,6 +3,8 @@
  *
  * @since 0.1.0
  */
+import type { Effect } from "effect"
+import type { ProviderError } from "./Errors.js"
 
 /** A block of text, as the Messages API accepts it wherever it takes text (content and system). */
 export interface TextBlock {
@@ -66,3 +68,33 @@ export type ProviderStreamEvent =
 export type StreamPart =
   | { readonly _tag: "TextDelta"; readonly text: string }
   | { readonly _tag: "Completion"; readonly completion: Completion }
+
+/**
+ * What an answer must carry for a guarded call to settle it and respect the provider's limits:
+ * `ProviderCompletion` is one; a call made through another library can be another.
+ */
+export interface Answer {
+  readonly usage: Usage
+  /** As in `ProviderCompletion`: a limit is used up for this long; the gate closes for it. */
+  readonly rateLimitResetMillis?: number | undefined
+}
+
+/**
+ * What a streamed call has received so far, updated by the stream as it goes: it decides whether
+ * the call may still be retried (not once anything reached the caller) and what a stream cut short
+ * is charged (the usage reported, or an upper bound from the bytes received).
+ */
+export interface StreamProgress {
+  received: boolean
+  usage: Usage | undefined
+  /** Whether `usage` is the provider's final count. */
+  final: boolean
+  /** UTF-8 bytes of text received. */
+  bytes: number
+}
+
+/** One call under every guard: `send` makes one attempt; a streamed call also reports its progress. */
+export interface GuardedCall<A extends Answer> {
+  readonly send: Effect.Effect<A, ProviderError>
+  readonly progress?: StreamProgress | undefined
+}

@@ -36,6 +36,7 @@ export { type GuardServices, Guards, type GuardsOptions, type WrapError, type Wr
 export type * from "./Llm.js"
 export { LlmClient, type LlmClientService } from "./LlmClient.js"
 export { LlmProvider, type LlmProviderService } from "./LlmProvider.js"
+export * as Metrics from "./Metrics.js"
 export * as Options from "./Options.js"
 export { type InputTokenCounter, type ModelPrice, type PriceTable, Pricing, type PricingService } from "./Pricing.js"
 export { Retry, type RetryOptions, type RetryPolicy } from "./Retry.js"

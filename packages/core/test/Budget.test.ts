@@ -155,14 +155,14 @@ describe("Budget", () => {
     Effect.gen(function* () {
       const budget = yield* Budget
       const r = yield* budget.reserve("a", 0.5)
-      const cases = [
+      const cases: ReadonlyArray<readonly [Effect.Effect<unknown, BudgetExceeded | InvalidAmount>, string]> = [
         [budget.reserve("a", "abc" as unknown as number), "usd"],
         [budget.reserve("a", null as unknown as number), "usd"],
         [budget.reserve(42 as unknown as string, 0.1), "agentId"],
         [budget.commit(r, "x" as unknown as number), "actualUsd"],
         [budget.commit(null as unknown as Reservation, 0.1), "reservation"],
         [budget.commit("r" as unknown as Reservation, 0.1), "reservation"]
-      ] as const
+      ]
       for (const [attempt, field] of cases) {
         expect(yield* Effect.flip(attempt)).toMatchObject({ _tag: "InvalidAmount", field })
       }

@@ -3,9 +3,19 @@
  * place that charges it. The ledger may overcount a cost nobody can know; it never undercounts.
  */
 import { Cause, Effect, Exit, Option } from "effect"
-import type { BudgetService, Reservation } from "../Budget.js"
 import { ProviderUnavailable } from "../Errors.js"
 import type { Usage } from "../Llm.js"
+
+/** A held amount: what `Budget.reserve` gives. */
+export interface Hold {
+  readonly usd: number
+}
+
+/** What settlement needs of a ledger (`Budget` is one). */
+export interface Ledger<H extends Hold> {
+  readonly commit: (hold: H, usd: number) => Effect.Effect<void, unknown>
+  readonly release: (hold: H) => Effect.Effect<void>
+}
 
 /** Where a guarded call was when it ended. */
 export type Phase = "waiting" | "started" | "answered"
@@ -40,16 +50,16 @@ export const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
   Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
 
 /** Commits the whole reservation: what a call whose cost is unknown is charged. */
-export const chargeFull = (budget: BudgetService, reservation: Reservation): Effect.Effect<number> =>
+export const chargeFull = <H extends Hold>(budget: Ledger<H>, reservation: H): Effect.Effect<number> =>
   Effect.as(Effect.orDie(budget.commit(reservation, reservation.usd)), reservation.usd)
 
 /**
  * Commits what `cost` says; if it cannot say (it fails, throws or gives a bad amount), commits the
  * full reservation: the ledger may overcount an unknown cost, never undercount it.
  */
-export const chargeOrFull = (
-  budget: BudgetService,
-  reservation: Reservation,
+export const chargeOrFull = <H extends Hold>(
+  budget: Ledger<H>,
+  reservation: H,
   cost: Effect.Effect<number, unknown>
 ): Effect.Effect<number> =>
   cost.pipe(
@@ -63,7 +73,7 @@ export const chargeOrFull = (
   )
 
 /** Settles `reservation` at what is owed; answers what was charged. */
-export const settle = (budget: BudgetService, reservation: Reservation, owed: Owed): Effect.Effect<number> => {
+export const settle = <H extends Hold>(budget: Ledger<H>, reservation: H, owed: Owed): Effect.Effect<number> => {
   switch (owed._tag) {
     case "Cost":
       return chargeOrFull(budget, reservation, owed.usd)

@@ -1,0 +1,104 @@
+/**
+ * Streaming a guarded call: the provider's stream (or a whole answer, for a provider that cannot
+ * stream) becomes one `GuardedCall` whose progress the attempts read, and the guarded call runs
+ * in a fiber scoped to the caller's stream, so that stopping the stream aborts the request.
+ */
+import { Effect, Exit, Stream } from "effect"
+import type { LlmError, ProviderError } from "../Errors.js"
+import { ProviderUnavailable } from "../Errors.js"
+import type {
+  Completion,
+  CompletionRequest,
+  GuardedCall,
+  ProviderCompletion,
+  ProviderStreamEvent,
+  StreamPart,
+  StreamProgress
+} from "../Llm.js"
+import type { LlmProviderService } from "../LlmProvider.js"
+import { byteLength } from "../Pricing.js"
+
+/** Hands parts to the caller's stream, synchronously: the consumer never holds up the call. */
+export type Deliver = (parts: ReadonlyArray<StreamPart>) => Effect.Effect<boolean>
+
+export const emptyProgress = (): StreamProgress => ({ received: false, usage: undefined, final: false, bytes: 0 })
+
+/** A provider without `stream`: the whole text as one delta, once the answer is in. */
+const wholeAtOnce = (
+  complete: Effect.Effect<ProviderCompletion, ProviderError>,
+  deliver: Deliver
+): GuardedCall<ProviderCompletion> => {
+  // Once the answer is handed over its usage is known: a consumer that stops right then still pays it.
+  const progress = emptyProgress()
+  const send = Effect.tap(complete, (c) => {
+    progress.usage = c.usage
+    progress.final = true
+    progress.received = true
+    return deliver([{ _tag: "TextDelta", text: c.text }])
+  })
+  return { send, progress }
+}
+
+/** The provider's events, folded into progress chunk by chunk; its text deltas delivered as they come. */
+const streamed = (
+  events: Stream.Stream<ProviderStreamEvent, ProviderError>,
+  deliver: Deliver
+): GuardedCall<ProviderCompletion> => {
+  const progress = emptyProgress()
+  let done: ProviderCompletion | undefined
+  const send = Effect.suspend(() => {
+    done = undefined
+    return Stream.runForEachChunk(events, (chunk) => {
+      progress.received = true
+      const deltas: Array<StreamPart> = []
+      for (const event of chunk) {
+        switch (event._tag) {
+          case "Usage":
+            progress.usage = event.usage
+            progress.final = event.final
+            break
+          case "TextDelta":
+            progress.bytes += byteLength(event.text)
+            deltas.push(event)
+            break
+          case "Done":
+            done = event.completion
+        }
+      }
+      return deltas.length === 0 ? Effect.void : deliver(deltas)
+    })
+  }).pipe(
+    Effect.flatMap(() =>
+      done === undefined
+        ? Effect.fail(new ProviderUnavailable({ message: "the provider's stream ended without a completion" }))
+        : Effect.succeed(done)
+    )
+  )
+  return { send, progress }
+}
+
+/** The streamed call to `provider` for `request`. */
+export const callFor = (provider: LlmProviderService, request: CompletionRequest, deliver: Deliver) =>
+  provider.stream === undefined
+    ? wholeAtOnce(provider.complete(request), deliver)
+    : streamed(provider.stream(request), deliver)
+
+/**
+ * The caller's stream over a guarded call: `run` gets a `deliver` for the text and runs the call
+ * in a fiber scoped to the stream — when the consumer stops or is interrupted, the scope closes,
+ * the fiber is interrupted (aborting the request) and the call is settled.
+ */
+export const toStream = (
+  run: (deliver: Deliver) => Effect.Effect<Completion, LlmError>
+): Stream.Stream<StreamPart, LlmError> =>
+  Stream.asyncPush<StreamPart, LlmError>(
+    (emit) =>
+      Effect.forkScoped(
+        Effect.map(Effect.exit(run((parts) => Effect.sync(() => emit.array(parts)))), (exit) => {
+          if (Exit.isFailure(exit)) return emit.halt(exit.cause)
+          emit.single({ _tag: "Completion", completion: exit.value })
+          emit.end()
+        })
+      ),
+    { bufferSize: "unbounded" }
+  )

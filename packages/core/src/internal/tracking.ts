@@ -1,0 +1,87 @@
+/**
+ * Breaker tracking: the fibers a breaker may interrupt when it trips. An agent run through
+ * `Agent.run` is tracked whole; a call made inside a tracked agent needs no fiber of its own (a trip
+ * interrupts its agent, which answers `CircuitOpen` at its `Agent.run`); a call made outside any
+ * tracked agent is forked and tracked on its own — a fork per call measured at about 10 µs here.
+ */
+import { Effect, Exit, Fiber, FiberRef } from "effect"
+import { globalValue } from "effect/GlobalValue"
+import type { CircuitOpen } from "../Errors.js"
+
+/** The tracker (of some breaker) that tracks the agent this fiber runs in. */
+const trackingAgent: FiberRef.FiberRef<unknown> = globalValue(
+  Symbol.for("@fleetguard/core/CircuitBreaker/trackingAgent"),
+  () => FiberRef.unsafeMake<unknown>(undefined)
+)
+
+interface Tracked {
+  readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
+  readonly kind: "call" | "agent"
+  /** Set by the trip that interrupted it, so its caller can answer with CircuitOpen. */
+  trippedBy: CircuitOpen | undefined
+}
+
+/** How many tracked fibers a trip interrupted, by kind. */
+export interface Interrupted {
+  readonly call: number
+  readonly agent: number
+}
+
+export interface Tracker {
+  /** Runs `self` tracked as an agent: a trip interrupts it and it fails with `CircuitOpen`. */
+  readonly agent: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
+  /** Runs a call tracked: inside an agent this tracker tracks, as it is; elsewhere in a tracked fiber. */
+  readonly call: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
+  /** Interrupts every tracked fiber but the caller's, at once; each answers `error`. */
+  readonly interruptAll: (error: CircuitOpen) => Effect.Effect<Interrupted>
+  /** Tracked fibers running now. */
+  readonly size: () => number
+}
+
+export const make = (): Tracker => {
+  // A plain set: membership changes are synchronous, and a trip must reach every member in the same instant.
+  const tracked = new Set<Tracked>()
+
+  const tracking =
+    (kind: Tracked["kind"]) =>
+    <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(
+          Effect.fork(restore(kind === "agent" ? Effect.locally(self, trackingAgent, tracked) : self)),
+          (fiber) => {
+            const entry: Tracked = { fiber, kind, trippedBy: undefined }
+            tracked.add(entry)
+            return restore(Fiber.await(fiber)).pipe(
+              Effect.onInterrupt(() => Fiber.interrupt(fiber)),
+              Effect.ensuring(Effect.sync(() => tracked.delete(entry))),
+              Effect.flatMap(
+                (exit): Effect.Effect<A, E | CircuitOpen> =>
+                  entry.trippedBy !== undefined && Exit.isInterrupted(exit) ? Effect.fail(entry.trippedBy) : exit
+              )
+            )
+          }
+        )
+      )
+
+  const forkAndTrack = tracking("call")
+
+  return {
+    agent: tracking("agent"),
+    call: (self) =>
+      Effect.flatMap(FiberRef.get(trackingAgent), (agentTracker) =>
+        agentTracker === tracked ? self : forkAndTrack(self)
+      ),
+    interruptAll: (error) =>
+      Effect.withFiberRuntime((current) => {
+        const interrupted = { call: 0, agent: 0 }
+        for (const entry of tracked) {
+          if (entry.fiber === current || entry.trippedBy !== undefined) continue
+          entry.trippedBy = error
+          entry.fiber.unsafeInterruptAsFork(current.id())
+          interrupted[entry.kind]++
+        }
+        return Effect.succeed(interrupted)
+      }),
+    size: () => tracked.size
+  }
+}
