@@ -115,7 +115,7 @@ const waiterMemory = Effect.gen(function* () {
   yield* waitUntil(concurrency.snapshot, (s) => s.inFlight === 1, "waiters never settled")
 
   // Allocated before the baseline: the handles are the bench's, not the waiters' cost.
-  const fibers = new Array<Fiber.RuntimeFiber<void>>(WAITERS)
+  const fibers = new Array<Fiber.RuntimeFiber<void, unknown>>(WAITERS)
   collectGarbage.run()
   const before = process.memoryUsage()
 

@@ -9,7 +9,7 @@
 import { Cause, Config, Context, Effect, Exit, HashMap, Layer, Ref, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
-import type { InvalidOption } from "./Errors.js"
+import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import { BudgetExceeded, InvalidAmount } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as AgentId from "./internal/agentId.js"
@@ -56,7 +56,10 @@ export interface BudgetService {
    * Holds `usd` for `agentId`, or refuses it whole. An amount that is not a number of USD ≥ 0 (or
    * an agent id that is not a string) fails `InvalidAmount` naming it.
    */
-  readonly reserve: (agentId: string, usd: number) => Effect.Effect<Reservation, BudgetExceeded | InvalidAmount>
+  readonly reserve: (
+    agentId: string,
+    usd: number
+  ) => Effect.Effect<Reservation, BudgetExceeded | InvalidAmount | GuardUnavailable>
   /**
    * Settles at the actual cost, even above the reservation. A second settlement changes nothing.
    * A bad amount, or a value that is not a reservation, fails `InvalidAmount` and settles nothing.
@@ -263,17 +266,17 @@ const withReservation: {
     options: WithReservationOptions<A>
   ): <A2 extends A, E, R>(
     self: Effect.Effect<A2, E, R>
-  ) => Effect.Effect<A2, E | BudgetExceeded | InvalidAmount, R | Budget>
+  ) => Effect.Effect<A2, E | BudgetExceeded | InvalidAmount | GuardUnavailable, R | Budget>
   <A, E, R>(
     self: Effect.Effect<A, E, R>,
     options: WithReservationOptions<A>
-  ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount, R | Budget>
+  ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount | GuardUnavailable, R | Budget>
 } = dual(
   2,
   <A, E, R>(
     self: Effect.Effect<A, E, R>,
     options: WithReservationOptions<A>
-  ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount, R | Budget> =>
+  ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount | GuardUnavailable, R | Budget> =>
     Effect.gen(function* () {
       const budget = yield* Budget
       const agentId = options.agentId ?? (yield* AgentId.current)

@@ -9,7 +9,7 @@
 
 import { Cause, Clock, Config, Context, type Duration, Effect, Exit, Layer, Metric, Option, Ref, Schema } from "effect"
 import * as Env from "./Env.js"
-import type { InvalidOption } from "./Errors.js"
+import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import { CircuitOpen, isCountedFailure } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Policy from "./internal/breaker.js"
@@ -73,7 +73,7 @@ export interface CircuitBreakerSnapshot {
 
 export interface CircuitBreakerService {
   /** Runs `self` if admitted, tracked (a trip interrupts it), and counts how it ended. */
-  readonly protect: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
+  readonly protect: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R>
   /** Runs `self` tracked, without admission or counting: a trip interrupts it (used by `Agent.run`). */
   readonly track: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
   readonly state: Effect.Effect<BreakerState>
@@ -208,7 +208,7 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
         )
       )
 
-    const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
+    const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.flatMap(
           Ref.modify(state, (s) => Policy.admit(settings, s, now)),
@@ -279,7 +279,7 @@ export class CircuitBreaker extends Context.Tag("@fleetguard/core/CircuitBreaker
   static readonly config = config
   static readonly protect = <A, E, R>(
     self: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E | CircuitOpen, R | CircuitBreaker> =>
+  ): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R | CircuitBreaker> =>
     Effect.flatMap(CircuitBreaker, (breaker) => breaker.protect(self))
   static readonly state: Effect.Effect<BreakerState, never, CircuitBreaker> = Effect.flatMap(
     CircuitBreaker,

@@ -8,7 +8,7 @@
 
 import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Schema } from "effect"
 import * as Env from "./Env.js"
-import type { InvalidOption } from "./Errors.js"
+import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Gate from "./internal/gate.js"
 import { Permits } from "./internal/permits.js"
@@ -46,7 +46,7 @@ export interface ConcurrencyService {
    * Runs `self` holding one permit, taken only while the gate is open. The permit comes back on
    * success, failure and interruption; waiting is interruptible.
    */
-  readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly withPermit: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | GuardUnavailable, R>
   /**
    * Closes the gate for every caller for `duration`, at most `maxPause`; never shortens a longer
    * pause. A duration that is negative, NaN or unreadable closes nothing.
@@ -216,8 +216,9 @@ export class Concurrency extends Context.Tag("@fleetguard/core/Concurrency")<Con
   static readonly layer = layer
   static readonly layerConfig = layerConfig
   static readonly config = config
-  static readonly withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | Concurrency> =>
-    Effect.flatMap(Concurrency, (c) => c.withPermit(self))
+  static readonly withPermit = <A, E, R>(
+    self: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | GuardUnavailable, R | Concurrency> => Effect.flatMap(Concurrency, (c) => c.withPermit(self))
   static readonly pauseFor = (duration: Duration.DurationInput): Effect.Effect<void, never, Concurrency> =>
     Effect.flatMap(Concurrency, (c) => c.pauseFor(duration))
   /** Reopens the gate now, for operators. */

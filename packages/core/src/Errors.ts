@@ -171,6 +171,16 @@ export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFaile
   requestId: RequestId
 }) {}
 
+/**
+ * A guard's shared store (Redis, for a fleet across processes) could not be reached: nothing was
+ * run. In-memory guards never fail with it.
+ */
+export class GuardUnavailable extends Schema.TaggedError<GuardUnavailable>()("GuardUnavailable", {
+  /** Which guard: "budget", "concurrency" or "breaker". */
+  guard: Schema.String,
+  message: messageOr("a guard's shared store could not be reached; nothing was run")
+}) {}
+
 /** What a provider may fail with. */
 export type ProviderError = RateLimited | Overloaded | ProviderUnavailable | InvalidRequest | AuthenticationFailed
 
@@ -230,7 +240,8 @@ const notCounted: ReadonlySet<string> = new Set([
   "InvalidAmount",
   "InvalidOption",
   "InvalidRequest",
-  "AuthenticationFailed"
+  "AuthenticationFailed",
+  "GuardUnavailable"
 ])
 
 /**
@@ -241,4 +252,11 @@ export const isCountedFailure = (error: unknown): boolean =>
   !(typeof error === "object" && error !== null && "_tag" in error && notCounted.has(String(error._tag)))
 
 /** Everything `LlmClient.complete` may fail with. */
-export type LlmError = ProviderError | BudgetExceeded | DepthLimitExceeded | CircuitOpen | UnknownModel | InvalidAmount
+export type LlmError =
+  | ProviderError
+  | BudgetExceeded
+  | DepthLimitExceeded
+  | CircuitOpen
+  | UnknownModel
+  | InvalidAmount
+  | GuardUnavailable

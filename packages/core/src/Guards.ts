@@ -16,6 +16,7 @@ import {
   type BudgetExceeded,
   type CircuitOpen,
   type DepthLimitExceeded,
+  type GuardUnavailable,
   type InvalidAmount,
   InvalidOption
 } from "./Errors.js"
@@ -91,7 +92,7 @@ export interface WrapOptions<A> {
   readonly actualUsd: (a: A) => number
 }
 
-export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | InvalidAmount
+export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | InvalidAmount | GuardUnavailable
 
 /**
  * Every guard around any effect: depth check, reservation, gate, permit, breaker admission and

@@ -155,7 +155,7 @@ describe("Budget", () => {
     Effect.gen(function* () {
       const budget = yield* Budget
       const r = yield* budget.reserve("a", 0.5)
-      const cases: ReadonlyArray<readonly [Effect.Effect<unknown, BudgetExceeded | InvalidAmount>, string]> = [
+      const cases: ReadonlyArray<readonly [Effect.Effect<unknown, unknown>, string]> = [
         [budget.reserve("a", "abc" as unknown as number), "usd"],
         [budget.reserve("a", null as unknown as number), "usd"],
         [budget.reserve(42 as unknown as string, 0.1), "agentId"],

@@ -10,7 +10,7 @@ import { Cause, Duration, Effect, Exit, Option, Random, Ref } from "effect"
 import type { BudgetService, Reservation } from "../Budget.js"
 import type { CircuitBreakerService } from "../CircuitBreaker.js"
 import type { ConcurrencyService } from "../Concurrency.js"
-import type { BudgetExceeded, CircuitOpen, InvalidAmount, ProviderError } from "../Errors.js"
+import type { BudgetExceeded, CircuitOpen, GuardUnavailable, InvalidAmount, ProviderError } from "../Errors.js"
 import { isUpstreamFailure, ProviderUnavailable, RateLimited } from "../Errors.js"
 import * as Events from "../Events.js"
 import type { Answer, CompletionRequest, GuardedCall, StreamProgress, Usage } from "../Llm.js"
@@ -30,7 +30,7 @@ export interface Guards {
   readonly retryTokens: Ref.Ref<RetryBudget.RetryTokens>
 }
 
-export type AttemptsError = ProviderError | CircuitOpen | BudgetExceeded | InvalidAmount
+export type AttemptsError = ProviderError | CircuitOpen | BudgetExceeded | InvalidAmount | GuardUnavailable
 
 /** A retry-after worth honouring: finite and ≥ 0. Anything else counts as not said. */
 const askedWait = (error: RateLimited): number | undefined => {
@@ -98,7 +98,7 @@ const coordination = (guards: Guards) => {
   return {
     // A 429 closes the gate for everyone before this call's permit is given back, for at most
     // maxPause. With no retry-after, the backoff ceiling is used unjittered: the gate does the spreading.
-    pauseOn: (error: ProviderError | CircuitOpen, attempt: number) =>
+    pauseOn: (error: AttemptsError, attempt: number) =>
       error._tag === "RateLimited"
         ? concurrency.pauseFor(Duration.millis(askedWait(error) ?? ceilingMillis(attempt)))
         : Effect.void,
