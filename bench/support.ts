@@ -56,7 +56,7 @@ export const timeLoop = <E, R>(
   })
 
 /** Polls until `done` holds: first by yielding (cheap), then with short real sleeps; fails with `what` after a minute. */
-export const waitUntil = <S>(snapshot: Effect.Effect<S>, done: (s: S) => boolean, what: string) =>
+export const waitUntil = <S, R>(snapshot: Effect.Effect<S, never, R>, done: (s: S) => boolean, what: string) =>
   Effect.gen(function* () {
     for (let attempt = 0; ; attempt++) {
       const s = yield* snapshot

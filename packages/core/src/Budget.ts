@@ -6,13 +6,14 @@
  * @since 0.1.0
  */
 
-import { Cause, Config, Context, Effect, Exit, HashMap, Layer, Ref, Schema } from "effect"
+import { Cause, Config, Context, Effect, Exit, HashMap, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
 import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import { BudgetExceeded, InvalidAmount } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as AgentId from "./internal/agentId.js"
+import { withService } from "./internal/fiber.js"
 import * as Ledger from "./internal/ledger.js"
 import * as Settle from "./internal/settle.js"
 import * as Metrics from "./Metrics.js"
@@ -111,12 +112,18 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
       `must be no greater than limitUsd (${limitUsd}) and at least $0.000000001`
     )
     const alertAt = decoded.alertAt ?? 0.8
-    const ledger = yield* Ref.make(
-      Ledger.make(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
-    )
+    // Changed only by applying the ledger's pure functions in one synchronous step: atomic, as a
+    // Ref.modify would be, without an interpreter step of its own on every call.
+    let ledger = Ledger.make(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
+    const apply = <A>(step: (l: Ledger.Ledger) => readonly [A, Ledger.Ledger]): A => {
+      const [result, next] = step(ledger)
+      ledger = next
+      return result
+    }
 
-    const crossed = Effect.flatMap(Ref.get(ledger), (l) =>
-      Events.publish(
+    const crossed = Effect.suspend(() => {
+      const l = ledger
+      return Events.publish(
         (at) =>
           new Events.BudgetThresholdCrossed({
             at,
@@ -126,7 +133,7 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
             reservedUsd: Ledger.toUsd(l.reserved)
           })
       )
-    )
+    })
 
     const refused = (agentId: string, usd: number, refusal: Extract<Ledger.ReserveResult, { _tag: "Refused" }>) =>
       Effect.gen(function* () {
@@ -140,7 +147,7 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
         Metrics.budgetRefusalsByScope[refusal.scope].unsafeUpdate(1, [])
         yield* Events.rejected("BudgetExceeded", error.message, { agentId, scope: refusal.scope })
         if (refusal.firstExhaustion) {
-          const l = yield* Ref.get(ledger)
+          const l = ledger
           yield* Events.publish(
             (at) =>
               new Events.BudgetExhausted({
@@ -156,45 +163,40 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
         return yield* Effect.fail(error)
       })
 
-    // The hot path: one synchronous validation, one Ref.modify, and effects only for what is rare.
-    const reserve = (agentId: string, usd: number): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount> => {
-      const nanos = amount(usd)
-      if (nanos === undefined) return Effect.fail(invalidAmount("usd", usd))
-      if (typeof agentId !== "string")
-        return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
-      return Effect.flatMap(
-        Ref.modify(ledger, (l) => Ledger.reserve(l, agentId, nanos)),
-        (result) => {
-          if (result._tag === "Refused") return refused(agentId, usd, result)
-          const reservation: Reservation = { id: result.id, agentId, usd: Ledger.toUsd(nanos) }
-          return result.crossedAlert ? Effect.as(crossed, reservation) : Effect.succeed(reservation)
-        }
-      )
-    }
+    // The hot path: one synchronous validation, one step of the ledger, and effects only for what is rare.
+    const reserve = (agentId: string, usd: number): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount> =>
+      Effect.suspend((): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount> => {
+        const nanos = amount(usd)
+        if (nanos === undefined) return Effect.fail(invalidAmount("usd", usd))
+        if (typeof agentId !== "string")
+          return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
+        const result = apply((l) => Ledger.reserve(l, agentId, nanos))
+        if (result._tag === "Refused") return refused(agentId, usd, result)
+        const reservation: Reservation = { id: result.id, agentId, usd: Ledger.toUsd(nanos) }
+        return result.crossedAlert ? Effect.as(crossed, reservation) : Effect.succeed(reservation)
+      })
 
     const settle = (reservation: Reservation, nanos: number): Effect.Effect<void> =>
-      Effect.flatMap(
-        Ref.modify(ledger, (l) => Ledger.settle(l, reservation.id, nanos)),
-        (result) => {
-          if (result._tag === "AlreadySettled") return Effect.void
-          if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
-          if (!result.crossedAlert && nanos <= result.hold.amount) return Effect.void
-          return Effect.zipRight(
-            result.crossedAlert ? crossed : Effect.void,
-            nanos > result.hold.amount
-              ? Events.publish(
-                  (at) =>
-                    new Events.EstimateExceeded({
-                      at,
-                      agentId: result.hold.agentId,
-                      reservedUsd: Ledger.toUsd(result.hold.amount),
-                      actualUsd: Ledger.toUsd(nanos)
-                    })
-                )
-              : Effect.void
-          )
-        }
-      )
+      Effect.suspend(() => {
+        const result = apply((l) => Ledger.settle(l, reservation.id, nanos))
+        if (result._tag === "AlreadySettled") return Effect.void
+        if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
+        if (!result.crossedAlert && nanos <= result.hold.amount) return Effect.void
+        return Effect.zipRight(
+          result.crossedAlert ? crossed : Effect.void,
+          nanos > result.hold.amount
+            ? Events.publish(
+                (at) =>
+                  new Events.EstimateExceeded({
+                    at,
+                    agentId: result.hold.agentId,
+                    reservedUsd: Ledger.toUsd(result.hold.amount),
+                    actualUsd: Ledger.toUsd(nanos)
+                  })
+              )
+            : Effect.void
+        )
+      })
 
     const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
       if (!isReservation(reservation)) return Effect.fail(notAReservation(reservation))
@@ -205,9 +207,8 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
     const release = (reservation: Reservation): Effect.Effect<void> =>
       isReservation(reservation) ? settle(reservation, 0) : Effect.void
 
-    const snapshot = Effect.map(
-      Ref.get(ledger),
-      (l): BudgetSnapshot => ({
+    const snapshot = Effect.sync(
+      (l = ledger): BudgetSnapshot => ({
         limitUsd,
         perAgentLimitUsd,
         alertAt,
@@ -303,9 +304,9 @@ export class Budget extends Context.Tag("@fleetguard/core/Budget")<Budget, Budge
   static readonly layerConfig = layerConfig
   static readonly config = config
   static readonly withReservation = withReservation
-  static readonly reserve = (agentId: string, usd: number) => Effect.flatMap(Budget, (b) => b.reserve(agentId, usd))
+  static readonly reserve = (agentId: string, usd: number) => withService(Budget, (b) => b.reserve(agentId, usd))
   static readonly commit = (reservation: Reservation, actualUsd: number) =>
-    Effect.flatMap(Budget, (b) => b.commit(reservation, actualUsd))
-  static readonly release = (reservation: Reservation) => Effect.flatMap(Budget, (b) => b.release(reservation))
+    withService(Budget, (b) => b.commit(reservation, actualUsd))
+  static readonly release = (reservation: Reservation) => withService(Budget, (b) => b.release(reservation))
   static readonly snapshot: Effect.Effect<BudgetSnapshot, never, Budget> = Effect.flatMap(Budget, (b) => b.snapshot)
 }

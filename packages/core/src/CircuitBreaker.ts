@@ -7,12 +7,13 @@
  * @since 0.1.0
  */
 
-import { Cause, Clock, Config, Context, type Duration, Effect, Exit, Layer, Metric, Option, Ref, Schema } from "effect"
+import { Cause, Clock, Config, Context, type Duration, Effect, Exit, Layer, Metric, Option, Schema } from "effect"
 import * as Env from "./Env.js"
 import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import { CircuitOpen, isCountedFailure } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Policy from "./internal/breaker.js"
+import { nowOf, withService } from "./internal/fiber.js"
 import * as Tracking from "./internal/tracking.js"
 import * as Metrics from "./Metrics.js"
 import {
@@ -184,7 +185,8 @@ const refused = (retryAfterMillis: number | undefined) =>
 export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreakerService, InvalidOption> =>
   Effect.gen(function* () {
     const { settings, isFailure } = yield* settingsFrom(options)
-    const state = yield* Ref.make(Policy.closed(settings))
+    // Changed only by applying the policy's pure functions in one synchronous step.
+    let state = Policy.closed(settings)
     const tracker = Tracking.make()
 
     const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Policy.Outcome =>
@@ -195,34 +197,35 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
             onSome: (error) => (isFailure(error) ? "failure" : "ignored")
           })
 
-    const record = (ticket: Policy.Ticket, exit: Exit.Exit<unknown, unknown>) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.flatMap(
-          Ref.modify(state, (s) => Policy.record(settings, s, ticket, outcomeOf(exit), now)),
-          (transition) =>
-            transition === undefined
-              ? Effect.void
-              : transition._tag === "Opened"
-                ? tripped(tracker, transition.reopenAt, transition.trips)
-                : closed
-        )
+    /** Records how an admitted call ended; what its transition calls for, if any. */
+    const record = (ticket: Policy.Ticket, exit: Exit.Exit<unknown, unknown>, now: number) => {
+      const [transition, next] = Policy.record(settings, state, ticket, outcomeOf(exit), now)
+      state = next
+      return transition === undefined
+        ? undefined
+        : transition._tag === "Opened"
+          ? tripped(tracker, transition.reopenAt, transition.trips)
+          : closed
+    }
+
+    // Admission and the record of the outcome are masked from interruption, so that a probe's
+    // slot is always given back; only the call runs interruptible.
+    const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.withFiberRuntime((fiber) => {
+          const [admission, next] = Policy.admit(settings, state, nowOf(fiber))
+          state = next
+          if (admission._tag === "Rejected") return refused(admission.retryAfterMillis)
+          const run = Effect.flatMap(Effect.exit(restore(tracker.call(fiber, self))), (exit) => {
+            const report = record(admission.ticket, exit, nowOf(fiber))
+            return report === undefined ? exit : Effect.zipRight(report, exit)
+          })
+          return admission.halfOpened ? Effect.zipRight(halfOpened, run) : run
+        })
       )
 
-    const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.flatMap(
-          Ref.modify(state, (s) => Policy.admit(settings, s, now)),
-          (admission): Effect.Effect<A, E | CircuitOpen, R> => {
-            if (admission._tag === "Rejected") return refused(admission.retryAfterMillis)
-            const run = Effect.onExit(tracker.call(self), (exit) => record(admission.ticket, exit))
-            return admission.halfOpened ? Effect.zipRight(halfOpened, run) : run
-          }
-        )
-      )
-
-    const snapshot = Effect.map(
-      Ref.get(state),
-      (s): CircuitBreakerSnapshot => ({
+    const snapshot = Effect.sync(
+      (s = state): CircuitBreakerSnapshot => ({
         state: Policy.publicState(s),
         tracked: tracker.size(),
         trips: s._tag === "Open" || s._tag === "HalfOpen" ? s.trips : 0,
@@ -234,16 +237,17 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
     return {
       protect,
       track: tracker.agent,
-      state: Effect.map(Ref.get(state), Policy.publicState),
+      state: Effect.sync(() => Policy.publicState(state)),
       snapshot,
-      isolate: Effect.flatMap(
-        Ref.modify(state, (s) => [s._tag, Policy.isolate(s)] as const),
-        (before) => (before === "Isolated" ? Effect.void : tripped(tracker, undefined, 0))
-      ),
-      reset: Effect.zipRight(
-        Ref.update(state, (s) => Policy.reset(settings, s)),
-        closed
-      )
+      isolate: Effect.suspend(() => {
+        const before = state._tag
+        state = Policy.isolate(state)
+        return before === "Isolated" ? Effect.void : tripped(tracker, undefined, 0)
+      }),
+      reset: Effect.suspend(() => {
+        state = Policy.reset(settings, state)
+        return closed
+      })
     } satisfies CircuitBreakerService
   })
 
@@ -280,7 +284,7 @@ export class CircuitBreaker extends Context.Tag("@fleetguard/core/CircuitBreaker
   static readonly protect = <A, E, R>(
     self: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R | CircuitBreaker> =>
-    Effect.flatMap(CircuitBreaker, (breaker) => breaker.protect(self))
+    withService(CircuitBreaker, (breaker) => breaker.protect(self))
   static readonly state: Effect.Effect<BreakerState, never, CircuitBreaker> = Effect.flatMap(
     CircuitBreaker,
     (breaker) => breaker.state

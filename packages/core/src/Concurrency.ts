@@ -6,12 +6,13 @@
  * @since 0.1.0
  */
 
-import { Clock, Config, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Schema } from "effect"
+import { Clock, Config, Context, Deferred, Duration, Effect, Exit, type Fiber, FiberId, Layer, Schema } from "effect"
 import * as Env from "./Env.js"
 import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
+import { nowOf, withService } from "./internal/fiber.js"
 import * as Gate from "./internal/gate.js"
-import { Permits } from "./internal/permits.js"
+import { Permits, type Waiter } from "./internal/permits.js"
 import * as Metrics from "./Metrics.js"
 import { DurationMillis, decode, durationMillis, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
@@ -63,6 +64,8 @@ const OptionsSchema = Options({
   maxPause: DurationMillis().pipe(Schema.optional)
 })
 
+type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+
 export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyService, InvalidOption> =>
   Effect.gen(function* () {
     const decoded = yield* decode(OptionsSchema, options)
@@ -74,72 +77,84 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
     let gate = Gate.open
     /** Completed by `resume`, so that callers asleep at the gate wake at once; then replaced. */
     let resumed = Deferred.unsafeMake<void>(FiberId.none)
-    /** Callers on the slow path: waiting for the gate or for a permit. */
-    let waiting = 0
+    /** Callers asleep at the closed gate (those queued for a permit are counted by `permits`). */
+    let atGate = 0
 
-    const admitAt = (now: number) => {
-      const [wakeAt, next] = Gate.admit(gate, now, windowMillis)
+    const updateGauges = () => {
+      Metrics.concurrencyInFlight.unsafeUpdate(permits.inFlight, [])
+      Metrics.concurrencyWaiting.unsafeUpdate(atGate + permits.waiting, [])
+    }
+
+    const release = () => {
+      permits.release()
+      updateGauges()
+    }
+
+    // `self` holding a permit, given back however it ends: run where interruption is masked, so
+    // the continuation that gives it back always runs.
+    const held = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.flatMap(Effect.exit(self), (exit) => {
+        release()
+        return exit
+      })
+
+    /** Undefined when the gate lets a caller pass at the fiber's clock, else when to look again. */
+    const passes = (fiber: Fiber.RuntimeFiber<unknown, unknown>): number | undefined => {
+      if (gate.pausedUntil === 0) return undefined
+      const [wakeAt, next] = Gate.admit(gate, nowOf(fiber), windowMillis)
       gate = next
       return wakeAt
     }
 
-    const awaitGate: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const wakeAt = admitAt(now)
-      return wakeAt === undefined
-        ? Effect.void
-        : Effect.zipRight(Effect.raceFirst(Effect.sleep(wakeAt - now), Deferred.await(resumed)), awaitGate)
-    })
-
-    const gateOpenNow: Effect.Effect<boolean> = Effect.suspend(() =>
-      gate.pausedUntil === 0
-        ? Effect.succeed(true)
-        : Effect.map(Clock.currentTimeMillis, (now) => Gate.isOpen(gate, now))
-    )
-
-    const updateGauges = () => {
-      Metrics.concurrencyInFlight.unsafeUpdate(permits.inFlight, [])
-      Metrics.concurrencyWaiting.unsafeUpdate(waiting, [])
-    }
-
-    const release = Effect.sync(() => {
-      permits.release()
-      updateGauges()
-    })
-
-    // Slow path: wait for the gate, wait for a permit, and give it back if the gate closed while
-    // waiting. Only the waits are interruptible, so an interrupted caller never keeps a permit.
-    const acquireSlowly = (
-      restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
-    ): Effect.Effect<void> =>
-      Effect.zipRight(
-        restore(awaitGate),
-        Effect.zipRight(
-          Effect.zipRight(restore(permits.take), Effect.sync(updateGauges)),
-          Effect.flatMap(gateOpenNow, (isOpen) =>
-            isOpen ? Effect.void : Effect.zipRight(release, acquireSlowly(restore))
-          )
+    // Asleep at the gate until the wake-up time it handed out, or until an operator resumes.
+    const sleepAtGate = (fiber: Fiber.RuntimeFiber<unknown, unknown>, wakeAt: number) =>
+      Effect.suspend(() => {
+        atGate++
+        updateGauges()
+        return Effect.ensuring(
+          Effect.raceFirst(Effect.sleep(wakeAt - nowOf(fiber)), Deferred.await(resumed)),
+          Effect.sync(() => {
+            atGate--
+            updateGauges()
+          })
         )
-      )
+      })
+
+    // The slow path, masked except where it waits: past the gate, then a permit (given back, and
+    // the gate passed again, if the gate closed while it waited).
+    const acquireThen = <A, E, R>(restore: Restore, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.withFiberRuntime((fiber) => {
+        const wakeAt = passes(fiber)
+        if (wakeAt !== undefined)
+          return Effect.zipRight(restore(sleepAtGate(fiber, wakeAt)), acquireThen(restore, self))
+        if (permits.tryTake()) {
+          updateGauges()
+          return held(restore(self))
+        }
+        const waiter: Waiter = { granted: false, resume: undefined }
+        const parked = permits.park(waiter)
+        return Effect.matchCauseEffect(restore(parked), {
+          onFailure: (cause) => {
+            permits.abandon(waiter)
+            updateGauges()
+            return Effect.failCause(cause)
+          },
+          onSuccess: () => {
+            if (passes(fiber) === undefined) return held(restore(self))
+            release()
+            return acquireThen(restore, self)
+          }
+        })
+      })
 
     const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
       Effect.uninterruptibleMask((restore) => {
         // Fast path: the gate has never been closed (or was cleared) and a permit is free.
         if (gate.pausedUntil === 0 && permits.tryTake()) {
           updateGauges()
-          return Effect.ensuring(restore(self), release)
+          return held(restore(self))
         }
-        waiting++
-        return Effect.zipRight(
-          acquireSlowly(restore).pipe(
-            Effect.onExit(() =>
-              Effect.sync(() => {
-                waiting--
-                updateGauges()
-              })
-            )
-          ),
-          Effect.ensuring(restore(self), release)
-        )
+        return acquireThen(restore, self)
       })
 
     const pauseFor = (duration: Duration.DurationInput): Effect.Effect<void> => {
@@ -179,7 +194,7 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
       (now): ConcurrencySnapshot => ({
         limit,
         inFlight: permits.inFlight,
-        waiting,
+        waiting: atGate + permits.waiting,
         pausedUntil: Gate.isOpen(gate, now) ? null : gate.pausedUntil
       })
     )
@@ -218,7 +233,7 @@ export class Concurrency extends Context.Tag("@fleetguard/core/Concurrency")<Con
   static readonly config = config
   static readonly withPermit = <A, E, R>(
     self: Effect.Effect<A, E, R>
-  ): Effect.Effect<A, E | GuardUnavailable, R | Concurrency> => Effect.flatMap(Concurrency, (c) => c.withPermit(self))
+  ): Effect.Effect<A, E | GuardUnavailable, R | Concurrency> => withService(Concurrency, (c) => c.withPermit(self))
   static readonly pauseFor = (duration: Duration.DurationInput): Effect.Effect<void, never, Concurrency> =>
     Effect.flatMap(Concurrency, (c) => c.pauseFor(duration))
   /** Reopens the gate now, for operators. */

@@ -13,6 +13,7 @@ import type { InvalidOption } from "./Errors.js"
 import { DepthLimitExceeded } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as AgentId from "./internal/agentId.js"
+import { withService } from "./internal/fiber.js"
 import { decode, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
 export interface DepthOptions {
@@ -97,7 +98,10 @@ export const make = (options: DepthOptions): Effect.Effect<DepthService, Invalid
     return {
       maxDepth,
       maxFanOut,
-      check: Effect.flatMap(current, (depth) => (depth >= maxDepth ? refuse(depth, maxDepth) : Effect.void)),
+      check: Effect.withFiberRuntime((fiber) => {
+        const depth = fiber.getFiberRef(currentDepth)
+        return depth >= maxDepth ? refuse(depth, maxDepth) : Effect.void
+      }),
       nested,
       fanOut
     }
@@ -134,5 +138,5 @@ export class Depth extends Context.Tag("@fleetguard/core/Depth")<Depth, DepthSer
   static readonly nested = nested
   static readonly fanOut = fanOut
   /** Fails `DepthLimitExceeded` when the calling fiber runs at or past `maxDepth`. */
-  static readonly check: Effect.Effect<void, DepthLimitExceeded, Depth> = Effect.flatMap(Depth, (depth) => depth.check)
+  static readonly check: Effect.Effect<void, DepthLimitExceeded, Depth> = withService(Depth, (depth) => depth.check)
 }

@@ -1,6 +1,8 @@
 import { Effect } from "effect"
 
-interface Waiter {
+/** A caller parked for a permit. */
+export interface Waiter {
+  /** A released permit was handed to it: it holds the permit from then on. */
   granted: boolean
   resume: (() => void) | undefined
 }
@@ -18,30 +20,33 @@ export class Permits {
 
   constructor(readonly limit: number) {}
 
+  get waiting(): number {
+    return this.waiters.size
+  }
+
+  /** Takes a free permit now, unless none is free or others are already queued (FIFO). */
   tryTake(): boolean {
     if (this.inFlight >= this.limit || this.waiters.size > 0) return false
     this.inFlight++
     return true
   }
 
-  /** Waits for a permit; interruptible. A permit granted to a waiter interrupted before it ran is passed on. */
-  readonly take: Effect.Effect<void> = Effect.suspend(() => {
-    if (this.tryTake()) return Effect.void
-    const waiter: Waiter = { granted: false, resume: undefined }
+  /**
+   * Parks `waiter` until a released permit is handed to it. Interruptible; the caller must call
+   * `abandon` if it is interrupted, since a permit may have been handed over just before.
+   */
+  park(waiter: Waiter): Effect.Effect<void> {
     return Effect.async<void>((resume) => {
       waiter.resume = () => resume(Effect.void)
       this.waiters.add(waiter)
-      return Effect.sync(() => {
-        this.waiters.delete(waiter)
-      })
-    }).pipe(
-      Effect.onInterrupt(() =>
-        Effect.sync(() => {
-          if (waiter.granted) this.release()
-        })
-      )
-    )
-  })
+    })
+  }
+
+  /** An interrupted waiter leaves the queue; a permit it was handed goes to the next one. */
+  abandon(waiter: Waiter): void {
+    this.waiters.delete(waiter)
+    if (waiter.granted) this.release()
+  }
 
   release(): void {
     const next = this.waiters.values().next()

@@ -30,8 +30,14 @@ export interface Interrupted {
 export interface Tracker {
   /** Runs `self` tracked as an agent: a trip interrupts it and it fails with `CircuitOpen`. */
   readonly agent: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
-  /** Runs a call tracked: inside an agent this tracker tracks, as it is; elsewhere in a tracked fiber. */
-  readonly call: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
+  /**
+   * Runs a call of `fiber`'s tracked: inside an agent this tracker tracks, as it is; elsewhere in a
+   * tracked fiber of its own.
+   */
+  readonly call: <A, E, R>(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    self: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | CircuitOpen, R>
   /** Interrupts every tracked fiber but the caller's, at once; each answers `error`. */
   readonly interruptAll: (error: CircuitOpen) => Effect.Effect<Interrupted>
   /** Tracked fibers running now. */
@@ -67,10 +73,7 @@ export const make = (): Tracker => {
 
   return {
     agent: tracking("agent"),
-    call: (self) =>
-      Effect.flatMap(FiberRef.get(trackingAgent), (agentTracker) =>
-        agentTracker === tracked ? self : forkAndTrack(self)
-      ),
+    call: (fiber, self) => (fiber.getFiberRef(trackingAgent) === tracked ? self : forkAndTrack(self)),
     interruptAll: (error) =>
       Effect.withFiberRuntime((current) => {
         const interrupted = { call: 0, agent: 0 }
