@@ -13,6 +13,7 @@ import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import { BudgetExceeded, InvalidAmount } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as AgentId from "./internal/agentId.js"
+import { type BudgetEngine, type Engined, EngineId } from "./internal/engine.js"
 import { withService } from "./internal/fiber.js"
 import * as Ledger from "./internal/ledger.js"
 import * as Settle from "./internal/settle.js"
@@ -29,11 +30,7 @@ export interface BudgetOptions {
 }
 
 /** A held amount, settled exactly once by `commit` or `release`. */
-export interface Reservation {
-  readonly id: number
-  readonly agentId: string
-  readonly usd: number
-}
+export type Reservation = Ledger.Reservation
 
 export interface AgentSpend {
   readonly spentUsd: number
@@ -176,27 +173,45 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
         return result.crossedAlert ? Effect.as(crossed, reservation) : Effect.succeed(reservation)
       })
 
+    /** Settles now; what is left to publish (the alert, an estimate exceeded), if anything. */
+    const settleNow = (reservation: Reservation, nanos: number): Effect.Effect<void> | undefined => {
+      const result = apply((l) => Ledger.settle(l, reservation.id, nanos))
+      if (result._tag === "AlreadySettled") return undefined
+      if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
+      if (!result.crossedAlert && nanos <= result.hold.amount) return undefined
+      return Effect.zipRight(
+        result.crossedAlert ? crossed : Effect.void,
+        nanos > result.hold.amount
+          ? Events.publish(
+              (at) =>
+                new Events.EstimateExceeded({
+                  at,
+                  agentId: result.hold.agentId,
+                  reservedUsd: Ledger.toUsd(result.hold.amount),
+                  actualUsd: Ledger.toUsd(nanos)
+                })
+            )
+          : Effect.void
+      )
+    }
+
     const settle = (reservation: Reservation, nanos: number): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        const result = apply((l) => Ledger.settle(l, reservation.id, nanos))
-        if (result._tag === "AlreadySettled") return Effect.void
-        if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
-        if (!result.crossedAlert && nanos <= result.hold.amount) return Effect.void
-        return Effect.zipRight(
-          result.crossedAlert ? crossed : Effect.void,
-          nanos > result.hold.amount
-            ? Events.publish(
-                (at) =>
-                  new Events.EstimateExceeded({
-                    at,
-                    agentId: result.hold.agentId,
-                    reservedUsd: Ledger.toUsd(result.hold.amount),
-                    actualUsd: Ledger.toUsd(nanos)
-                  })
-              )
-            : Effect.void
-        )
-      })
+      Effect.suspend(() => settleNow(reservation, nanos) ?? Effect.void)
+
+    const engine: BudgetEngine = {
+      tryReserve: (agentId, usd) => {
+        const nanos = amount(usd)
+        if (nanos === undefined || typeof agentId !== "string") return undefined
+        const [result, next] = Ledger.reserve(ledger, agentId, nanos)
+        if (result._tag === "Refused" || result.crossedAlert) return undefined
+        ledger = next
+        return { id: result.id, agentId, usd: Ledger.toUsd(nanos) }
+      },
+      settle: (reservation, usd) => {
+        const nanos = amount(usd)
+        return nanos === undefined ? settle(reservation, reservation.usd) : settleNow(reservation, nanos)
+      }
+    }
 
     const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
       if (!isReservation(reservation)) return Effect.fail(notAReservation(reservation))
@@ -223,7 +238,16 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
       })
     )
 
-    return { limitUsd, perAgentLimitUsd, alertAt, reserve, commit, release, snapshot } satisfies BudgetService
+    return {
+      limitUsd,
+      perAgentLimitUsd,
+      alertAt,
+      reserve,
+      commit,
+      release,
+      snapshot,
+      [EngineId]: engine
+    } satisfies BudgetService & Engined<BudgetEngine>
   })
 
 export const layer = (options: BudgetOptions): Layer.Layer<Budget, InvalidOption> => Layer.effect(Budget, make(options))
@@ -284,11 +308,11 @@ const withReservation: {
       const { failureUsd } = options
       const owed = (exit: Exit.Exit<A, E>): Settle.Owed =>
         Exit.isSuccess(exit)
-          ? Settle.cost(Effect.try(() => options.actualUsd(exit.value)))
+          ? Settle.cost(() => options.actualUsd(exit.value))
           : Cause.isInterruptedOnly(exit.cause)
             ? Settle.full
             : failureUsd
-              ? Settle.cost(Effect.try(() => failureUsd(exit.cause)))
+              ? Settle.cost(() => failureUsd(exit.cause))
               : Settle.nothing
       return yield* Effect.acquireUseRelease(
         budget.reserve(agentId, options.usd),

@@ -13,6 +13,7 @@ import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import { CircuitOpen, isCountedFailure } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Policy from "./internal/breaker.js"
+import { type BreakerEngine, type Engined, EngineId } from "./internal/engine.js"
 import { nowOf, withService } from "./internal/fiber.js"
 import * as Tracking from "./internal/tracking.js"
 import * as Metrics from "./Metrics.js"
@@ -208,6 +209,16 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
           : closed
     }
 
+    const engine: BreakerEngine = {
+      tryAdmit: (fiber) => {
+        if (state._tag !== "Closed") return undefined
+        const [admission] = Policy.admit(settings, state, nowOf(fiber))
+        return admission._tag === "Admitted" ? admission.ticket : undefined
+      },
+      run: tracker.call,
+      end: (ticket, exit, fiber) => record(ticket, exit, nowOf(fiber))
+    }
+
     // Admission and the record of the outcome are masked from interruption, so that a probe's
     // slot is always given back; only the call runs interruptible.
     const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
@@ -247,8 +258,9 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
       reset: Effect.suspend(() => {
         state = Policy.reset(settings, state)
         return closed
-      })
-    } satisfies CircuitBreakerService
+      }),
+      [EngineId]: engine
+    } satisfies CircuitBreakerService & Engined<BreakerEngine>
   })
 
 export const layer = (options: CircuitBreakerOptions): Layer.Layer<CircuitBreaker, InvalidOption> =>

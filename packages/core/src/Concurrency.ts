@@ -10,6 +10,7 @@ import { Clock, Config, Context, Deferred, Duration, Effect, Exit, type Fiber, F
 import * as Env from "./Env.js"
 import type { GuardUnavailable, InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
+import { type ConcurrencyEngine, type Engined, EngineId } from "./internal/engine.js"
 import { nowOf, withService } from "./internal/fiber.js"
 import * as Gate from "./internal/gate.js"
 import { Permits, type Waiter } from "./internal/permits.js"
@@ -147,15 +148,9 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
         })
       })
 
+    // Fast path: the gate has never been closed (or was cleared) and a permit is free.
     const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.uninterruptibleMask((restore) => {
-        // Fast path: the gate has never been closed (or was cleared) and a permit is free.
-        if (gate.pausedUntil === 0 && permits.tryTake()) {
-          updateGauges()
-          return held(restore(self))
-        }
-        return acquireThen(restore, self)
-      })
+      Effect.uninterruptibleMask((restore) => (engine.tryAcquire() ? held(restore(self)) : acquireThen(restore, self)))
 
     const pauseFor = (duration: Duration.DurationInput): Effect.Effect<void> => {
       const requested =
@@ -199,7 +194,24 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
       })
     )
 
-    return { limit, maxPauseMillis, withPermit, pauseFor, resume, snapshot } satisfies ConcurrencyService
+    const engine: ConcurrencyEngine = {
+      tryAcquire: () => {
+        if (gate.pausedUntil !== 0 || !permits.tryTake()) return false
+        updateGauges()
+        return true
+      },
+      release
+    }
+
+    return {
+      limit,
+      maxPauseMillis,
+      withPermit,
+      pauseFor,
+      resume,
+      snapshot,
+      [EngineId]: engine
+    } satisfies ConcurrencyService & Engined<ConcurrencyEngine>
   })
 
 export const layer = (options: ConcurrencyOptions): Layer.Layer<Concurrency, InvalidOption> =>

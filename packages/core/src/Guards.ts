@@ -6,12 +6,12 @@
  */
 
 import type { ConfigError } from "effect"
-import { Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { dual } from "effect/Function"
 import { Budget, type BudgetOptions } from "./Budget.js"
 import { CircuitBreaker, type CircuitBreakerOptions } from "./CircuitBreaker.js"
 import { Concurrency, type ConcurrencyOptions } from "./Concurrency.js"
-import { Depth, type DepthOptions } from "./Depth.js"
+import { currentDepth, Depth, type DepthOptions } from "./Depth.js"
 import {
   type BudgetExceeded,
   type CircuitOpen,
@@ -21,6 +21,7 @@ import {
   InvalidOption
 } from "./Errors.js"
 import * as AgentId from "./internal/agentId.js"
+import { permitted, reserving } from "./internal/guarded.js"
 import * as Settle from "./internal/settle.js"
 import { decode, Options, option } from "./Options.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
@@ -111,23 +112,43 @@ export const wrap: {
     self: Effect.Effect<A, E, R>,
     options: WrapOptions<A>
   ): Effect.Effect<A, E | WrapError, R | GuardServices> =>
-    Effect.gen(function* () {
-      const budget = yield* Budget
-      const concurrency = yield* Concurrency
-      const breaker = yield* CircuitBreaker
-      yield* Depth.check
-      const reservation = yield* budget.reserve(yield* AgentId.current, options.estimateUsd)
-      const phase: { current: Settle.Phase } = { current: "waiting" }
-      return yield* concurrency.withPermit(breaker.protect(Settle.phased(self, phase))).pipe(
-        Effect.onExit((exit) =>
-          Settle.settle(
-            budget,
-            reservation,
-            Settle.owedOnExit(exit, phase.current, (a) => Settle.cost(Effect.try(() => options.actualUsd(a))))
-          )
+    Effect.withFiberRuntime<A, E | WrapError, R | GuardServices>((fiber) => {
+      const context = fiber.currentContext as Context.Context<GuardServices>
+      const budget = Context.getOption(context, Budget)
+      const concurrency = Context.getOption(context, Concurrency)
+      const breaker = Context.getOption(context, CircuitBreaker)
+      const depth = Context.getOption(context, Depth)
+      if (Option.isNone(budget) || Option.isNone(concurrency) || Option.isNone(breaker) || Option.isNone(depth))
+        return Effect.zipRight(
+          Effect.all([Budget, Concurrency, CircuitBreaker, Depth]),
+          Effect.dieMessage("unreachable")
         )
+      const guarded = Effect.uninterruptibleMask((restore) =>
+        reserving(budget.value, fiber.getFiberRef(AgentId.currentAgentId), options.estimateUsd, (reservation) => {
+          let started = false
+          const call = Effect.suspend(() => {
+            started = true
+            return self
+          })
+          const gates = { concurrency: concurrency.value, breaker: breaker.value }
+          return permitted(gates, fiber, restore, call, noPause, (exit) =>
+            Effect.zipRight(
+              Settle.settle(
+                budget.value,
+                reservation,
+                Settle.owedOnExit(exit, started, (a) => Settle.cost(() => options.actualUsd(a)))
+              ),
+              exit
+            )
+          )
+        })
       )
+      return fiber.getFiberRef(currentDepth) >= depth.value.maxDepth
+        ? Effect.zipRight(depth.value.check, guarded)
+        : guarded
     })
 )
+
+const noPause = () => undefined
 
 export const Guards = { layer, layerConfig, wrap } as const

@@ -6,22 +6,21 @@
  *
  * @since 0.1.0
  */
-import type { Tracer } from "effect"
-import { Context, Effect, Either, Layer, Ref, Stream } from "effect"
+import { Context, Effect, Either, type Fiber, Layer, Stream, Tracer } from "effect"
 import { Budget } from "./Budget.js"
 import { CircuitBreaker } from "./CircuitBreaker.js"
 import { Concurrency } from "./Concurrency.js"
-import { Depth } from "./Depth.js"
+import { currentDepth, Depth } from "./Depth.js"
 import type { LlmError, UnknownModel } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as AgentId from "./internal/agentId.js"
 import * as Attempts from "./internal/attempts.js"
+import { engineOf, type PricingEngine } from "./internal/engine.js"
 import * as Request from "./internal/request.js"
 import * as RetryBudget from "./internal/retry.js"
 import * as Streaming from "./internal/streaming.js"
 import type { Answer, Completion, CompletionRequest, GuardedCall, StreamPart } from "./Llm.js"
 import { LlmProvider } from "./LlmProvider.js"
-import * as Metrics from "./Metrics.js"
 import { Pricing } from "./Pricing.js"
 import { budgetTokensFor, Retry } from "./Retry.js"
 
@@ -52,10 +51,11 @@ export interface LlmClientService {
 /** The tracer every Effect program has unless one is provided (it exports nothing). */
 const builtInTracer = Effect.runSync(Effect.tracer)
 
-const unknownModel = (error: UnknownModel) => Events.rejected("UnknownModel", `model "${error.model}"`)
-
-const countRejection = (error: LlmError) =>
-  Effect.sync(() => Metrics.llmRejectionsByReason[error._tag]?.unsafeUpdate(1, []))
+const unknownModel = (error: UnknownModel) =>
+  Effect.zipRight(
+    Effect.sync(() => Attempts.countRejection(error)),
+    Events.rejected("UnknownModel", `model "${error.model}"`)
+  )
 
 /**
  * @since 0.1.0
@@ -69,23 +69,33 @@ export const make = Effect.gen(function* () {
   const breaker = yield* CircuitBreaker
   const pricing = yield* Pricing
   const policy = yield* Retry
-  const retryTokens = yield* Ref.make(
-    RetryBudget.fullTokens(budgetTokensFor(policy, concurrency.limit), policy.budgetTokenRatio)
-  )
+  const retryTokens = {
+    current: RetryBudget.fullTokens(budgetTokensFor(policy, concurrency.limit), policy.budgetTokenRatio)
+  }
   const attempts = Attempts.make({ concurrency, budget, breaker, pricing, policy, retryTokens })
+  const pricingEngine = engineOf<PricingEngine>(pricing)
 
-  // Depth → upper-bound estimate → reservation → attempts.
+  // Depth → upper-bound estimate → attempts (which reserve it and settle them).
   const run = <A extends Answer>(
     request: CompletionRequest,
-    agentId: string,
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
     span: Tracer.Span | undefined,
     call: GuardedCall<A>
-  ) =>
-    depth.check.pipe(
-      Effect.zipRight(Effect.tapErrorTag(pricing.estimate(request), "UnknownModel", unknownModel)),
-      Effect.flatMap((estimate) => budget.reserve(agentId, estimate)),
-      Effect.flatMap((reservation) => attempts(request, agentId, span, reservation, call))
-    )
+  ): Effect.Effect<A & { readonly costUsd: number }, LlmError> => {
+    const agentId = fiber.getFiberRef(AgentId.currentAgentId)
+    const attempt = (estimateUsd: number) => attempts(request, agentId, span, fiber, estimateUsd, call)
+    const estimate = pricingEngine?.estimate(request)
+    const priced =
+      estimate !== undefined
+        ? attempt(estimate)
+        : Effect.flatMap(Effect.tapErrorTag(pricing.estimate(request), "UnknownModel", unknownModel), attempt)
+    return fiber.getFiberRef(currentDepth) >= depth.maxDepth
+      ? Effect.zipRight(
+          Effect.tapError(depth.check, (error) => Effect.sync(() => Attempts.countRejection(error))),
+          priced
+        )
+      : priced
+  }
 
   // The request is checked first: nothing of a malformed one is priced, reserved or sent. One span
   // per call when a tracer is installed: with Effect's built-in tracer nothing exports it, and it
@@ -99,20 +109,19 @@ export const make = Effect.gen(function* () {
     Either.match(Request.validate(input), {
       onLeft: Effect.fail,
       onRight: (request) =>
-        Effect.flatMap(Effect.zip(AgentId.current, Effect.tracer), ([agentId, tracer]) =>
-          tracer === builtInTracer
-            ? Effect.tapError(run(request, agentId, undefined, callFor(request)), countRejection)
+        Effect.withFiberRuntime((fiber) =>
+          Context.get(fiber.currentDefaultServices, Tracer.Tracer) === builtInTracer
+            ? run(request, fiber, undefined, callFor(request))
             : Effect.useSpan(
                 name,
                 {
                   captureStackTrace: false,
-                  attributes: { "fleetguard.model": request.model, "fleetguard.agent": agentId }
+                  attributes: {
+                    "fleetguard.model": request.model,
+                    "fleetguard.agent": fiber.getFiberRef(AgentId.currentAgentId)
+                  }
                 },
-                (span) =>
-                  Effect.withParentSpan(
-                    Effect.tapError(run(request, agentId, span, callFor(request)), countRejection),
-                    span
-                  )
+                (span) => Effect.withParentSpan(run(request, fiber, span, callFor(request)), span)
               )
         )
     })

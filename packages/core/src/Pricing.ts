@@ -7,6 +7,7 @@
 import { Context, Effect, Either, Layer, Schema } from "effect"
 import type { InvalidOption, InvalidRequest } from "./Errors.js"
 import { InvalidAmount, UnknownModel } from "./Errors.js"
+import { type Engined, EngineId, type PricingEngine } from "./internal/engine.js"
 import * as Request from "./internal/request.js"
 import type { CompletionRequest, Content, Usage } from "./Llm.js"
 import { decode, FunctionOption, Options, option } from "./Options.js"
@@ -233,7 +234,21 @@ export const make = (
           )
         )
       )
+    const engine: PricingEngine = {
+      estimate: (request) => {
+        const p = countInputTokens === undefined ? resolve(merged, request.model) : undefined
+        return p === undefined ? undefined : priceEstimate(p, request)
+      },
+      cost: (model, usage) => {
+        const p = resolve(merged, model)
+        if (p === undefined) throw new UnknownModel({ model })
+        const invalid = invalidUsage(usage)
+        if (invalid !== undefined) throw invalid
+        return priceUsage(p, usage)
+      }
+    }
     return {
+      [EngineId]: engine,
       table: merged,
       price: lookup,
       estimate: (input) =>
@@ -248,7 +263,7 @@ export const make = (
         const invalid = invalidUsage(usage)
         return invalid === undefined ? Effect.map(lookup(model), (p) => priceUsage(p, usage)) : Effect.fail(invalid)
       }
-    } satisfies PricingService
+    } satisfies PricingService & Engined<PricingEngine>
   })
 
 export const layer = (

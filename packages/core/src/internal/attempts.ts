@@ -1,22 +1,26 @@
 /**
- * The attempts of one guarded call that holds a reservation: each attempt waits at the gate, takes
- * a permit, passes the breaker and sends; a failure from upstream is retried through one
- * coordination point (a 429 closes the gate for everyone; other failures back off with jitter;
- * every retry draws on the fleet's retry budget); each attempt is settled by the rules of
- * `settle.ts`, and the call is reported once, when it ends.
+ * The attempts of one guarded call: a reservation of the estimate, then attempts, each through the
+ * gate, a permit and the breaker; a failure from upstream is retried through one coordination
+ * point (a 429 closes the gate for everyone; other failures back off with jitter; every retry
+ * draws on the fleet's retry budget); each attempt is settled by the rules of `settle.ts`, and the
+ * call is reported once, when it ends. Interruption is masked but where the call waits or sends,
+ * so whatever happens every reservation is settled and every permit given back.
  */
-import type { Tracer } from "effect"
-import { Cause, Duration, Effect, Exit, Option, Random, Ref } from "effect"
-import type { BudgetService, Reservation } from "../Budget.js"
+import type { Fiber, Tracer } from "effect"
+import { Cause, Duration, Effect, Exit, Option, Random } from "effect"
+import type { BudgetService } from "../Budget.js"
 import type { CircuitBreakerService } from "../CircuitBreaker.js"
 import type { ConcurrencyService } from "../Concurrency.js"
 import type { BudgetExceeded, CircuitOpen, GuardUnavailable, InvalidAmount, ProviderError } from "../Errors.js"
 import { isUpstreamFailure, ProviderUnavailable, RateLimited } from "../Errors.js"
 import * as Events from "../Events.js"
-import type { Answer, CompletionRequest, GuardedCall, StreamProgress, Usage } from "../Llm.js"
+import type { Answer, CompletionRequest, GuardedCall, Usage } from "../Llm.js"
 import * as Metrics from "../Metrics.js"
 import type { PricingService } from "../Pricing.js"
 import type { RetryPolicy } from "../Retry.js"
+import { engineOf, type PricingEngine } from "./engine.js"
+import { permitted, reserving } from "./guarded.js"
+import type { Reservation } from "./ledger.js"
 import * as RetryBudget from "./retry.js"
 import * as Settle from "./settle.js"
 
@@ -27,10 +31,13 @@ export interface Guards {
   readonly breaker: CircuitBreakerService
   readonly pricing: PricingService
   readonly policy: RetryPolicy
-  readonly retryTokens: Ref.Ref<RetryBudget.RetryTokens>
+  /** The fleet's retry tokens, changed only by the pure functions of `retry.ts` in one step. */
+  readonly retryTokens: { current: RetryBudget.RetryTokens }
 }
 
 export type AttemptsError = ProviderError | CircuitOpen | BudgetExceeded | InvalidAmount | GuardUnavailable
+
+type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
 
 /** A retry-after worth honouring: finite and ≥ 0. Anything else counts as not said. */
 const askedWait = (error: RateLimited): number | undefined => {
@@ -40,6 +47,11 @@ const askedWait = (error: RateLimited): number | undefined => {
 
 const tagOf = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Unknown"
+
+/** A call refused by a guard, counted by the guard's error. */
+export const countRejection = (error: unknown): void => {
+  Metrics.llmRejectionsByReason[tagOf(error)]?.unsafeUpdate(1, [])
+}
 
 /** Metrics, span attributes and the `CallSettled` event of a call that ended. */
 const reportSettled = (
@@ -51,7 +63,7 @@ const reportSettled = (
   attempts: number,
   costUsd: number,
   span: Tracer.Span | undefined
-) => {
+): Effect.Effect<void> => {
   const outcome = Settle.outcomeOf(exit)
   const usage = Exit.isSuccess(exit) ? exit.value.usage : partial
   Metrics.llmCallsByOutcome[outcome].unsafeUpdate(1, [])
@@ -62,6 +74,7 @@ const reportSettled = (
     Metrics.llmTokensByKind.cache_write.unsafeUpdate(usage.cacheCreationInputTokens, [])
     Metrics.llmTokensByKind.cache_read.unsafeUpdate(usage.cacheReadInputTokens, [])
   }
+  if (Exit.isFailure(exit)) countRejection(Settle.failureOf(exit))
   span?.attribute("fleetguard.attempts", attempts)
   span?.attribute("fleetguard.cost_usd", costUsd)
   return Events.publish(
@@ -91,37 +104,51 @@ const reportSettled = (
 
 /** Retries and gate closings, by the fleet's retry policy. */
 const coordination = (guards: Guards) => {
-  const { concurrency, policy } = guards
+  const { concurrency, policy, retryTokens } = guards
   const ceilingMillis = (attempt: number) =>
     Math.min(policy.maxDelayMillis, policy.baseDelayMillis * 2 ** Math.max(0, attempt - 1))
 
   return {
-    // A 429 closes the gate for everyone before this call's permit is given back, for at most
-    // maxPause. With no retry-after, the backoff ceiling is used unjittered: the gate does the spreading.
-    pauseOn: (error: AttemptsError, attempt: number) =>
-      error._tag === "RateLimited"
-        ? concurrency.pauseFor(Duration.millis(askedWait(error) ?? ceilingMillis(attempt)))
-        : Effect.void,
+    // Before the permit goes back: a 429 closes the gate for everyone for its retry-after (at most
+    // maxPause; with none, the backoff ceiling, unjittered: the gate does the spreading); an answer
+    // whose headers say a limit is used up closes it until the reset, so the next call waits
+    // instead of drawing a 429.
+    whileHeld:
+      (attempt: number) =>
+      (exit: Exit.Exit<Answer, unknown>): Effect.Effect<void> | undefined => {
+        if (Exit.isSuccess(exit)) {
+          const millis = exit.value.rateLimitResetMillis
+          return millis !== undefined && millis > 0 ? concurrency.pauseFor(Duration.millis(millis)) : undefined
+        }
+        const error = Settle.failureOf(exit)
+        return error instanceof RateLimited
+          ? concurrency.pauseFor(Duration.millis(askedWait(error) ?? ceilingMillis(attempt)))
+          : undefined
+      },
 
-    // The provider's headers said a limit is used up: close the gate before this call's permit is
-    // given back, so the next call waits for the reset instead of drawing a 429.
-    pauseAfter: (answer: Answer) => {
-      const millis = answer.rateLimitResetMillis
-      return millis === undefined || !(millis > 0) ? Effect.void : concurrency.pauseFor(Duration.millis(millis))
+    /** Upstream, nothing handed to the caller yet, not billed, within every limit, and a token left. */
+    retryable: (error: unknown, attempt: number, received: boolean): boolean => {
+      if (
+        !isUpstreamFailure(error) ||
+        attempt >= policy.maxAttempts ||
+        received ||
+        (error instanceof ProviderUnavailable && error.billed === true) ||
+        // A provider asking for a longer wait than maxPause is not waited for: the call fails now.
+        (error instanceof RateLimited && (askedWait(error) ?? 0) > concurrency.maxPauseMillis)
+      )
+        return false
+      const [allowed, next] = RetryBudget.onFailure(retryTokens.current)
+      retryTokens.current = next
+      return allowed
     },
 
-    /** Upstream, nothing handed to the caller yet, not billed, and within every limit. */
-    retryable: (error: unknown, attempt: number, progress: StreamProgress | undefined): boolean =>
-      isUpstreamFailure(error) &&
-      attempt < policy.maxAttempts &&
-      progress?.received !== true &&
-      !(error instanceof ProviderUnavailable && error.billed === true) &&
-      // A provider asking for a longer wait than maxPause is not waited for: the call fails now.
-      !(error instanceof RateLimited && (askedWait(error) ?? 0) > concurrency.maxPauseMillis),
+    succeeded: () => {
+      retryTokens.current = RetryBudget.onSuccess(retryTokens.current)
+    },
 
     /** The wait before a retry: none after a 429 (the gate waits), else capped exponential with full jitter. */
-    backoff: (error: ProviderError | CircuitOpen, attempt: number) =>
-      error._tag === "RateLimited"
+    backoff: (error: unknown, attempt: number): Effect.Effect<void> =>
+      error instanceof RateLimited
         ? Effect.void
         : Effect.flatMap(Random.next, (r) =>
             Effect.sleep(RetryBudget.backoffMillis(attempt, policy.baseDelayMillis, policy.maxDelayMillis, r))
@@ -130,103 +157,104 @@ const coordination = (guards: Guards) => {
 }
 
 /**
- * Runs `call`'s attempts under the reservation `first` and settles them. Each attempt that owes
- * something (sent with no answer) is charged when it ends, and a retry after it reserves again —
- * refused whole, like any reservation, when the budget cannot cover it.
+ * Runs `call`'s attempts for `request`, which is priced at `estimateUsd`, and settles them. Each
+ * attempt that owes something (sent with no answer) is charged when it ends, and a retry after it
+ * reserves again — refused whole, like any reservation, when the budget cannot cover it.
  */
 export const make = (guards: Guards) => {
-  const { concurrency, budget, breaker, pricing, retryTokens } = guards
-  const { pauseOn, pauseAfter, retryable, backoff } = coordination(guards)
+  const { budget, pricing } = guards
+  const { whileHeld, retryable, succeeded, backoff } = coordination(guards)
+  const pricingEngine = engineOf<PricingEngine>(pricing)
 
   return <A extends Answer>(
     request: CompletionRequest,
     agentId: string,
     span: Tracer.Span | undefined,
-    first: Reservation,
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    estimateUsd: number,
     call: GuardedCall<A>
   ): Effect.Effect<A & { readonly costUsd: number }, AttemptsError> => {
-    const phase: { current: Settle.Phase } = { current: "waiting" }
     const progress = call.progress
-    /** The reservation the next settlement charges; undefined once settled. */
-    let held: Reservation | undefined = first
     let made = 0
     let charged = 0
-    const send = Settle.phased(
-      Effect.suspend(() => {
-        made++
-        return call.send
-      }),
-      phase
-    )
+    /** Whether the current attempt's request was sent. */
+    let started = false
+    const send = Effect.suspend(() => {
+      started = true
+      made++
+      return call.send
+    })
 
     const partial = () =>
       progress?.usage && Settle.partialUsage(progress.usage, progress.final, progress.bytes, request.maxTokens)
+    const priced = (usage: Usage): Settle.Owed =>
+      pricingEngine === undefined
+        ? Settle.costEffect(Effect.suspend(() => pricing.cost(request.model, usage)))
+        : Settle.cost(() => pricingEngine.cost(request.model, usage))
 
     // What an attempt that ended owes: its usage; a stream's reported usage when it was cut short;
     // everything when text came with no usage, or a request went out and no answer came back.
     const owed = (exit: Exit.Exit<A, unknown>): Settle.Owed => {
-      if (Exit.isSuccess(exit)) return Settle.cost(Effect.suspend(() => pricing.cost(request.model, exit.value.usage)))
+      if (Exit.isSuccess(exit)) return priced(exit.value.usage)
       const usage = partial()
-      if (usage !== undefined) return Settle.cost(Effect.suspend(() => pricing.cost(request.model, usage)))
+      if (usage !== undefined) return priced(usage)
       if (progress?.received === true || Settle.unanswered(Settle.failureOf(exit))) return Settle.full
-      return phase.current === "started" ? Settle.full : Settle.nothing
+      return started && Settle.cutOff(exit) ? Settle.full : Settle.nothing
     }
 
-    const settleHeld = (exit: Exit.Exit<A, unknown>): Effect.Effect<void> => {
-      const reservation = held
-      held = undefined
-      return reservation === undefined
-        ? Effect.void
-        : Effect.map(Settle.settle(budget, reservation, owed(exit)), (usd) => {
-            charged += usd
-          })
+    const settle = (reservation: Reservation, debt: Settle.Owed) =>
+      Effect.map(Settle.settle(budget, reservation, debt), (usd) => {
+        charged += usd
+      })
+
+    // The call ends: its last reservation (if it holds one) settled, the call reported, its exit
+    // handed over.
+    const end = (
+      reservation: Reservation | undefined,
+      exit: Exit.Exit<A, AttemptsError>
+    ): Effect.Effect<A & { readonly costUsd: number }, AttemptsError> =>
+      Effect.zipRight(
+        Effect.zipRight(
+          reservation === undefined ? Effect.void : settle(reservation, owed(exit)),
+          Effect.suspend(() => reportSettled(request, agentId, estimateUsd, exit, partial(), made, charged, span))
+        ),
+        Effect.suspend(() =>
+          Exit.isSuccess(exit) ? Effect.succeed({ ...exit.value, costUsd: charged }) : Effect.failCause(exit.cause)
+        )
+      )
+
+    const attempt = (
+      restore: Restore,
+      n: number,
+      reservation: Reservation
+    ): Effect.Effect<A & { readonly costUsd: number }, AttemptsError> => {
+      started = false
+      return permitted(guards, fiber, restore, send, whileHeld(n), (exit) => {
+        if (Exit.isSuccess(exit)) succeeded()
+        const error = Settle.failureOf(exit)
+        if (Exit.isSuccess(exit) || !retryable(error, n, progress?.received === true)) return end(reservation, exit)
+        Metrics.llmRetries.unsafeUpdate(1, [])
+        // A retry after an attempt that owes something: that attempt is charged now, and the
+        // retry holds a new reservation of the same estimate (refused whole if it does not fit).
+        const debt = owed(exit)
+        started = false
+        const renewed =
+          debt._tag === "Nothing"
+            ? Effect.succeed(reservation)
+            : Effect.zipRight(settle(reservation, debt), reserving(budget, agentId, estimateUsd, Effect.succeed))
+        return Effect.matchCauseEffect(renewed, {
+          onFailure: (cause) => end(undefined, Exit.failCause(cause)),
+          onSuccess: (next) =>
+            Effect.matchCauseEffect(restore(backoff(error, n)), {
+              onFailure: (cause) => end(next, Exit.failCause(cause)),
+              onSuccess: () => attempt(restore, n + 1, next)
+            })
+        })
+      })
     }
 
-    // Before a retry: an attempt that owes something is charged now, and the retry holds a new
-    // reservation of the same estimate. Both steps are uninterruptible: nothing is held twice or lost.
-    const renew = (error: ProviderError | CircuitOpen) =>
-      owed(Exit.fail(error))._tag === "Nothing"
-        ? Effect.void
-        : Effect.uninterruptible(
-            Effect.zipRight(
-              settleHeld(Exit.fail(error)),
-              Effect.map(budget.reserve(agentId, first.usd), (reservation) => {
-                held = reservation
-              })
-            )
-          )
-
-    const attempt = (n: number): Effect.Effect<A, AttemptsError> =>
-      concurrency
-        .withPermit(
-          Effect.tapBoth(breaker.protect(send), { onFailure: (error) => pauseOn(error, n), onSuccess: pauseAfter })
-        )
-        .pipe(
-          Effect.tap(() => Ref.update(retryTokens, RetryBudget.onSuccess)),
-          Effect.catchIf(isUpstreamFailure, (error) =>
-            !retryable(error, n, progress)
-              ? Effect.fail(error)
-              : Effect.flatMap(Ref.modify(retryTokens, RetryBudget.onFailure), (allowed) => {
-                  if (!allowed) return Effect.fail(error)
-                  Metrics.llmRetries.unsafeUpdate(1, [])
-                  return Effect.zipRight(
-                    renew(error),
-                    Effect.zipRight(
-                      backoff(error, n),
-                      Effect.suspend(() => attempt(n + 1))
-                    )
-                  )
-                })
-          )
-        )
-
-    return attempt(1).pipe(
-      Effect.onExit((exit) =>
-        Effect.flatMap(settleHeld(exit), () =>
-          reportSettled(request, agentId, first.usd, exit, partial(), made, charged, span)
-        )
-      ),
-      Effect.map((answer) => ({ ...answer, costUsd: charged }))
+    return Effect.uninterruptibleMask((restore) =>
+      reserving(budget, agentId, estimateUsd, (reservation) => attempt(restore, 1, reservation), countRejection)
     )
   }
 }

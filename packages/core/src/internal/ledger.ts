@@ -14,6 +14,13 @@ export const toNanos = (usd: number): number | undefined => {
 
 export const toUsd = (nanos: number): number => nanos / NANOS_PER_USD
 
+/** A held amount, settled exactly once by `commit` or `release`. */
+export interface Reservation {
+  readonly id: number
+  readonly agentId: string
+  readonly usd: number
+}
+
 export interface Account {
   readonly spent: number
   readonly reserved: number

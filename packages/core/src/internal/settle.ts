@@ -3,39 +3,49 @@
  * place that charges it. The ledger may overcount a cost nobody can know; it never undercounts.
  */
 import { Cause, Effect, Exit, Option } from "effect"
-import { ProviderUnavailable } from "../Errors.js"
+import { CircuitOpen, type InvalidAmount, ProviderUnavailable } from "../Errors.js"
 import type { Usage } from "../Llm.js"
-
-/** A held amount: what `Budget.reserve` gives. */
-export interface Hold {
-  readonly usd: number
-}
+import { type BudgetEngine, engineOf } from "./engine.js"
+import type { Reservation } from "./ledger.js"
 
 /** What settlement needs of a ledger (`Budget` is one). */
-export interface Ledger<H extends Hold> {
-  readonly commit: (hold: H, usd: number) => Effect.Effect<void, unknown>
-  readonly release: (hold: H) => Effect.Effect<void>
+export interface Ledger {
+  readonly commit: (reservation: Reservation, usd: number) => Effect.Effect<void, InvalidAmount>
+  readonly release: (reservation: Reservation) => Effect.Effect<void>
 }
 
-/** Where a guarded call was when it ended. */
-export type Phase = "waiting" | "started" | "answered"
-
-/** What a call owes: a cost to compute, its whole reservation, or nothing. */
+/**
+ * What a call owes: a cost computed now (a function that may throw) or by an effect, its whole
+ * reservation, or nothing.
+ */
 export type Owed =
-  | { readonly _tag: "Cost"; readonly usd: Effect.Effect<number, unknown> }
+  | { readonly _tag: "Cost"; readonly usd: () => number }
+  | { readonly _tag: "CostEffect"; readonly usd: Effect.Effect<number, unknown> }
   | { readonly _tag: "Full" }
   | { readonly _tag: "Nothing" }
 
 export const full: Owed = { _tag: "Full" }
 export const nothing: Owed = { _tag: "Nothing" }
-export const cost = (usd: Effect.Effect<number, unknown>): Owed => ({ _tag: "Cost", usd })
+export const cost = (usd: () => number): Owed => ({ _tag: "Cost", usd })
+export const costEffect = (usd: Effect.Effect<number, unknown>): Owed => ({ _tag: "CostEffect", usd })
+
+export const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+
+/** A call that had started was cut off before it could answer: interrupted, or by a trip. */
+export const cutOff = (exit: Exit.Exit<unknown, unknown>): boolean => {
+  if (Exit.isSuccess(exit)) return false
+  if (Cause.isInterruptedOnly(exit.cause)) return true
+  const error = failureOf(exit)
+  return error instanceof CircuitOpen && error.interrupted
+}
 
 /**
- * What a call owes for how it ended, when its success has a cost: an interruption after it started
+ * What a call owes for how it ended, when its success has a cost: one cut off after it started
  * owes everything (the work may have been paid for), anything else that did not succeed nothing.
  */
-export const owedOnExit = <A>(exit: Exit.Exit<A, unknown>, phase: Phase, costOf: (a: A) => Owed): Owed =>
-  Exit.isSuccess(exit) ? costOf(exit.value) : phase === "started" ? full : nothing
+export const owedOnExit = <A>(exit: Exit.Exit<A, unknown>, started: boolean, costOf: (a: A) => Owed): Owed =>
+  Exit.isSuccess(exit) ? costOf(exit.value) : started && cutOff(exit) ? full : nothing
 
 /**
  * Whether a failed provider call may have been billed with no readable answer: an answer that could
@@ -46,42 +56,60 @@ export const unanswered = (error: unknown): boolean =>
   error instanceof ProviderUnavailable &&
   (error.billed === true || (error.status === undefined && error.sent !== false))
 
-export const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
-  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+/** A cost computed now, or undefined when it throws or is not an amount the ledger can take. */
+const computed = (usd: () => number): number | undefined => {
+  try {
+    const value = usd()
+    return typeof value === "number" && value >= 0 && Number.isFinite(value) ? value : undefined
+  } catch {
+    return undefined
+  }
+}
 
 /** Commits the whole reservation: what a call whose cost is unknown is charged. */
-export const chargeFull = <H extends Hold>(budget: Ledger<H>, reservation: H): Effect.Effect<number> =>
+const chargeFull = (budget: Ledger, reservation: Reservation): Effect.Effect<number> =>
   Effect.as(Effect.orDie(budget.commit(reservation, reservation.usd)), reservation.usd)
 
-/**
- * Commits what `cost` says; if it cannot say (it fails, throws or gives a bad amount), commits the
- * full reservation: the ledger may overcount an unknown cost, never undercount it.
- */
-export const chargeOrFull = <H extends Hold>(
-  budget: Ledger<H>,
-  reservation: H,
-  cost: Effect.Effect<number, unknown>
-): Effect.Effect<number> =>
-  cost.pipe(
-    Effect.flatMap((usd) => Effect.as(budget.commit(reservation, usd), usd)),
-    Effect.catchAllCause((cause) =>
-      Effect.zipRight(
-        Effect.logWarning("fleetguard: cost could not be computed; charged the full reservation", cause),
-        chargeFull(budget, reservation)
-      )
-    )
+const uncomputable = (budget: Ledger, reservation: Reservation, cause: Cause.Cause<unknown>) =>
+  Effect.zipRight(
+    Effect.logWarning("fleetguard: cost could not be computed; charged the full reservation", cause),
+    chargeFull(budget, reservation)
   )
 
-/** Settles `reservation` at what is owed; answers what was charged. */
-export const settle = <H extends Hold>(budget: Ledger<H>, reservation: H, owed: Owed): Effect.Effect<number> => {
+/** Settles through the ledger's effects: any ledger, and the in-memory one when it has events to publish. */
+const settleThrough = (budget: Ledger, reservation: Reservation, owed: Owed): Effect.Effect<number> => {
   switch (owed._tag) {
     case "Cost":
-      return chargeOrFull(budget, reservation, owed.usd)
+      return Effect.suspend(() => {
+        const usd = computed(owed.usd)
+        return usd === undefined
+          ? uncomputable(budget, reservation, Cause.fail("not a cost"))
+          : Effect.as(Effect.orDie(budget.commit(reservation, usd)), usd)
+      })
+    case "CostEffect":
+      return owed.usd.pipe(
+        Effect.flatMap((usd) => Effect.as(budget.commit(reservation, usd), usd)),
+        Effect.catchAllCause((cause) => uncomputable(budget, reservation, cause))
+      )
     case "Full":
       return chargeFull(budget, reservation)
     case "Nothing":
       return Effect.as(budget.release(reservation), 0)
   }
+}
+
+/**
+ * Settles `reservation` at what is owed; answers what was charged. The in-memory ledger settles
+ * in the same step when the cost is known now; a cost that cannot be computed (it throws, it is
+ * not an amount) is charged as the full reservation: the ledger may overcount, never undercount.
+ */
+export const settle = (budget: Ledger, reservation: Reservation, owed: Owed): Effect.Effect<number> => {
+  const engine = engineOf<BudgetEngine>(budget)
+  if (engine === undefined || owed._tag === "CostEffect") return settleThrough(budget, reservation, owed)
+  const usd = owed._tag === "Full" ? reservation.usd : owed._tag === "Nothing" ? 0 : computed(owed.usd)
+  if (usd === undefined) return settleThrough(budget, reservation, owed)
+  const report = engine.settle(reservation, usd)
+  return report === undefined ? Effect.succeed(usd) : Effect.as(report, usd)
 }
 
 /**
@@ -94,16 +122,3 @@ export const partialUsage = (reported: Usage, final: boolean, bytesReceived: num
 
 export const outcomeOf = (exit: Exit.Exit<unknown, unknown>): "success" | "failure" | "interrupted" =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failure"
-
-/** Tracks a call's phase: "started" once it runs, "answered" once it ends other than by interruption. */
-export const phased = <A, E, R>(self: Effect.Effect<A, E, R>, phase: { current: Phase }): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => {
-    phase.current = "started"
-    return self
-  }).pipe(
-    Effect.onExit((exit) =>
-      Effect.sync(() => {
-        if (outcomeOf(exit) !== "interrupted") phase.current = "answered"
-      })
-    )
-  )
