@@ -7,9 +7,10 @@
  */
 
 import type { Queue, Scope } from "effect"
-import { Clock, Context, Effect, Layer, PubSub, Schema } from "effect"
+import { Context, Effect, type Fiber, Layer, PubSub, Schema } from "effect"
 import { LimitScope } from "./Errors.js"
 import * as AgentId from "./internal/agentId.js"
+import { nowOf } from "./internal/fiber.js"
 
 /** Epoch milliseconds, from the Effect `Clock` (TestClock in tests). */
 const At = Schema.Number
@@ -170,9 +171,21 @@ export class GuardEvents extends Context.Reference<GuardEvents>()("@fleetguard/c
 
 /** Publishes on the hub in context, stamped with the current time; built only if someone listens. */
 export const publish = (event: (at: number) => GuardEvent): Effect.Effect<void> =>
-  Effect.flatMap(GuardEvents, (hub) =>
-    hub.listening() ? Effect.flatMap(Clock.currentTimeMillis, (at) => hub.publish(event(at))) : Effect.void
-  )
+  Effect.withFiberRuntime((fiber) => publishFrom(fiber, event) ?? Effect.void)
+
+/**
+ * What publishing `event` from `fiber` takes, read in the same step: undefined when nobody
+ * listens (the event is not even built).
+ *
+ * @internal
+ */
+export const publishFrom = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  event: (at: number) => GuardEvent
+): Effect.Effect<void> | undefined => {
+  const hub = Context.get(fiber.currentContext as Context.Context<GuardEvents>, GuardEvents)
+  return hub.listening() ? hub.publish(event(nowOf(fiber))) : undefined
+}
 
 /** Publishes a `Rejected` event for the running agent (or `agentId`, when the refusal names one). */
 export const rejected = (
