@@ -4,6 +4,7 @@
  * fleet. Every request carries an AbortSignal tied to the calling fiber, so interrupting the fiber
  * (a trip, a timeout, a cancelled agent) aborts its HTTP request.
  *
+ * @module
  * @since 0.1.0
  */
 import Anthropic from "@anthropic-ai/sdk"

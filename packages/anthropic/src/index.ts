@@ -1,6 +1,7 @@
 /**
  * fleetguard's provider for the Anthropic Messages API.
  *
+ * @packageDocumentation
  * @since 0.1.0
  */
 

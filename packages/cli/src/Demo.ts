@@ -5,6 +5,7 @@
  * measured: requests from the server's record, spend from the usage the API reported, refusals
  * from the guards' events. Nothing needs a key or the network.
  *
+ * @module
  * @since 0.1.0
  */
 import Anthropic from "@anthropic-ai/sdk"

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 /**
  * The `fleetguard` command.
  *
@@ -12,6 +12,10 @@ import * as Demo from "./Demo.js"
 const usage = "usage: fleetguard demo"
 
 const [command] = process.argv.slice(2)
+if (command === "--help" || command === "-h") {
+  console.log(usage)
+  process.exit(0)
+}
 if (command !== "demo") {
   console.error(command === undefined ? usage : `unknown command "${command}"\n${usage}`)
   process.exit(2)

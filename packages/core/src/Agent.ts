@@ -2,6 +2,7 @@
  * Agent: names the running agent. Budgets are kept per agent, so every call made inside
  * `Agent.run(id, ...)` — in forked children too — is charged to `id`.
  *
+ * @module
  * @since 0.1.0
  */
 import { Effect, Option } from "effect"

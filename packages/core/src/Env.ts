@@ -3,6 +3,7 @@
  * an empty variable as 0 and `0x10` as 16; these accept plain decimals only, and a bad value fails
  * naming its variable.
  *
+ * @module
  * @since 0.1.0
  */
 import { Config, ConfigError, Either, Option } from "effect"

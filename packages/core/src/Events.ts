@@ -3,6 +3,7 @@
  * journal, webhook alerts, metrics) subscribe to it. Events are Schema classes so a sink can encode
  * them as JSON and a reader can decode them back.
  *
+ * @module
  * @since 0.1.0
  */
 

@@ -4,6 +4,7 @@
  * what it must be — never a defect, and never echoing a string given in the wrong place. Public so
  * that packages built on fleetguard (providers, other stores) decode their options the same way.
  *
+ * @module
  * @since 0.1.0
  */
 import type { Config } from "effect"

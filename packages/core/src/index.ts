@@ -1,6 +1,7 @@
 /**
  * fleetguard: cost guards for fleets of concurrent LLM agents, as Effect layers.
  *
+ * @packageDocumentation
  * @since 0.1.0
  */
 export * as Agent from "./Agent.js"

@@ -7,6 +7,7 @@
  * server, so a server built inside `it.effect` runs on the TestClock and a live program on real time.
  * Every request is recorded — never its API key — with how it ended.
  *
+ * @module
  * @since 0.1.0
  */
 import type { ServeError } from "@effect/platform/HttpServerError"

@@ -3,6 +3,7 @@
  * errors, hangs — with latencies on the Effect clock, so tests drive it with TestClock. It records
  * every call (when it started and ended, for which agent, how it ended) for assertions.
  *
+ * @module
  * @since 0.1.0
  */
 import {

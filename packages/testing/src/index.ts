@@ -1,6 +1,7 @@
 /**
  * @fleetguard/testing: test doubles for fleetguard.
  *
+ * @packageDocumentation
  * @since 0.1.0
  */
 export * as FakeAnthropic from "./FakeAnthropic.js"
