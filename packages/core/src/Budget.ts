@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 
-import { Cause, Config, Context, Effect, Exit, HashMap, Layer, Schema } from "effect"
+import { Cause, Config, Context, Effect, Exit, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
 import type { GuardUnavailable, InvalidOption } from "./Errors.js"
@@ -109,17 +109,12 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
       `must be no greater than limitUsd (${limitUsd}) and at least $0.000000001`
     )
     const alertAt = decoded.alertAt ?? 0.8
-    // Changed only by applying the ledger's pure functions in one synchronous step: atomic, as a
+    // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
     // Ref.modify would be, without an interpreter step of its own on every call.
-    let ledger = Ledger.make(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
-    const apply = <A>(step: (l: Ledger.Ledger) => readonly [A, Ledger.Ledger]): A => {
-      const [result, next] = step(ledger)
-      ledger = next
-      return result
-    }
+    const book = new Ledger.Book(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
 
     const crossed = Effect.suspend(() => {
-      const l = ledger
+      const l = book.fleet
       return Events.publish(
         (at) =>
           new Events.BudgetThresholdCrossed({
@@ -144,7 +139,7 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
         Metrics.budgetRefusalsByScope[refusal.scope].unsafeUpdate(1, [])
         yield* Events.rejected("BudgetExceeded", error.message, { agentId, scope: refusal.scope })
         if (refusal.firstExhaustion) {
-          const l = ledger
+          const l = book.fleet
           yield* Events.publish(
             (at) =>
               new Events.BudgetExhausted({
@@ -167,15 +162,15 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
         if (nanos === undefined) return Effect.fail(invalidAmount("usd", usd))
         if (typeof agentId !== "string")
           return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
-        const result = apply((l) => Ledger.reserve(l, agentId, nanos))
+        const [result, id] = book.reserve(agentId, nanos)
         if (result._tag === "Refused") return refused(agentId, usd, result)
-        const reservation: Reservation = { id: result.id, agentId, usd: Ledger.toUsd(nanos) }
+        const reservation: Reservation = { id, agentId, usd: Ledger.toUsd(nanos) }
         return result.crossedAlert ? Effect.as(crossed, reservation) : Effect.succeed(reservation)
       })
 
     /** Settles now; what is left to publish (the alert, an estimate exceeded), if anything. */
     const settleNow = (reservation: Reservation, nanos: number): Effect.Effect<void> | undefined => {
-      const result = apply((l) => Ledger.settle(l, reservation.id, nanos))
+      const result = book.settle(reservation.id, nanos)
       if (result._tag === "AlreadySettled") return undefined
       if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
       if (!result.crossedAlert && nanos <= result.hold.amount) return undefined
@@ -202,10 +197,8 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
       tryReserve: (agentId, usd) => {
         const nanos = amount(usd)
         if (nanos === undefined || typeof agentId !== "string") return undefined
-        const [result, next] = Ledger.reserve(ledger, agentId, nanos)
-        if (result._tag === "Refused" || result.crossedAlert) return undefined
-        ledger = next
-        return { id: result.id, agentId, usd: Ledger.toUsd(nanos) }
+        const id = book.reserveQuietly(agentId, nanos)
+        return id === undefined ? undefined : { id, agentId, usd: Ledger.toUsd(nanos) }
       },
       settle: (reservation, usd) => {
         const nanos = amount(usd)
@@ -223,14 +216,14 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
       isReservation(reservation) ? settle(reservation, 0) : Effect.void
 
     const snapshot = Effect.sync(
-      (l = ledger): BudgetSnapshot => ({
+      (l = book.fleet): BudgetSnapshot => ({
         limitUsd,
         perAgentLimitUsd,
         alertAt,
         spentUsd: Ledger.toUsd(l.spent),
         reservedUsd: Ledger.toUsd(l.reserved),
         agents: Object.fromEntries(
-          Array.from(HashMap.entries(l.agents), ([id, a]) => [
+          Array.from(book.accounts, ([id, a]) => [
             id,
             { spentUsd: Ledger.toUsd(a.spent), reservedUsd: Ledger.toUsd(a.reserved) }
           ])

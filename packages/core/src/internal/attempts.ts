@@ -55,6 +55,7 @@ export const countRejection = (error: unknown): void => {
 
 /** Metrics, span attributes and the `CallSettled` event of a call that ended. */
 const reportSettled = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
   request: CompletionRequest,
   agentId: string,
   reservedUsd: number,
@@ -63,7 +64,7 @@ const reportSettled = (
   attempts: number,
   costUsd: number,
   span: Tracer.Span | undefined
-): Effect.Effect<void> => {
+): Effect.Effect<void> | undefined => {
   const outcome = Settle.outcomeOf(exit)
   const usage = Exit.isSuccess(exit) ? exit.value.usage : partial
   Metrics.llmCallsByOutcome[outcome].unsafeUpdate(1, [])
@@ -77,7 +78,8 @@ const reportSettled = (
   if (Exit.isFailure(exit)) countRejection(Settle.failureOf(exit))
   span?.attribute("fleetguard.attempts", attempts)
   span?.attribute("fleetguard.cost_usd", costUsd)
-  return Events.publish(
+  return Events.publishFrom(
+    fiber,
     (at) =>
       new Events.CallSettled(
         {
@@ -156,16 +158,139 @@ const coordination = (guards: Guards) => {
   }
 }
 
+type Guarded<A> = Effect.Effect<A & { readonly costUsd: number }, AttemptsError>
+
+/** What every call of one client shares. */
+interface Shared {
+  readonly guards: Guards
+  readonly coordination: ReturnType<typeof coordination>
+  readonly pricingEngine: PricingEngine | undefined
+}
+
+/**
+ * One guarded call's attempts, as an object: its state (attempts made, charged so far, whether the
+ * current attempt's request was sent) lives in fields, so that a call allocates one object rather
+ * than a closure per step.
+ */
+class Attempts<A extends Answer> {
+  made = 0
+  charged = 0
+  /** Whether the current attempt's request was sent. */
+  started = false
+  readonly send: Effect.Effect<A, ProviderError>
+
+  constructor(
+    readonly shared: Shared,
+    readonly request: CompletionRequest,
+    readonly agentId: string,
+    readonly span: Tracer.Span | undefined,
+    readonly fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    readonly estimateUsd: number,
+    readonly call: GuardedCall<A>,
+    readonly restore: Restore
+  ) {
+    this.send = Effect.suspend(() => {
+      this.started = true
+      this.made++
+      return call.send
+    })
+  }
+
+  partial(): Usage | undefined {
+    const progress = this.call.progress
+    return (
+      progress?.usage && Settle.partialUsage(progress.usage, progress.final, progress.bytes, this.request.maxTokens)
+    )
+  }
+
+  priced(usage: Usage): Settle.Owed {
+    const { pricingEngine, guards } = this.shared
+    const model = this.request.model
+    return pricingEngine === undefined
+      ? Settle.costEffect(Effect.suspend(() => guards.pricing.cost(model, usage)))
+      : Settle.cost(() => pricingEngine.cost(model, usage))
+  }
+
+  // What an attempt that ended owes: its usage; a stream's reported usage when it was cut short;
+  // everything when text came with no usage, or a request went out and no answer came back.
+  owed(exit: Exit.Exit<A, unknown>): Settle.Owed {
+    if (Exit.isSuccess(exit)) return this.priced(exit.value.usage)
+    const usage = this.partial()
+    if (usage !== undefined) return this.priced(usage)
+    if (this.call.progress?.received === true || Settle.unanswered(Settle.failureOf(exit))) return Settle.full
+    return this.started && Settle.cutOff(exit) ? Settle.full : Settle.nothing
+  }
+
+  settle(reservation: Reservation, debt: Settle.Owed): Effect.Effect<void> {
+    return Effect.map(Settle.settle(this.shared.guards.budget, reservation, debt), (usd) => {
+      this.charged += usd
+    })
+  }
+
+  /** The call ends: its last reservation (if it holds one) settled, the call reported, its exit handed over. */
+  end(reservation: Reservation | undefined, exit: Exit.Exit<A, AttemptsError>): Guarded<A> {
+    const settled = reservation === undefined ? Effect.void : this.settle(reservation, this.owed(exit))
+    return Effect.zipRight(
+      settled,
+      Effect.suspend(() => {
+        const { request, agentId, estimateUsd, made, charged, span, fiber } = this
+        const report = reportSettled(fiber, request, agentId, estimateUsd, exit, this.partial(), made, charged, span)
+        const result = Exit.isSuccess(exit)
+          ? Exit.succeed({ ...exit.value, costUsd: charged })
+          : Exit.failCause(exit.cause)
+        return report === undefined ? result : Effect.zipRight(report, result)
+      })
+    )
+  }
+
+  attempt(n: number, reservation: Reservation): Guarded<A> {
+    this.started = false
+    const { guards, coordination } = this.shared
+    return permitted(guards, this.fiber, this.restore, this.send, coordination.whileHeld(n), (exit) =>
+      this.attempted(n, reservation, exit)
+    )
+  }
+
+  attempted(n: number, reservation: Reservation, exit: Exit.Exit<A, AttemptsError>): Guarded<A> {
+    const { coordination, guards } = this.shared
+    if (Exit.isSuccess(exit)) coordination.succeeded()
+    const error = Settle.failureOf(exit)
+    if (Exit.isSuccess(exit) || !coordination.retryable(error, n, this.call.progress?.received === true))
+      return this.end(reservation, exit)
+    Metrics.llmRetries.unsafeUpdate(1, [])
+    // A retry after an attempt that owes something: that attempt is charged now, and the retry
+    // holds a new reservation of the same estimate (refused whole if it does not fit).
+    const debt = this.owed(exit)
+    this.started = false
+    const renewed =
+      debt._tag === "Nothing"
+        ? Effect.succeed(reservation)
+        : Effect.zipRight(
+            this.settle(reservation, debt),
+            reserving(guards.budget, this.agentId, this.estimateUsd, Effect.succeed)
+          )
+    return Effect.matchCauseEffect(renewed, {
+      onFailure: (cause) => this.end(undefined, Exit.failCause(cause)),
+      onSuccess: (next) =>
+        Effect.matchCauseEffect(this.restore(coordination.backoff(error, n)), {
+          onFailure: (cause) => this.end(next, Exit.failCause(cause)),
+          onSuccess: () => this.attempt(n + 1, next)
+        })
+    })
+  }
+}
+
 /**
  * Runs `call`'s attempts for `request`, which is priced at `estimateUsd`, and settles them. Each
  * attempt that owes something (sent with no answer) is charged when it ends, and a retry after it
  * reserves again — refused whole, like any reservation, when the budget cannot cover it.
  */
 export const make = (guards: Guards) => {
-  const { budget, pricing } = guards
-  const { whileHeld, retryable, succeeded, backoff } = coordination(guards)
-  const pricingEngine = engineOf<PricingEngine>(pricing)
-
+  const shared: Shared = {
+    guards,
+    coordination: coordination(guards),
+    pricingEngine: engineOf<PricingEngine>(guards.pricing)
+  }
   return <A extends Answer>(
     request: CompletionRequest,
     agentId: string,
@@ -173,88 +298,9 @@ export const make = (guards: Guards) => {
     fiber: Fiber.RuntimeFiber<unknown, unknown>,
     estimateUsd: number,
     call: GuardedCall<A>
-  ): Effect.Effect<A & { readonly costUsd: number }, AttemptsError> => {
-    const progress = call.progress
-    let made = 0
-    let charged = 0
-    /** Whether the current attempt's request was sent. */
-    let started = false
-    const send = Effect.suspend(() => {
-      started = true
-      made++
-      return call.send
+  ): Guarded<A> =>
+    Effect.uninterruptibleMask((restore) => {
+      const attempts = new Attempts(shared, request, agentId, span, fiber, estimateUsd, call, restore)
+      return reserving(guards.budget, agentId, estimateUsd, (r) => attempts.attempt(1, r), countRejection)
     })
-
-    const partial = () =>
-      progress?.usage && Settle.partialUsage(progress.usage, progress.final, progress.bytes, request.maxTokens)
-    const priced = (usage: Usage): Settle.Owed =>
-      pricingEngine === undefined
-        ? Settle.costEffect(Effect.suspend(() => pricing.cost(request.model, usage)))
-        : Settle.cost(() => pricingEngine.cost(request.model, usage))
-
-    // What an attempt that ended owes: its usage; a stream's reported usage when it was cut short;
-    // everything when text came with no usage, or a request went out and no answer came back.
-    const owed = (exit: Exit.Exit<A, unknown>): Settle.Owed => {
-      if (Exit.isSuccess(exit)) return priced(exit.value.usage)
-      const usage = partial()
-      if (usage !== undefined) return priced(usage)
-      if (progress?.received === true || Settle.unanswered(Settle.failureOf(exit))) return Settle.full
-      return started && Settle.cutOff(exit) ? Settle.full : Settle.nothing
-    }
-
-    const settle = (reservation: Reservation, debt: Settle.Owed) =>
-      Effect.map(Settle.settle(budget, reservation, debt), (usd) => {
-        charged += usd
-      })
-
-    // The call ends: its last reservation (if it holds one) settled, the call reported, its exit
-    // handed over.
-    const end = (
-      reservation: Reservation | undefined,
-      exit: Exit.Exit<A, AttemptsError>
-    ): Effect.Effect<A & { readonly costUsd: number }, AttemptsError> =>
-      Effect.zipRight(
-        Effect.zipRight(
-          reservation === undefined ? Effect.void : settle(reservation, owed(exit)),
-          Effect.suspend(() => reportSettled(request, agentId, estimateUsd, exit, partial(), made, charged, span))
-        ),
-        Effect.suspend(() =>
-          Exit.isSuccess(exit) ? Effect.succeed({ ...exit.value, costUsd: charged }) : Effect.failCause(exit.cause)
-        )
-      )
-
-    const attempt = (
-      restore: Restore,
-      n: number,
-      reservation: Reservation
-    ): Effect.Effect<A & { readonly costUsd: number }, AttemptsError> => {
-      started = false
-      return permitted(guards, fiber, restore, send, whileHeld(n), (exit) => {
-        if (Exit.isSuccess(exit)) succeeded()
-        const error = Settle.failureOf(exit)
-        if (Exit.isSuccess(exit) || !retryable(error, n, progress?.received === true)) return end(reservation, exit)
-        Metrics.llmRetries.unsafeUpdate(1, [])
-        // A retry after an attempt that owes something: that attempt is charged now, and the
-        // retry holds a new reservation of the same estimate (refused whole if it does not fit).
-        const debt = owed(exit)
-        started = false
-        const renewed =
-          debt._tag === "Nothing"
-            ? Effect.succeed(reservation)
-            : Effect.zipRight(settle(reservation, debt), reserving(budget, agentId, estimateUsd, Effect.succeed))
-        return Effect.matchCauseEffect(renewed, {
-          onFailure: (cause) => end(undefined, Exit.failCause(cause)),
-          onSuccess: (next) =>
-            Effect.matchCauseEffect(restore(backoff(error, n)), {
-              onFailure: (cause) => end(next, Exit.failCause(cause)),
-              onSuccess: () => attempt(restore, n + 1, next)
-            })
-        })
-      })
-    }
-
-    return Effect.uninterruptibleMask((restore) =>
-      reserving(budget, agentId, estimateUsd, (reservation) => attempt(restore, 1, reservation), countRejection)
-    )
-  }
 }

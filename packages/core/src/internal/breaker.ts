@@ -110,6 +110,8 @@ const open = (settings: Settings, generation: number, trips: number, now: number
 const tally = (policy: Policy, stats: Stats, failed: boolean): readonly [trip: boolean, Stats] => {
   if (policy._tag === "Consecutive") {
     const failures = failed && stats._tag === "Consecutive" ? stats.failures + 1 : failed ? 1 : 0
+    // A success after a success changes nothing: the same stats, so no allocation on the hot path.
+    if (stats._tag === "Consecutive" && failures === stats.failures) return [false, stats]
     return [failures >= policy.threshold, { _tag: "Consecutive", failures }]
   }
   const outcomes = [...(stats._tag === "FailureRate" ? stats.outcomes : []), failed].slice(-policy.windowSize)
@@ -133,7 +135,9 @@ export const record = (
     case "Closed": {
       if (outcome === "ignored") return [undefined, state]
       const [trip, stats] = tally(settings.policy, state.stats, outcome === "failure")
-      return trip ? open(settings, state.generation, 1, now) : [undefined, { ...state, stats }]
+      return trip
+        ? open(settings, state.generation, 1, now)
+        : [undefined, stats === state.stats ? state : { ...state, stats }]
     }
     case "HalfOpen": {
       if (outcome === "failure") return open(settings, state.generation, state.trips + 1, now)

@@ -1,8 +1,10 @@
 /**
- * The fleet ledger as pure functions over immutable data. Amounts are whole nanodollars, so sums
- * are exact and a limit is never passed by rounding; the Budget service converts at its edge.
+ * The fleet ledger. Its arithmetic is pure functions over immutable data — the fleet's totals and
+ * one agent's account in, the new ones out — and amounts are whole nanodollars, so sums are exact
+ * and a limit is never passed by rounding; the Budget service converts at its edge. `Book` keeps
+ * the accounts and the open holds, indexed by agent and by reservation, and applies one pure step
+ * per change.
  */
-import { HashMap, Option } from "effect"
 
 export const NANOS_PER_USD = 1_000_000_000
 
@@ -31,41 +33,32 @@ export interface Hold {
   readonly amount: number
 }
 
-export interface Ledger {
+/** The fleet's totals and limits. */
+export interface Fleet {
   readonly limit: number
   readonly perAgentLimit: number
   /** Exposure (spent + reserved) at which the alert fires. */
   readonly alertThreshold: number
   readonly spent: number
   readonly reserved: number
-  readonly agents: HashMap.HashMap<string, Account>
-  /** Reservations not yet settled, by id. A settled id is gone, so settling twice is a no-op. */
-  readonly holds: HashMap.HashMap<number, Hold>
-  readonly nextId: number
   readonly alerted: boolean
   readonly exhausted: boolean
 }
 
-const emptyAccount: Account = { spent: 0, reserved: 0 }
+export const emptyAccount: Account = { spent: 0, reserved: 0 }
 
-export const make = (limit: number, perAgentLimit: number, alertAt: number): Ledger => ({
+export const make = (limit: number, perAgentLimit: number, alertAt: number): Fleet => ({
   limit,
   perAgentLimit,
   alertThreshold: Math.ceil(limit * alertAt),
   spent: 0,
   reserved: 0,
-  agents: HashMap.empty(),
-  holds: HashMap.empty(),
-  nextId: 0,
   alerted: false,
   exhausted: false
 })
 
-export const account = (ledger: Ledger, agentId: string): Account =>
-  Option.getOrElse(HashMap.get(ledger.agents, agentId), () => emptyAccount)
-
 export type ReserveResult =
-  | { readonly _tag: "Reserved"; readonly id: number; readonly crossedAlert: boolean }
+  | { readonly _tag: "Reserved"; readonly crossedAlert: boolean }
   | {
       readonly _tag: "Refused"
       readonly scope: "fleet" | "agent"
@@ -76,75 +69,114 @@ export type ReserveResult =
     }
 
 /** Passing the alert threshold is reported once per ledger. */
-const withAlert = (ledger: Ledger): readonly [boolean, Ledger] =>
-  !ledger.alerted && ledger.spent + ledger.reserved >= ledger.alertThreshold
-    ? [true, { ...ledger, alerted: true }]
-    : [false, ledger]
+const alertOnce = (fleet: Fleet, spent: number, reserved: number): readonly [boolean, Fleet] => {
+  const crossed = !fleet.alerted && spent + reserved >= fleet.alertThreshold
+  return [crossed, { ...fleet, spent, reserved, alerted: fleet.alerted || crossed }]
+}
 
-/** Reserves `amount` for `agentId`, or refuses it whole if either limit would be passed. */
-export const reserve = (ledger: Ledger, agentId: string, amount: number): readonly [ReserveResult, Ledger] => {
-  const fleetRemaining = ledger.limit - ledger.spent - ledger.reserved
+/** Reserves `amount` on `account`, or refuses it whole if either limit would be passed. */
+export const reserve = (fleet: Fleet, account: Account, amount: number): readonly [ReserveResult, Fleet, Account] => {
+  const fleetRemaining = fleet.limit - fleet.spent - fleet.reserved
   if (amount > fleetRemaining) {
-    return [
-      {
-        _tag: "Refused",
-        scope: "fleet",
-        limit: ledger.limit,
-        remaining: Math.max(0, fleetRemaining),
-        firstExhaustion: !ledger.exhausted
-      },
-      ledger.exhausted ? ledger : { ...ledger, exhausted: true }
-    ]
+    const refusal = {
+      _tag: "Refused",
+      scope: "fleet",
+      limit: fleet.limit,
+      remaining: Math.max(0, fleetRemaining),
+      firstExhaustion: !fleet.exhausted
+    } as const
+    return [refusal, fleet.exhausted ? fleet : { ...fleet, exhausted: true }, account]
   }
-  const before = account(ledger, agentId)
-  const agentRemaining = ledger.perAgentLimit - before.spent - before.reserved
+  const agentRemaining = fleet.perAgentLimit - account.spent - account.reserved
   if (amount > agentRemaining) {
-    return [
-      {
-        _tag: "Refused",
-        scope: "agent",
-        limit: ledger.perAgentLimit,
-        remaining: Math.max(0, agentRemaining),
-        firstExhaustion: false
-      },
-      ledger
-    ]
+    const refusal = {
+      _tag: "Refused",
+      scope: "agent",
+      limit: fleet.perAgentLimit,
+      remaining: Math.max(0, agentRemaining),
+      firstExhaustion: false
+    } as const
+    return [refusal, fleet, account]
   }
-  const id = ledger.nextId
-  const [crossedAlert, next] = withAlert({
-    ...ledger,
-    reserved: ledger.reserved + amount,
-    agents: HashMap.set(ledger.agents, agentId, { spent: before.spent, reserved: before.reserved + amount }),
-    holds: HashMap.set(ledger.holds, id, { agentId, amount }),
-    nextId: id + 1
-  })
-  return [{ _tag: "Reserved", id, crossedAlert }, next]
+  const [crossedAlert, next] = alertOnce(fleet, fleet.spent, fleet.reserved + amount)
+  return [
+    crossedAlert ? reservedCrossing : reservedQuietly,
+    next,
+    { spent: account.spent, reserved: account.reserved + amount }
+  ]
+}
+
+const reservedQuietly: ReserveResult = { _tag: "Reserved", crossedAlert: false }
+const reservedCrossing: ReserveResult = { _tag: "Reserved", crossedAlert: true }
+
+/**
+ * Settles a hold of `held` on `account` at `charged` (0 releases it). The truth is kept: a charge
+ * above the hold is recorded in full.
+ */
+export const settle = (
+  fleet: Fleet,
+  account: Account,
+  held: number,
+  charged: number
+): readonly [crossedAlert: boolean, Fleet, Account] => {
+  const [crossedAlert, next] = alertOnce(fleet, fleet.spent + charged, fleet.reserved - held)
+  return [crossedAlert, next, { spent: account.spent + charged, reserved: account.reserved - held }]
 }
 
 export type SettleResult =
-  | { readonly _tag: "Settled"; readonly hold: Hold; readonly charged: number; readonly crossedAlert: boolean }
+  | { readonly _tag: "Settled"; readonly hold: Hold; readonly crossedAlert: boolean }
   | { readonly _tag: "AlreadySettled" }
 
 const alreadySettled: SettleResult = { _tag: "AlreadySettled" }
 
 /**
- * Settles a reservation at `charged` (0 releases it). The truth is kept: a charge above the
- * reservation is recorded in full.
+ * The ledger's state: the fleet's totals, each agent's account and each open hold. Every change
+ * is one pure step applied in one synchronous call, so no fiber ever sees it half done.
  */
-export const settle = (ledger: Ledger, id: number, charged: number): readonly [SettleResult, Ledger] => {
-  const found = HashMap.get(ledger.holds, id)
-  if (Option.isNone(found)) return [alreadySettled, ledger]
-  const hold = found.value
-  const before = account(ledger, hold.agentId)
-  const [crossedAlert, next] = withAlert({
-    ...ledger,
-    spent: ledger.spent + charged,
-    reserved: ledger.reserved - hold.amount,
-    agents: HashMap.set(ledger.agents, hold.agentId, {
-      spent: before.spent + charged,
-      reserved: before.reserved - hold.amount
-    }),
-    holds: HashMap.remove(ledger.holds, id)
-  })
-  return [{ _tag: "Settled", hold, charged, crossedAlert }, next]
+export class Book {
+  fleet: Fleet
+  readonly accounts = new Map<string, Account>()
+  /** Holds not yet settled, by reservation id: a settled id is gone, so settling twice is a no-op. */
+  readonly holds = new Map<number, Hold>()
+  private nextId = 0
+
+  constructor(limit: number, perAgentLimit: number, alertAt: number) {
+    this.fleet = make(limit, perAgentLimit, alertAt)
+  }
+
+  account(agentId: string): Account {
+    return this.accounts.get(agentId) ?? emptyAccount
+  }
+
+  /** Reserves `amount` for `agentId`: the result, and the new hold's id (-1 when refused). */
+  reserve(agentId: string, amount: number): readonly [ReserveResult, id: number] {
+    const [result, fleet, account] = reserve(this.fleet, this.account(agentId), amount)
+    this.fleet = fleet
+    return result._tag === "Refused" ? [result, -1] : [result, this.hold(agentId, amount, account)]
+  }
+
+  /** Reserves only when that needs no report (no refusal, no alert): the new hold's id, else undefined. */
+  reserveQuietly(agentId: string, amount: number): number | undefined {
+    const [result, fleet, account] = reserve(this.fleet, this.account(agentId), amount)
+    if (result._tag === "Refused" || result.crossedAlert) return undefined
+    this.fleet = fleet
+    return this.hold(agentId, amount, account)
+  }
+
+  private hold(agentId: string, amount: number, account: Account): number {
+    const id = this.nextId++
+    this.accounts.set(agentId, account)
+    this.holds.set(id, { agentId, amount })
+    return id
+  }
+
+  settle(id: number, charged: number): SettleResult {
+    const hold = this.holds.get(id)
+    if (hold === undefined) return alreadySettled
+    this.holds.delete(id)
+    const [crossedAlert, fleet, account] = settle(this.fleet, this.account(hold.agentId), hold.amount, charged)
+    this.fleet = fleet
+    this.accounts.set(hold.agentId, account)
+    return { _tag: "Settled", hold, crossedAlert }
+  }
 }
