@@ -48,6 +48,8 @@ export const make = (): Tracker => {
   // A plain set: membership changes are synchronous, and a trip must reach every member in the same instant.
   const tracked = new Set<Tracked>()
 
+  // Forked and tracked: the caller awaits the fiber. A caller interrupted while it waits
+  // interrupts the fiber it waits for; a fiber a trip interrupted answers its caller CircuitOpen.
   const tracking =
     (kind: Tracked["kind"]) =>
     <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
@@ -57,13 +59,21 @@ export const make = (): Tracker => {
           (fiber) => {
             const entry: Tracked = { fiber, kind, trippedBy: undefined }
             tracked.add(entry)
-            return restore(Fiber.await(fiber)).pipe(
-              Effect.onInterrupt(() => Fiber.interrupt(fiber)),
-              Effect.ensuring(Effect.sync(() => tracked.delete(entry))),
-              Effect.flatMap(
-                (exit): Effect.Effect<A, E | CircuitOpen> =>
-                  entry.trippedBy !== undefined && Exit.isInterrupted(exit) ? Effect.fail(entry.trippedBy) : exit
-              )
+            return Effect.flatMap(
+              Effect.exit(restore(Fiber.await(fiber))),
+              (awaited): Effect.Effect<A, E | CircuitOpen> => {
+                if (Exit.isFailure(awaited))
+                  return Effect.zipRight(
+                    Fiber.interrupt(fiber),
+                    Effect.suspend(() => {
+                      tracked.delete(entry)
+                      return Effect.failCause(awaited.cause)
+                    })
+                  )
+                tracked.delete(entry)
+                const exit = awaited.value
+                return entry.trippedBy !== undefined && Exit.isInterrupted(exit) ? Exit.fail(entry.trippedBy) : exit
+              }
             )
           }
         )
