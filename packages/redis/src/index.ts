@@ -1,0 +1,7 @@
+/**
+ * @fleetguard/redis: fleetguard's Budget, Concurrency and CircuitBreaker on Redis, for fleets that
+ * span processes.
+ *
+ * @since 0.1.0
+ */
+export { type RedisGuardServices, RedisGuards, type RedisGuardsOptions } from "./RedisGuards.js"
