@@ -143,7 +143,7 @@ export const make = (
 
   const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>
     Effect.suspend(() => {
-      if (view.tag === "C") return run(self, { generation: view.generation, probe: false })
+      if (view.tag === "C" && store.isUp()) return run(self, { generation: view.generation, probe: false })
       return store.run(Scripts.admit, keys, args()).pipe(
         Effect.matchEffect({
           onFailure: (down: StoreDown): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>

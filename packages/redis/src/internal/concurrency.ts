@@ -80,7 +80,9 @@ export const make = (options: DecodedConcurrencyOptions, deps: Deps) => {
           Effect.match({
             onFailure: (down): Attempt => {
               // The script may have run and its answer been lost: give the token back if it holds a permit.
-              outbox.add(Effect.asVoid(store.run(Scripts.release, [permits], [store.idleMillis, channel, token])))
+              if (down.sent) {
+                outbox.add(Effect.asVoid(store.run(Scripts.release, [permits], [store.idleMillis, channel, token])))
+              }
               return { _tag: "Down", down }
             },
             onSuccess: (reply): Attempt => {

@@ -12,14 +12,17 @@ import { Data, Duration, Effect, Schedule, type Scope } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
 import type { Script } from "./scripts.js"
 
-/** Redis could not be reached, or could not answer (loading, read-only, busy) in time. */
-export class StoreDown extends Data.TaggedError("StoreDown")<{ readonly reason: string }> {}
+/**
+ * Redis could not be reached, or could not answer (loading, read-only, busy) in time. `sent`: the
+ * script may have reached Redis (its answer was lost or late), so it may have run.
+ */
+export class StoreDown extends Data.TaggedError("StoreDown")<{ readonly reason: string; readonly sent: boolean }> {}
 
 /** What a caller sees when Redis is down and the layer fails closed. */
 export const unavailable = (store: Store, guard: "budget" | "concurrency" | "breaker", down: StoreDown) =>
   new GuardUnavailable({
     guard,
-    message: `fleetguard could not reach Redis at ${store.where} (${down.reason}); nothing was run`
+    message: `fleetguard could not reach Redis at ${store.where} (${store.lastError() ?? down.reason}); nothing was run`
   })
 
 /** A read that cannot fail by contract (a snapshot) waits for Redis rather than invent an answer. */
@@ -70,6 +73,8 @@ export interface Store {
   readonly where: string
   /** Why Redis is down, when it is: the last connection error. */
   readonly lastError: () => string | undefined
+  /** Whether the connection is up now (a step would be sent, not refused at once). */
+  readonly isUp: () => boolean
 }
 
 // Errors that say Redis is there but cannot serve now; any other error answer is a bug in a script.
@@ -81,6 +86,9 @@ const isNoScript = (error: unknown) => isReplyError(error) && error.message.star
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
+// ioredis refuses a command at once, unsent, while the connection is down (no offline queue).
+const unsent = (error: unknown) => messageOf(error).startsWith("Stream isn't writeable")
+
 /** What our connections must be, whoever configured the rest. */
 const commandOverrides = (timeoutMillis: number): Partial<RedisOptions> => ({
   enableOfflineQueue: false,
@@ -88,8 +96,6 @@ const commandOverrides = (timeoutMillis: number): Partial<RedisOptions> => ({
   maxRetriesPerRequest: 0,
   commandTimeout: timeoutMillis,
   connectTimeout: timeoutMillis,
-  // Commands issued in the same tick go out in one write: many fibers, few syscalls.
-  enableAutoPipelining: true,
   // Reconnect for ever, quickly at first: the same layer recovers when Redis is back.
   retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
   lazyConnect: false
@@ -177,7 +183,7 @@ export const make = (options: StoreOptions): Effect.Effect<Store, never, Scope.S
               resume(
                 isReplyError(error) && !transient.test(error.message)
                   ? Effect.dieMessage(`fleetguard: Redis script ${script.name} failed: ${error.message}`)
-                  : Effect.fail(new StoreDown({ reason: messageOf(error) }))
+                  : Effect.fail(new StoreDown({ reason: messageOf(error), sent: !unsent(error) }))
               )
           )
         })
@@ -191,6 +197,7 @@ export const make = (options: StoreOptions): Effect.Effect<Store, never, Scope.S
         listeners.push(listener)
       },
       where,
-      lastError: () => lastError
+      lastError: () => lastError,
+      isUp: () => commands.status === "ready"
     } satisfies Store
   })
