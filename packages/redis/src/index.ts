@@ -4,4 +4,5 @@
  *
  * @since 0.1.0
  */
+export * as RedisMetrics from "./Metrics.js"
 export { type RedisGuardServices, RedisGuards, type RedisGuardsOptions } from "./RedisGuards.js"

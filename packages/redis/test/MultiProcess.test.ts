@@ -2,10 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { expect, it } from "@effect/vitest"
 import { Budget, CircuitBreaker, Concurrency } from "@fleetguard/core"
-import { RedisGuards } from "@fleetguard/redis"
 import { FakeAnthropic, type RedisServer } from "@fleetguard/testing"
 import { Clock, Effect, Fiber } from "effect"
-import type { Orders, Report } from "./fleetWorker.js"
+import { guardsFor, type Orders, type Report } from "./orders.js"
 import { freshPrefix, withRedis } from "./support.js"
 
 const workerPath = fileURLToPath(new URL("./fleetWorker.ts", import.meta.url))
@@ -87,17 +86,10 @@ const ordersFor =
     ...over
   })
 
-/** This process's view of the fleet: guards with the same options on the same prefix. */
-const observer = (server: RedisServer.RedisServer, orders: Orders) =>
-  RedisGuards.layer({
-    url: server.url,
-    prefix: orders.prefix,
-    lease: orders.lease,
-    timeout: orders.timeout,
-    budget: { limitUsd: orders.limitUsd, perAgentLimitUsd: orders.perAgentLimitUsd },
-    concurrency: { maxConcurrency: orders.maxConcurrency },
-    breaker: { failureThreshold: orders.failureThreshold, resetAfter: "1 minute", halfOpenMaxCalls: 1 }
-  })
+/** A FakeAnthropic that never answers a request whose content is "hang". */
+const hangingFake = FakeAnthropic.make({
+  script: ({ body }) => (JSON.stringify(body).includes('"hang"') ? FakeAnthropic.hang : undefined)
+})
 
 withRedis("Redis guards across processes", (server) => {
   it.live(
@@ -110,7 +102,7 @@ withRedis("Redis guards across processes", (server) => {
         const results = yield* reports(started)
         const fleet = yield* Effect.provide(
           Effect.flatMap(Budget, (budget) => budget.snapshot),
-          observer(server(), orders())
+          guardsFor(orders())
         )
         const spent = results.reduce((sum, r) => sum + r.costUsd, 0)
         expect(fleet.spentUsd).toBeLessThanOrEqual(orders().limitUsd)
@@ -128,9 +120,7 @@ withRedis("Redis guards across processes", (server) => {
     "a trip in one process ends the calls in flight in every process",
     () =>
       Effect.gen(function* () {
-        const fake = yield* FakeAnthropic.make({
-          script: ({ body }) => (JSON.stringify(body).includes('"hang"') ? FakeAnthropic.hang : undefined)
-        })
+        const fake = yield* hangingFake
         const orders = ordersFor(server(), fake, freshPrefix(), {
           scenario: "hang",
           agents: 3,
@@ -148,7 +138,7 @@ withRedis("Redis guards across processes", (server) => {
         yield* fake.awaitIdle
         const requests = yield* fake.requests
         expect(requests.filter((r) => r.outcome === "client-closed")).toHaveLength(12)
-        expect(yield* Effect.provide(CircuitBreaker.state, observer(server(), orders()))).toBe("Open")
+        expect(yield* Effect.provide(CircuitBreaker.state, guardsFor(orders()))).toBe("Open")
       }).pipe(Effect.scoped),
     180_000
   )
@@ -157,9 +147,7 @@ withRedis("Redis guards across processes", (server) => {
     "a process killed mid-call: its permits come back when the lease runs out, its reservations charged in full",
     () =>
       Effect.gen(function* () {
-        const fake = yield* FakeAnthropic.make({
-          script: ({ body }) => (JSON.stringify(body).includes('"hang"') ? FakeAnthropic.hang : undefined)
-        })
+        const fake = yield* hangingFake
         const orders = ordersFor(server(), fake, freshPrefix(), {
           scenario: "hang",
           agents: 3,
@@ -186,7 +174,7 @@ withRedis("Redis guards across processes", (server) => {
             expect(grantedAt).toBeGreaterThanOrEqual(killedAt)
             expect((yield* Concurrency.snapshot).inFlight).toBe(0)
           }),
-          observer(server(), orders())
+          guardsFor(orders())
         )
       }).pipe(Effect.scoped),
     180_000

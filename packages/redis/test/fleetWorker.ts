@@ -11,47 +11,15 @@
 import { createInterface } from "node:readline"
 import { AnthropicProvider } from "@fleetguard/anthropic"
 import { Agent, Budget, CircuitBreaker, Depth, LlmClient, Overloaded, Pricing, Retry } from "@fleetguard/core"
-import { RedisGuards } from "@fleetguard/redis"
 import { Effect, Layer, Redacted } from "effect"
-
-export interface Orders {
-  readonly scenario: "spend" | "hang"
-  readonly redisUrl: string
-  readonly prefix: string
-  readonly fakeUrl: string
-  readonly apiKey: string
-  readonly agents: number
-  readonly calls: number
-  readonly limitUsd: number
-  readonly perAgentLimitUsd: number
-  readonly maxConcurrency: number
-  readonly failureThreshold: number
-  readonly lease: number
-  readonly timeout: number
-}
-
-export interface Report {
-  readonly ok: number
-  readonly costUsd: number
-  readonly errors: Record<string, number>
-  /** For "hang": whether each hanging call ended interrupted by a trip. */
-  readonly interrupted: number
-}
+import { guardsFor, type Orders, type Report } from "./orders.js"
 
 const orders = JSON.parse(process.env.FLEET ?? "{}") as Orders
 
 const live = LlmClient.layer.pipe(
   Layer.provideMerge(
     Layer.mergeAll(
-      RedisGuards.layer({
-        url: orders.redisUrl,
-        prefix: orders.prefix,
-        lease: orders.lease,
-        timeout: orders.timeout,
-        budget: { limitUsd: orders.limitUsd, perAgentLimitUsd: orders.perAgentLimitUsd },
-        concurrency: { maxConcurrency: orders.maxConcurrency },
-        breaker: { failureThreshold: orders.failureThreshold, resetAfter: "1 minute", halfOpenMaxCalls: 1 }
-      }),
+      guardsFor(orders),
       Depth.layer({ maxDepth: 2, maxFanOut: 4 }),
       Pricing.layer(),
       Retry.layer({ maxAttempts: 1 }),

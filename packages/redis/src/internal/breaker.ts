@@ -146,8 +146,10 @@ export const make = (
       if (view.tag === "C" && store.isUp()) return run(self, { generation: view.generation, probe: false })
       return store.run(Scripts.admit, keys, args()).pipe(
         Effect.matchEffect({
-          onFailure: (down: StoreDown): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>
-            failOpen ? run(self, undefined) : Effect.fail(unavailable(store, "breaker", down)),
+          onFailure: (down: StoreDown): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> => {
+            const error = unavailable(store, "breaker", down)
+            return failOpen ? run(self, undefined) : Effect.fail(error)
+          },
           onSuccess: (reply) => admitted(self, list(reply))
         })
       )

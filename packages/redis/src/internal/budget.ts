@@ -92,7 +92,8 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
   /** Redis did not answer: undo the step if it ran after all, then fail closed or let the call through. */
   const notReserved = (agentId: string, amount: number, token: string, down: StoreDown) => {
     if (down.sent) outbox.add(Effect.asVoid(store.run(Scripts.settle, keys, [store.idleMillis, token, "0", threshold])))
-    if (!failOpen) return Effect.fail(unavailable(store, "budget", down))
+    const error = unavailable(store, "budget", down)
+    if (!failOpen) return Effect.fail(error)
     const id = nextId++
     unrecorded.add(id)
     return Effect.succeed<Reservation>({ id, agentId, usd: amount })

@@ -165,9 +165,8 @@ export const make = (options: DecodedConcurrencyOptions, deps: Deps) => {
         Effect.onInterrupt(() => giveBackHeld),
         Effect.flatMap((outcome): Effect.Effect<A, E | GuardUnavailable, R> => {
           if (outcome._tag === "Granted") return Effect.ensuring(restore(self), giveBackHeld)
-          return failOpen
-            ? fallback.withPermits(1)(restore(self))
-            : Effect.fail(unavailable(store, "concurrency", outcome.down))
+          const error = unavailable(store, "concurrency", outcome.down)
+          return failOpen ? fallback.withPermits(1)(restore(self)) : Effect.fail(error)
         })
       )
     })

@@ -7,6 +7,7 @@
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { Duration, Effect, type Scope } from "effect"
+import * as Metrics from "../Metrics.js"
 import * as Scripts from "./scripts.js"
 import type { Store } from "./store.js"
 
@@ -46,6 +47,7 @@ export const make = (store: Store, leaseMillis: number): Effect.Effect<Leases, n
         (token): token is string => typeof token === "string" && (leases.holds.has(token) || leases.permits.has(token))
       )
       if (lost.length === 0) return
+      Metrics.leasesLost.unsafeUpdate(lost.length, [])
       yield* Effect.logWarning(
         `fleetguard: ${lost.length} lease(s) of this process ran out before they could be renewed (Redis was out of reach for longer than the lease); the reservations were charged in full and the permits given back`
       )

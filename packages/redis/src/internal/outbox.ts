@@ -6,6 +6,7 @@
  * as a lease in Redis and runs out: a reservation is then charged in full, never lost.
  */
 import { Duration, Effect, type Scope } from "effect"
+import * as Metrics from "../Metrics.js"
 import * as Signal from "./signal.js"
 import type { StoreDown } from "./store.js"
 
@@ -30,6 +31,7 @@ export const make = (closeWithin: Duration.DurationInput): Effect.Effect<Outbox,
         const ok = yield* Effect.isSuccess(step)
         if (!ok) return false
         steps.shift()
+        Metrics.outboxPending.unsafeUpdate(steps.length, [])
       }
       return true
     })
@@ -66,6 +68,7 @@ export const make = (closeWithin: Duration.DurationInput): Effect.Effect<Outbox,
     return {
       add: (step) => {
         steps.push(step)
+        Metrics.outboxPending.unsafeUpdate(steps.length, [])
         wake.fire()
       },
       size: () => steps.length

@@ -10,6 +10,7 @@
 import { GuardUnavailable } from "@fleetguard/core"
 import { Data, Duration, Effect, Schedule, type Scope } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
+import * as Metrics from "../Metrics.js"
 import type { Script } from "./scripts.js"
 
 /**
@@ -18,12 +19,14 @@ import type { Script } from "./scripts.js"
  */
 export class StoreDown extends Data.TaggedError("StoreDown")<{ readonly reason: string; readonly sent: boolean }> {}
 
-/** What a caller sees when Redis is down and the layer fails closed. */
-export const unavailable = (store: Store, guard: "budget" | "concurrency" | "breaker", down: StoreDown) =>
-  new GuardUnavailable({
+/** What a caller sees when Redis is down and the layer fails closed; counted, failing open too. */
+export const unavailable = (store: Store, guard: "budget" | "concurrency" | "breaker", down: StoreDown) => {
+  Metrics.unavailableByGuard[guard].unsafeUpdate(1, [])
+  return new GuardUnavailable({
     guard,
     message: `fleetguard could not reach Redis at ${store.where} (${store.lastError() ?? down.reason}); nothing was run`
   })
+}
 
 /** A read that cannot fail by contract (a snapshot) waits for Redis rather than invent an answer. */
 export const retryUntilAnswered = <A>(read: Effect.Effect<A, StoreDown>): Effect.Effect<A> =>
