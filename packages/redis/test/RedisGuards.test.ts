@@ -226,6 +226,26 @@ withRedis("Redis guards: the breaker's scripts follow core's policy", (server) =
 })
 
 withRedis("RedisGuards options", (server) => {
+  it.live("takes its connection settings from a client, which it leaves as it was", () =>
+    Effect.gen(function* () {
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() => new Redis(server().url, { enableOfflineQueue: false, lazyConnect: true })),
+        (redis) => Effect.sync(() => redis.disconnect())
+      )
+      const guarded = Effect.gen(function* () {
+        const reservation = yield* Budget.reserve("a", 1)
+        yield* Budget.commit(reservation, 0.25)
+        return yield* Budget.snapshot
+      })
+      const snapshot = yield* Effect.provide(
+        guarded,
+        RedisGuards.layer({ client, prefix: freshPrefix(), lease: "2 seconds", ...defaults })
+      )
+      expect(snapshot).toMatchObject({ spentUsd: 0.25, reservedUsd: 0 })
+      expect(client.status).toBe("wait")
+    }).pipe(Effect.scoped)
+  )
+
   it.live("a bad option fails the layer naming it; a bad variable fails naming the variable", () =>
     Effect.gen(function* () {
       const build = (options: Partial<Parameters<typeof RedisGuards.layer>[0]>) =>

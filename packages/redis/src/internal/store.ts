@@ -92,6 +92,9 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 // ioredis refuses a command at once, unsent, while the connection is down (no offline queue).
 const unsent = (error: unknown) => messageOf(error).startsWith("Stream isn't writeable")
 
+/** Reconnect for ever, quickly at first: the same layer recovers when Redis is back. */
+const reconnectDelay = (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000)
+
 /** What our connections must be, whoever configured the rest. */
 const commandOverrides = (timeoutMillis: number): Partial<RedisOptions> => ({
   enableOfflineQueue: false,
@@ -99,8 +102,7 @@ const commandOverrides = (timeoutMillis: number): Partial<RedisOptions> => ({
   maxRetriesPerRequest: 0,
   commandTimeout: timeoutMillis,
   connectTimeout: timeoutMillis,
-  // Reconnect for ever, quickly at first: the same layer recovers when Redis is back.
-  retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
+  retryStrategy: reconnectDelay,
   lazyConnect: false
 })
 
@@ -140,9 +142,13 @@ export const make = (options: StoreOptions): Effect.Effect<Store, never, Scope.S
     })
     const subscriber = yield* Effect.acquireRelease(
       Effect.sync(() =>
+        // Queued until connected, and subscribed again after every reconnection, whatever the
+        // client it was copied from does.
         connect(options, {
+          enableOfflineQueue: true,
+          autoResubscribe: true,
           connectTimeout: options.timeoutMillis,
-          retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
+          retryStrategy: reconnectDelay,
           lazyConnect: false
         }).on("error", onError)
       ),
