@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 
-import { Cause, Config, Context, Effect, Exit, Layer, Schema } from "effect"
+import { Cause, Config, Context, Effect, Either, Exit, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
 import type { GuardUnavailable, InvalidOption } from "./Errors.js"
@@ -86,6 +86,22 @@ const isReservation = (u: unknown): u is Reservation =>
 const notAReservation = (value: unknown) =>
   new InvalidAmount({ field: "reservation", value, reason: "must be a reservation made by Budget.reserve" })
 
+/**
+ * An amount given as `field` in whole nanodollars, as this ledger holds it, or the `InvalidAmount`
+ * this ledger fails with: for ledgers kept elsewhere (another store), which must refuse the same.
+ */
+export const nanosOf = (field: string, usd: unknown): Either.Either<number, InvalidAmount> => {
+  const nanos = amount(usd)
+  return nanos === undefined ? Either.left(invalidAmount(field, usd)) : Either.right(nanos)
+}
+
+/** Nanodollars as USD. */
+export const usdOf: (nanos: number) => number = Ledger.toUsd
+
+/** A value given as a reservation, or the `InvalidAmount` this ledger's `commit` fails with. */
+export const checkReservation = (value: unknown): Either.Either<Reservation, InvalidAmount> =>
+  isReservation(value) ? Either.right(value) : Either.left(notAReservation(value))
+
 /** A limit the ledger can hold: positive, and not rounded to $0 or past its range in nanodollars. */
 const Limit = option(
   (n): n is number => typeof n === "number" && n > 0 && (Ledger.toNanos(n) ?? 0) > 0,
@@ -98,7 +114,18 @@ const OptionsSchema = Options({
   alertAt: Schema.optional(Fraction)
 })
 
-export const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
+/** Budget options with their defaults filled in. */
+export interface DecodedBudgetOptions {
+  readonly limitUsd: number
+  readonly perAgentLimitUsd: number
+  readonly alertAt: number
+}
+
+/**
+ * Decodes budget options as `make` does, defaults filled in: for ledgers kept elsewhere (another
+ * store) that take the same options.
+ */
+export const decodeOptions = (options: BudgetOptions): Effect.Effect<DecodedBudgetOptions, InvalidOption> =>
   Effect.gen(function* () {
     const decoded = yield* decode(OptionsSchema, options)
     const limitUsd = decoded.limitUsd
@@ -108,7 +135,12 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
       (n) => n <= limitUsd && (Ledger.toNanos(n) ?? 0) > 0,
       `must be no greater than limitUsd (${limitUsd}) and at least $0.000000001`
     )
-    const alertAt = decoded.alertAt ?? 0.8
+    return { limitUsd, perAgentLimitUsd, alertAt: decoded.alertAt ?? 0.8 }
+  })
+
+export const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
+  Effect.gen(function* () {
+    const { limitUsd, perAgentLimitUsd, alertAt } = yield* decodeOptions(options)
     // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
     // Ref.modify would be, without an interpreter step of its own on every call.
     const book = new Ledger.Book(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
@@ -320,6 +352,10 @@ export class Budget extends Context.Tag("@fleetguard/core/Budget")<Budget, Budge
   static readonly layer = layer
   static readonly layerConfig = layerConfig
   static readonly config = config
+  static readonly decodeOptions = decodeOptions
+  static readonly nanosOf = nanosOf
+  static readonly usdOf = usdOf
+  static readonly checkReservation = checkReservation
   static readonly withReservation = withReservation
   static readonly reserve = (agentId: string, usd: number) => withService(Budget, (b) => b.reserve(agentId, usd))
   static readonly commit = (reservation: Reservation, actualUsd: number) =>

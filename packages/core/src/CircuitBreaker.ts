@@ -102,8 +102,22 @@ const OptionsSchema = Options({
   isFailure: Schema.optional(FunctionOption)
 })
 
-/** The policy's settings and the failure rule, from decoded options. */
-const settingsFrom = (options: CircuitBreakerOptions) =>
+/** The breaker's policy as `make` decodes it: the trip rule, the waits and the probes. */
+export type BreakerSettings = Policy.Settings
+
+/** What tracks the fibers a trip interrupts (see `CircuitBreaker.tracker`). */
+export type Tracker = Tracking.Tracker
+
+/**
+ * The policy's settings and the failure rule, from decoded options: for breakers whose state is
+ * kept elsewhere (another store) that take the same options.
+ */
+export const decodeOptions = (
+  options: CircuitBreakerOptions
+): Effect.Effect<
+  { readonly settings: BreakerSettings; readonly isFailure: (error: unknown) => boolean },
+  InvalidOption
+> =>
   Effect.gen(function* () {
     const decoded = yield* decode(OptionsSchema, options)
     const { halfOpenMaxCalls, resetAfter: resetAfterMillis } = decoded
@@ -134,7 +148,7 @@ const settingsFrom = (options: CircuitBreakerOptions) =>
   })
 
 /** A trip: every tracked fiber is interrupted at once, then it is counted and published. */
-const tripped = (tracker: Tracking.Tracker, reopenAt: number | undefined, trips: number) =>
+export const tripped = (tracker: Tracking.Tracker, reopenAt: number | undefined, trips: number) =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     const error = new CircuitOpen({
@@ -157,18 +171,20 @@ const tripped = (tracker: Tracking.Tracker, reopenAt: number | undefined, trips:
     )
   })
 
-const closed = Effect.zipRight(
+/** The breaker closed: the state gauge and `BreakerClosed`. */
+export const closed = Effect.zipRight(
   Metric.set(Metrics.breakerState, stateCode.Closed),
   Events.publish((at) => new Events.BreakerClosed({ at }))
 )
 
-const halfOpened = Effect.zipRight(
+/** The first probe was admitted: the state gauge and `BreakerHalfOpened`. */
+export const halfOpened = Effect.zipRight(
   Metric.set(Metrics.breakerState, stateCode.HalfOpen),
   Events.publish((at) => new Events.BreakerHalfOpened({ at }))
 )
 
-/** A call refused while open (or while the probe slots are taken). */
-const refused = (retryAfterMillis: number | undefined) =>
+/** A call refused while open (or while the probe slots are taken): counted, published, failed with `CircuitOpen`. */
+export const refused = (retryAfterMillis: number | undefined) =>
   Effect.zipRight(
     Effect.zipRight(
       Metric.increment(Metrics.breakerRejected),
@@ -185,7 +201,7 @@ const refused = (retryAfterMillis: number | undefined) =>
  */
 export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreakerService, InvalidOption> =>
   Effect.gen(function* () {
-    const { settings, isFailure } = yield* settingsFrom(options)
+    const { settings, isFailure } = yield* decodeOptions(options)
     // Changed only by applying the policy's pure functions in one synchronous step.
     let state = Policy.closed(settings)
     const tracker = Tracking.make()
@@ -293,6 +309,17 @@ export class CircuitBreaker extends Context.Tag("@fleetguard/core/CircuitBreaker
   static readonly layer = layer
   static readonly layerConfig = layerConfig
   static readonly config = config
+  static readonly decodeOptions = decodeOptions
+  /**
+   * A fiber tracker of the kind `make` uses: for breakers whose state is kept elsewhere (another
+   * store), which must interrupt this process's tracked fibers when they trip.
+   */
+  static readonly tracker = (): Tracker => Tracking.make()
+  /** The metrics and events of transitions, as `make` publishes them, for breakers kept elsewhere. */
+  static readonly tripped = tripped
+  static readonly closed = closed
+  static readonly halfOpened = halfOpened
+  static readonly refused = refused
   static readonly protect = <A, E, R>(
     self: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R | CircuitBreaker> =>

@@ -67,12 +67,33 @@ const OptionsSchema = Options({
 
 type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
 
+/** Concurrency options with their defaults filled in, durations in millis. */
+export interface DecodedConcurrencyOptions {
+  readonly limit: number
+  readonly windowMillis: number
+  readonly maxPauseMillis: number
+}
+
+/**
+ * Decodes concurrency options as `make` does, defaults filled in: for semaphores and gates kept
+ * elsewhere (another store) that take the same options.
+ */
+export const decodeOptions = (options: ConcurrencyOptions): Effect.Effect<DecodedConcurrencyOptions, InvalidOption> =>
+  Effect.map(decode(OptionsSchema, options), (decoded) => ({
+    limit: decoded.maxConcurrency,
+    windowMillis: decoded.releaseWindow ?? 1_000,
+    maxPauseMillis: decoded.maxPause ?? defaultMaxPauseMillis
+  }))
+
+/**
+ * Where in the release window the `ticket`-th caller held at a closed gate is released, as a
+ * fraction in [0, 1): consecutive tickets land spread evenly, no two at the same offset.
+ */
+export const releaseOffset: (ticket: number) => number = Gate.spread
+
 export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyService, InvalidOption> =>
   Effect.gen(function* () {
-    const decoded = yield* decode(OptionsSchema, options)
-    const limit = decoded.maxConcurrency
-    const windowMillis = decoded.releaseWindow ?? 1_000
-    const maxPauseMillis = decoded.maxPause ?? defaultMaxPauseMillis
+    const { limit, windowMillis, maxPauseMillis } = yield* decodeOptions(options)
     const permits = new Permits(limit)
     // The gate is changed only by applying its pure functions in one synchronous step.
     let gate = Gate.open
@@ -243,6 +264,8 @@ export class Concurrency extends Context.Tag("@fleetguard/core/Concurrency")<Con
   static readonly layer = layer
   static readonly layerConfig = layerConfig
   static readonly config = config
+  static readonly decodeOptions = decodeOptions
+  static readonly releaseOffset = releaseOffset
   static readonly withPermit = <A, E, R>(
     self: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | GuardUnavailable, R | Concurrency> => withService(Concurrency, (c) => c.withPermit(self))

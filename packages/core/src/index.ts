@@ -11,22 +11,26 @@ export {
   type BudgetOptions,
   type BudgetService,
   type BudgetSnapshot,
+  type DecodedBudgetOptions,
   type Reservation,
   type WithReservationOptions
 } from "./Budget.js"
 export {
+  type BreakerSettings,
   type BreakerState,
   CircuitBreaker,
   type CircuitBreakerOptions,
   type CircuitBreakerService,
   type CircuitBreakerSnapshot,
-  type FailureRateOptions
+  type FailureRateOptions,
+  type Tracker
 } from "./CircuitBreaker.js"
 export {
   Concurrency,
   type ConcurrencyOptions,
   type ConcurrencyService,
-  type ConcurrencySnapshot
+  type ConcurrencySnapshot,
+  type DecodedConcurrencyOptions
 } from "./Concurrency.js"
 export { Depth, type DepthOptions, type DepthService, type FanOutResult } from "./Depth.js"
 export * as Env from "./Env.js"

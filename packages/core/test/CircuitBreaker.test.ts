@@ -1,18 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Either, Fiber, FastCheck as fc, Layer, TestClock } from "effect"
-import {
-  AuthenticationFailed,
-  BudgetExceeded,
-  CircuitBreaker,
-  CircuitOpen,
-  DepthLimitExceeded,
-  GuardEvents,
-  InvalidAmount,
-  InvalidRequest,
-  Overloaded,
-  UnknownModel
-} from "../src/index.js"
+import { ConfigProvider, Duration, Effect, FastCheck as fc } from "effect"
+import { CircuitBreaker } from "../src/index.js"
 import * as Policy from "../src/internal/breaker.js"
+import { inMemory } from "./contract/backend.js"
+import { circuitBreakerContract } from "./contract/CircuitBreaker.contract.js"
 
 const settings = (over: Partial<Policy.Settings> = {}): Policy.Settings => ({
   policy: { _tag: "Consecutive", threshold: 3 },
@@ -133,105 +124,6 @@ describe("breaker policy", () => {
 })
 
 describe("CircuitBreaker", () => {
-  const breaker = (options: Partial<Parameters<typeof CircuitBreaker.layer>[0]> = {}) =>
-    CircuitBreaker.layer({ failureThreshold: 2, resetAfter: "1 second", halfOpenMaxCalls: 1, ...options }).pipe(
-      Layer.provideMerge(GuardEvents.layer())
-    )
-  const upstream = Effect.fail(new Overloaded({ message: "overloaded" }))
-
-  it.effect(
-    "counts every typed failure by default, except fleetguard's refusals and client errors; never defects",
-    () =>
-      Effect.gen(function* () {
-        const notCounted = [
-          new BudgetExceeded({ scope: "fleet", agentId: "a", requestedUsd: 1, remainingUsd: 0, limitUsd: 1 }),
-          new DepthLimitExceeded({ depth: 3, maxDepth: 3 }),
-          new CircuitOpen({ interrupted: false }),
-          new UnknownModel({ model: "m" }),
-          new InvalidAmount({ field: "usd", value: -1, reason: "must be ≥ 0" }),
-          new InvalidRequest({ errorType: "x", message: "bad" }),
-          new AuthenticationFailed({})
-        ]
-        for (const error of notCounted) {
-          yield* Effect.either(CircuitBreaker.protect(Effect.fail(error)))
-          yield* Effect.either(CircuitBreaker.protect(Effect.fail(error)))
-          yield* Effect.exit(CircuitBreaker.protect(Effect.die("bug")))
-        }
-        expect(yield* CircuitBreaker.state).toBe("Closed")
-        // Any other typed failure counts, as in cockatiel, resilience4j and Polly.
-        yield* Effect.either(CircuitBreaker.protect(Effect.fail(new Error("db down"))))
-        yield* Effect.either(CircuitBreaker.protect(Effect.fail(new Error("db down"))))
-        expect(yield* CircuitBreaker.state).toBe("Open")
-      }).pipe(Effect.provide(breaker()))
-  )
-
-  it.effect("counts provider errors from upstream", () =>
-    Effect.gen(function* () {
-      yield* Effect.either(CircuitBreaker.protect(upstream))
-      yield* Effect.either(CircuitBreaker.protect(upstream))
-      expect(yield* CircuitBreaker.state).toBe("Open")
-    }).pipe(Effect.provide(breaker()))
-  )
-
-  it.effect("counts what isFailure says when given", () =>
-    Effect.gen(function* () {
-      yield* Effect.either(CircuitBreaker.protect(upstream))
-      expect(yield* CircuitBreaker.state).toBe("Closed")
-      yield* Effect.either(CircuitBreaker.protect(Effect.fail("mine" as const)))
-      expect(yield* CircuitBreaker.state).toBe("Open")
-    }).pipe(Effect.provide(breaker({ failureThreshold: 1, isFailure: (error) => error === "mine" })))
-  )
-
-  it.effect("does not run the protected effect while open, and says when a probe is allowed", () =>
-    Effect.gen(function* () {
-      yield* Effect.either(CircuitBreaker.protect(upstream))
-      yield* TestClock.adjust("300 millis")
-      let ran = false
-      const rejected = yield* Effect.flip(CircuitBreaker.protect(Effect.sync(() => (ran = true))))
-      expect(rejected).toEqual(new CircuitOpen({ interrupted: false, retryAfterMillis: 700 }))
-      expect(ran).toBe(false)
-      yield* TestClock.adjust("700 millis")
-      yield* CircuitBreaker.protect(Effect.void)
-      expect(yield* CircuitBreaker.state).toBe("Closed")
-    }).pipe(Effect.provide(breaker({ failureThreshold: 1 })))
-  )
-
-  it.effect("isolate holds it open and interrupts what is in flight; reset closes it", () =>
-    Effect.gen(function* () {
-      const running = yield* Effect.fork(CircuitBreaker.protect(Effect.never))
-      yield* Effect.yieldNow()
-      yield* CircuitBreaker.isolate
-      expect(yield* Effect.flip(Fiber.join(running))).toEqual(new CircuitOpen({ interrupted: true }))
-      yield* TestClock.adjust("1 hour")
-      const refused = yield* Effect.flip(CircuitBreaker.protect(Effect.void))
-      expect(refused).toEqual(new CircuitOpen({ interrupted: false }))
-      expect(yield* CircuitBreaker.snapshot).toMatchObject({ state: "Open", isolated: true, tracked: 0 })
-      yield* CircuitBreaker.reset
-      yield* CircuitBreaker.protect(Effect.void)
-      expect(yield* CircuitBreaker.state).toBe("Closed")
-    }).pipe(Effect.provide(breaker()))
-  )
-
-  it.effect("an interrupted sibling is a typed failure: Effect.all in either mode keeps every other result", () =>
-    Effect.gen(function* () {
-      const all = yield* Effect.fork(
-        Effect.all(
-          [
-            CircuitBreaker.protect(Effect.never),
-            CircuitBreaker.protect(Effect.delay(upstream, "10 millis")),
-            CircuitBreaker.protect(Effect.delay(Effect.succeed("done"), "5 millis"))
-          ],
-          { concurrency: "unbounded", mode: "either" }
-        )
-      )
-      yield* TestClock.adjust("10 millis")
-      const [hung, failed, done] = yield* Fiber.join(all)
-      expect(Either.isLeft(hung) && hung.left).toEqual(new CircuitOpen({ interrupted: true, retryAfterMillis: 1_000 }))
-      expect(Either.isLeft(failed) && failed.left._tag).toBe("Overloaded")
-      expect(done).toEqual(Either.right("done"))
-    }).pipe(Effect.provide(breaker({ failureThreshold: 1 })))
-  )
-
   it.effect("fails on bad options naming the option, and reads its variables", () =>
     Effect.gen(function* () {
       const base = { failureThreshold: 1, resetAfter: "1 second", halfOpenMaxCalls: 1 } as const
@@ -262,3 +154,5 @@ describe("CircuitBreaker", () => {
     })
   )
 })
+
+circuitBreakerContract(inMemory(it.effect))

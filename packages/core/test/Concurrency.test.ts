@@ -1,73 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, ConfigProvider, Duration, Effect, Fiber, FastCheck as fc, Ref, TestClock, TestContext } from "effect"
+import { Clock, ConfigProvider, Duration, Effect, Fiber, FastCheck as fc, TestClock } from "effect"
 import { Concurrency } from "../src/index.js"
+import { inMemory } from "./contract/backend.js"
+import { concurrencyContract } from "./contract/Concurrency.contract.js"
 
 const withConcurrency = <A, E>(maxConcurrency: number, self: Effect.Effect<A, E, Concurrency>, releaseWindow = 1_000) =>
   Effect.provide(self, Concurrency.layer({ maxConcurrency, releaseWindow: Duration.millis(releaseWindow) }))
 
-/** Every permit can be taken at once, and not one more. */
-const allPermitsBack = Effect.gen(function* () {
-  const c = yield* Concurrency
-  const holders = yield* Effect.forEach(Array.from({ length: c.limit + 1 }), () =>
-    Effect.fork(c.withPermit(Effect.never))
-  )
-  yield* Effect.yieldNow()
-  const snap = yield* c.snapshot
-  expect(snap).toMatchObject({ inFlight: c.limit, waiting: 1 })
-  yield* Fiber.interruptAll(holders)
-  expect(yield* c.snapshot).toMatchObject({ inFlight: 0, waiting: 0 })
-})
-
-type Outcome = "succeed" | "fail" | "die" | "interrupt"
-
 describe("Concurrency", () => {
-  it.effect.prop(
-    "in-flight never exceeds the limit, and every permit comes back whatever the callers do",
-    {
-      limit: fc.integer({ min: 1, max: 8 }),
-      callers: fc.array(
-        fc.record({
-          holdMillis: fc.integer({ min: 0, max: 20 }),
-          outcome: fc.constantFrom<Outcome>("succeed", "fail", "die", "interrupt"),
-          interruptAt: fc.integer({ min: 0, max: 40 })
-        }),
-        { maxLength: 40 }
-      )
-    },
-    ({ limit, callers }) =>
-      withConcurrency(
-        limit,
-        Effect.gen(function* () {
-          const c = yield* Concurrency
-          const inside = yield* Ref.make(0)
-          const peak = yield* Ref.make(0)
-          const body = (holdMillis: number, outcome: Outcome) =>
-            Effect.gen(function* () {
-              const now = yield* Ref.updateAndGet(inside, (n) => n + 1)
-              yield* Ref.update(peak, (p) => Math.max(p, now))
-              expect((yield* c.snapshot).inFlight).toBeLessThanOrEqual(limit)
-              yield* Effect.sleep(Duration.millis(holdMillis)).pipe(Effect.ensuring(Ref.update(inside, (n) => n - 1)))
-              if (outcome === "fail") return yield* Effect.fail("failed")
-              if (outcome === "die") return yield* Effect.die("died")
-            })
-          const fibers = yield* Effect.forEach(callers, ({ holdMillis, outcome }) =>
-            Effect.fork(c.withPermit(outcome === "interrupt" ? Effect.never : body(holdMillis, outcome)))
-          )
-          yield* Effect.forEach(callers, ({ interruptAt, outcome }, i) =>
-            outcome === "interrupt" || interruptAt < 5
-              ? Effect.fork(Effect.delay(Fiber.interrupt(fibers[i] as Fiber.RuntimeFiber<void, string>), interruptAt))
-              : Effect.void
-          )
-          yield* TestClock.adjust(Duration.millis(20 * callers.length + 50))
-          yield* Effect.forEach(fibers, Fiber.await)
-          expect(yield* Ref.get(peak)).toBeLessThanOrEqual(limit)
-          expect(yield* c.snapshot).toMatchObject({ inFlight: 0, waiting: 0 })
-          yield* allPermitsBack
-        })
-      ),
-    { fastCheck: { numRuns: 50 } }
-  )
-
   it.effect.prop(
     "no permit is granted while the gate is closed, whatever the pauses and callers",
     {
@@ -162,90 +102,6 @@ describe("Concurrency", () => {
     )
   )
 
-  it.effect("a later, longer pause extends the gate; a shorter one never shortens it", () =>
-    withConcurrency(
-      1,
-      Effect.gen(function* () {
-        const c = yield* Concurrency
-        yield* c.pauseFor("1 second")
-        yield* c.pauseFor("200 millis")
-        expect((yield* c.snapshot).pausedUntil).toBe(1_000)
-        yield* TestClock.adjust("500 millis")
-        yield* c.pauseFor("2 seconds")
-        expect((yield* c.snapshot).pausedUntil).toBe(2_500)
-      })
-    )
-  )
-
-  it.prop(
-    "the gate never closes longer than maxPause, whatever it is asked; nonsense closes nothing",
-    {
-      maxPause: fc.integer({ min: 1, max: 600_000 }),
-      asks: fc.array(
-        fc.oneof(
-          fc.integer({ min: 0, max: 10 ** 12 }),
-          fc.constantFrom(Number.POSITIVE_INFINITY, Number.NaN, -1, 10 ** 400, Duration.infinity, "soon")
-        ),
-        { maxLength: 8 }
-      )
-    },
-    ({ maxPause, asks }) =>
-      Effect.runSync(
-        Effect.gen(function* () {
-          const c = yield* Concurrency
-          for (const ask of asks) {
-            yield* c.pauseFor(ask as Duration.DurationInput)
-            const { pausedUntil } = yield* c.snapshot
-            expect(pausedUntil ?? 0).toBeLessThanOrEqual(maxPause)
-          }
-        }).pipe(
-          Effect.provide(Concurrency.layer({ maxConcurrency: 1, maxPause: maxPause })),
-          Effect.provide(TestContext.TestContext)
-        )
-      )
-  )
-
-  it.effect("resume reopens the gate at once and wakes every waiter", () =>
-    withConcurrency(
-      2,
-      Effect.gen(function* () {
-        const c = yield* Concurrency
-        yield* c.pauseFor("10 seconds")
-        const starts: Array<number> = []
-        const waiters = yield* Effect.forEach(Array.from({ length: 3 }), () =>
-          Effect.fork(c.withPermit(Effect.map(Clock.currentTimeMillis, (now) => starts.push(now))))
-        )
-        yield* TestClock.adjust("2 seconds")
-        expect(starts).toEqual([])
-        yield* c.resume
-        yield* Fiber.joinAll(waiters)
-        expect(starts).toEqual([2_000, 2_000, 2_000])
-        expect(yield* c.snapshot).toMatchObject({ pausedUntil: null, inFlight: 0, waiting: 0 })
-      })
-    )
-  )
-
-  it.effect("waiting is interruptible and leaves no trace", () =>
-    withConcurrency(
-      1,
-      Effect.gen(function* () {
-        const c = yield* Concurrency
-        const holder = yield* Effect.fork(c.withPermit(Effect.never))
-        const waiter = yield* Effect.fork(c.withPermit(Effect.void))
-        yield* Effect.yieldNow()
-        expect(yield* c.snapshot).toMatchObject({ inFlight: 1, waiting: 1 })
-        yield* Fiber.interrupt(waiter)
-        expect(yield* c.snapshot).toMatchObject({ inFlight: 1, waiting: 0 })
-        yield* c.pauseFor("1 second")
-        const gated = yield* Effect.fork(c.withPermit(Effect.void))
-        yield* Effect.yieldNow()
-        yield* Fiber.interrupt(gated)
-        yield* Fiber.interrupt(holder)
-        expect(yield* c.snapshot).toMatchObject({ inFlight: 0, waiting: 0 })
-      })
-    )
-  )
-
   it.effect("fails on bad options naming the option, and reads its variables", () =>
     Effect.gen(function* () {
       expect(yield* Effect.flip(Concurrency.make({ maxConcurrency: 0 }))).toMatchObject({ option: "maxConcurrency" })
@@ -266,3 +122,5 @@ describe("Concurrency", () => {
     })
   )
 })
+
+concurrencyContract(inMemory(it.effect))

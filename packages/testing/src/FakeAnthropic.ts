@@ -177,6 +177,8 @@ export interface FakeAnthropicService {
    * connection). A request the server has not received yet does not count.
    */
   readonly awaitIdle: Effect.Effect<void>
+  /** The most requests the server has had in flight at once (the high-water mark of concurrency). */
+  readonly peakInFlight: Effect.Effect<number>
 }
 
 export class FakeAnthropic extends Context.Tag("@fleetguard/testing/FakeAnthropic")<

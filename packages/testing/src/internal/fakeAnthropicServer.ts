@@ -106,6 +106,7 @@ export const make = (options: Options = {}) =>
     let messagesCalls = 0
     const records: Array<RecordedRequest> = []
     let inFlight = 0
+    let peakInFlight = 0
     const idle = yield* Effect.makeLatch(true)
 
     const authorized = (headers: Readonly<Record<string, string | undefined>>) =>
@@ -147,7 +148,7 @@ export const make = (options: Options = {}) =>
 
     /** Follows the response to its end; returns how to end it early (a drop). */
     const track = (record: RecordedRequest, response: ServerResponse) => {
-      inFlight++
+      peakInFlight = Math.max(peakInFlight, ++inFlight)
       idle.unsafeClose()
       const end = (outcome: Ending) => {
         if (record.outcome !== "in-flight") return
@@ -322,6 +323,7 @@ export const make = (options: Options = {}) =>
       baseURL: `http://127.0.0.1:${server.address.port}`,
       apiKey,
       requests: Effect.sync(() => records.slice()),
-      awaitIdle: idle.await
+      awaitIdle: idle.await,
+      peakInFlight: Effect.sync(() => peakInFlight)
     } satisfies FakeAnthropicService
   })

@@ -1,0 +1,226 @@
+/**
+ * RedisGuards: fleetguard's `Budget`, `Concurrency` and `CircuitBreaker` — the same services, with
+ * the same contract — kept in Redis, so that a fleet spanning processes (or machines) shares one
+ * budget, one concurrency limit, one rate-limit gate and one breaker. Layers sharing a `prefix`
+ * are one fleet. Agent code and `LlmClient` do not change: provide these layers instead of the
+ * in-memory ones.
+ *
+ * @since 0.1.0
+ */
+import {
+  Budget,
+  type BudgetOptions,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  Concurrency,
+  type ConcurrencyOptions,
+  Env,
+  type GuardServices,
+  Guards,
+  InvalidOption,
+  Options
+} from "@fleetguard/core"
+import { Config, type ConfigError, Context, type Duration, Effect, Layer, Option, Schema } from "effect"
+import type { Redis } from "ioredis"
+import * as RedisBreaker from "./internal/breaker.js"
+import * as RedisBudget from "./internal/budget.js"
+import * as RedisConcurrency from "./internal/concurrency.js"
+import * as Leases from "./internal/leases.js"
+import * as Outbox from "./internal/outbox.js"
+import * as Store from "./internal/store.js"
+
+export interface RedisGuardsOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS); default `redis://127.0.0.1:6379`. */
+  readonly url?: string | undefined
+  /**
+   * An ioredis client to take the connection settings from (host, TLS, auth, sentinels…) instead of
+   * `url`. fleetguard opens its own connections from it (`duplicate`), with no offline queue and no
+   * resending on reconnect: a guard step must run now or be known not to have run.
+   */
+  readonly client?: Redis | undefined
+  /** Every key and the pub/sub channel start with it; layers sharing it are one fleet. */
+  readonly prefix: string
+  readonly budget: BudgetOptions
+  readonly concurrency: ConcurrencyOptions
+  readonly breaker: CircuitBreakerOptions
+  /**
+   * When Redis cannot be reached: false (default) fails the call with `GuardUnavailable` before
+   * anything runs; true lets it through under this process's own concurrency limit, unbudgeted,
+   * and records its cost in the fleet's ledger once Redis is back.
+   */
+  readonly failOpen?: boolean | undefined
+  /** How long a reservation or permit outlives a holder that stopped renewing it; default 10 seconds. */
+  readonly lease?: Duration.DurationInput | undefined
+  /** The fleet's keys expire this long after its last activity with no process attached; default 24 hours. */
+  readonly idleExpiry?: Duration.DurationInput | undefined
+  /** How long a guard step waits for Redis before it counts as unreachable; default 2 seconds (at most a quarter of the lease). */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+export type RedisGuardServices = Budget | Concurrency | CircuitBreaker
+
+const isRedisUrl = (u: unknown): u is string => {
+  if (typeof u !== "string") return false
+  try {
+    const protocol = new URL(u).protocol
+    return protocol === "redis:" || protocol === "rediss:"
+  } catch {
+    return false
+  }
+}
+
+const Group = Options.option(
+  (u): u is object => typeof u === "object" && u !== null && !Array.isArray(u),
+  "must be an object of options"
+)
+
+const OptionsSchema = Options.Options({
+  url: Schema.optional(Options.option(isRedisUrl, "must be a redis:// or rediss:// URL")),
+  client: Schema.optional(
+    Options.option(
+      (u): u is Redis => typeof u === "object" && u !== null && typeof Reflect.get(u, "duplicate") === "function",
+      "must be an ioredis client"
+    )
+  ),
+  prefix: Options.option((u): u is string => typeof u === "string" && u.length > 0, "must be a non-empty string"),
+  budget: Group,
+  concurrency: Group,
+  breaker: Group,
+  failOpen: Schema.optional(Options.option((u): u is boolean => typeof u === "boolean", "must be true or false")),
+  lease: Schema.optional(Options.DurationMillis()),
+  idleExpiry: Schema.optional(Options.DurationMillis()),
+  timeout: Schema.optional(Options.DurationMillis())
+})
+
+/** A guard's own options decoded by core, refusals named by their place here (`budget.limitUsd`). */
+const under = <A>(group: string, decoded: Effect.Effect<A, InvalidOption>) =>
+  Effect.mapError(
+    decoded,
+    (error) =>
+      new InvalidOption({
+        option: error.option === "options" ? group : `${group}.${error.option}`,
+        value: error.value,
+        reason: error.reason
+      })
+  )
+
+const decodeOptions = (options: RedisGuardsOptions) =>
+  Effect.gen(function* () {
+    const decoded = yield* Options.decode(OptionsSchema, options)
+    if (decoded.url !== undefined && decoded.client !== undefined) {
+      return yield* new InvalidOption({
+        option: "client",
+        value: decoded.client,
+        reason: "give url or client, not both"
+      })
+    }
+    const leaseMillis = yield* Options.check(
+      "lease",
+      decoded.lease ?? 10_000,
+      (ms) => ms >= 100,
+      "must be at least 100 millis"
+    )
+    const timeoutMillis = yield* Options.check(
+      "timeout",
+      decoded.timeout ?? Math.min(2_000, leaseMillis / 4),
+      (ms) => ms < leaseMillis,
+      `must be shorter than the lease (${leaseMillis} millis)`
+    )
+    const idleMillis = yield* Options.check(
+      "idleExpiry",
+      decoded.idleExpiry ?? 86_400_000,
+      (ms) => ms > 2 * leaseMillis,
+      `must be longer than twice the lease (${leaseMillis} millis)`
+    )
+    return {
+      store: { url: decoded.url, client: decoded.client, prefix: decoded.prefix, timeoutMillis, idleMillis },
+      leaseMillis,
+      failOpen: decoded.failOpen ?? false,
+      budget: yield* under("budget", Budget.decodeOptions(options.budget)),
+      concurrency: yield* under("concurrency", Concurrency.decodeOptions(options.concurrency)),
+      breaker: yield* under("breaker", CircuitBreaker.decodeOptions(options.breaker))
+    }
+  })
+
+/**
+ * `Budget`, `Concurrency` and `CircuitBreaker` on Redis. A bad option fails naming it
+ * (`budget.limitUsd`, `lease`); Redis being unreachable does not fail the layer: calls fail with
+ * `GuardUnavailable` (or pass, failing open) until it is back, and the layer recovers by itself.
+ */
+export const layer = (options: RedisGuardsOptions): Layer.Layer<RedisGuardServices, InvalidOption> =>
+  Layer.scopedContext(
+    Effect.gen(function* () {
+      const decoded = yield* decodeOptions(options)
+      const { failOpen } = decoded
+      const store = yield* Store.make(decoded.store)
+      const outbox = yield* Outbox.make(decoded.store.timeoutMillis)
+      const leases = yield* Leases.make(store, decoded.leaseMillis)
+      const runtime = yield* Effect.runtime<never>()
+      const breaker = RedisBreaker.make(decoded.breaker, { store, outbox, failOpen, runtime })
+      const concurrency = RedisConcurrency.make(decoded.concurrency, {
+        store,
+        leases,
+        outbox,
+        failOpen,
+        observeBreaker: breaker.observe
+      })
+      const budget = RedisBudget.make(decoded.budget, { store, leases, outbox, failOpen })
+      store.listen(concurrency.onMessage)
+      store.listen(breaker.onMessage)
+      return Context.make(Budget, budget).pipe(
+        Context.add(Concurrency, concurrency.service),
+        Context.add(CircuitBreaker, breaker.service)
+      )
+    })
+  )
+
+/**
+ * FLEETGUARD_REDIS_URL (required), FLEETGUARD_REDIS_PREFIX (default "fleetguard"),
+ * FLEETGUARD_REDIS_FAIL_OPEN (default false), FLEETGUARD_REDIS_LEASE, FLEETGUARD_REDIS_IDLE_EXPIRY,
+ * and the guards' usual FLEETGUARD_* variables.
+ */
+export const config: Config.Config<RedisGuardsOptions> = Config.all({
+  url: Config.string("FLEETGUARD_REDIS_URL"),
+  prefix: Config.string("FLEETGUARD_REDIS_PREFIX").pipe(Config.withDefault("fleetguard")),
+  failOpen: Config.boolean("FLEETGUARD_REDIS_FAIL_OPEN").pipe(Config.withDefault(false)),
+  lease: Env.optional(Env.duration("FLEETGUARD_REDIS_LEASE")),
+  idleExpiry: Env.optional(Env.duration("FLEETGUARD_REDIS_IDLE_EXPIRY")),
+  budget: Budget.config,
+  concurrency: Concurrency.config,
+  breaker: CircuitBreaker.config
+})
+
+const variables = {
+  url: "FLEETGUARD_REDIS_URL",
+  prefix: "FLEETGUARD_REDIS_PREFIX",
+  lease: "FLEETGUARD_REDIS_LEASE",
+  idleExpiry: "FLEETGUARD_REDIS_IDLE_EXPIRY",
+  "budget.limitUsd": "FLEETGUARD_BUDGET_USD",
+  "budget.perAgentLimitUsd": "FLEETGUARD_AGENT_BUDGET_USD",
+  "budget.alertAt": "FLEETGUARD_ALERT_AT",
+  "concurrency.maxConcurrency": "FLEETGUARD_MAX_CONCURRENCY",
+  "concurrency.releaseWindow": "FLEETGUARD_RELEASE_WINDOW",
+  "concurrency.maxPause": "FLEETGUARD_MAX_PAUSE",
+  "breaker.failureThreshold": "FLEETGUARD_BREAKER_THRESHOLD",
+  "breaker.resetAfter": "FLEETGUARD_BREAKER_RESET",
+  "breaker.halfOpenMaxCalls": "FLEETGUARD_BREAKER_HALF_OPEN_CALLS"
+} as const
+
+/** The Redis guards from the environment; a bad value fails naming the variable. */
+export const layerConfig = (
+  options: Config.Config<RedisGuardsOptions> = config
+): Layer.Layer<RedisGuardServices, ConfigError.ConfigError> => Options.layerFromConfig(options, variables, layer)
+
+/**
+ * Every guard from the environment, as `Guards.layerConfig()`, with `Budget`, `Concurrency` and
+ * `CircuitBreaker` on Redis when FLEETGUARD_REDIS_URL is set: one variable moves a program from
+ * one process to a fleet of them.
+ */
+export const guardsLayerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | InvalidOption> =>
+  Layer.unwrapEffect(
+    Effect.map(Config.option(Config.string("FLEETGUARD_REDIS_URL")), (url) =>
+      Option.isNone(url) ? Guards.layerConfig() : Layer.merge(Guards.layerConfig(), layerConfig())
+    )
+  )
+
+export const RedisGuards = { layer, layerConfig, config, guardsLayerConfig } as const

@@ -1,0 +1,215 @@
+/**
+ * Budget on Redis: the fleet ledger of the in-memory Budget (nanodollars, refuse-whole, per-agent
+ * caps, alert and exhaustion published once per fleet), kept in Redis by the scripts of
+ * `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
+ */
+import {
+  Budget,
+  BudgetExceeded,
+  type BudgetService,
+  type BudgetSnapshot,
+  type DecodedBudgetOptions,
+  Events,
+  type GuardUnavailable,
+  InvalidAmount,
+  Metrics,
+  type Reservation
+} from "@fleetguard/core"
+import { Effect, Either } from "effect"
+import type { Leases } from "./leases.js"
+import type { Outbox } from "./outbox.js"
+import { list, num, numbers, str } from "./reply.js"
+import * as Scripts from "./scripts.js"
+import { retryUntilAnswered, type Store, type StoreDown, unavailable } from "./store.js"
+
+export interface Deps {
+  readonly store: Store
+  readonly leases: Leases
+  readonly outbox: Outbox
+  readonly failOpen: boolean
+}
+
+const usd = Budget.usdOf
+
+export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService => {
+  const { limitUsd, perAgentLimitUsd, alertAt } = options
+  const { store, leases, outbox, failOpen } = deps
+  const keys = store.keys.budget
+  const nanos = (amount: number) => Either.getOrThrow(Budget.nanosOf("usd", amount))
+  const limit = nanos(limitUsd)
+  const perAgentLimit = nanos(perAgentLimitUsd)
+  const threshold = String(Math.ceil(limit * alertAt))
+  /** Tokens in Redis of the reservations this process has not settled, by reservation id. */
+  const held = new Map<number, string>()
+  /** Reservations let through while Redis was unreachable (fail open): their cost is recorded as plain spend. */
+  const unrecorded = new Set<number>()
+  let nextId = 0
+
+  const crossed = (spent: number, reserved: number) =>
+    Events.publish(
+      (at) =>
+        new Events.BudgetThresholdCrossed({ at, alertAt, limitUsd, spentUsd: usd(spent), reservedUsd: usd(reserved) })
+    )
+
+  const refused = (agentId: string, amount: number, reply: ReadonlyArray<unknown>) =>
+    Effect.gen(function* () {
+      const scope = num(reply[1]) === 1 ? "fleet" : "agent"
+      const error = new BudgetExceeded({
+        scope,
+        agentId,
+        requestedUsd: amount,
+        remainingUsd: usd(num(reply[2])),
+        limitUsd: scope === "fleet" ? limitUsd : perAgentLimitUsd
+      })
+      Metrics.budgetRefusalsByScope[scope].unsafeUpdate(1, [])
+      yield* Events.rejected("BudgetExceeded", error.message, { agentId, scope })
+      if (num(reply[3]) === 1) {
+        yield* Events.publish(
+          (at) =>
+            new Events.BudgetExhausted({
+              at,
+              agentId,
+              requestedUsd: amount,
+              limitUsd,
+              spentUsd: usd(num(reply[4])),
+              reservedUsd: usd(num(reply[5]))
+            })
+        )
+      }
+      return yield* Effect.fail(error)
+    })
+
+  const reserved = (agentId: string, amount: number, token: string, reply: ReadonlyArray<unknown>) => {
+    leases.holds.add(token)
+    const id = nextId++
+    held.set(id, token)
+    const reservation: Reservation = { id, agentId, usd: amount }
+    return num(reply[1]) === 1
+      ? Effect.as(crossed(num(reply[2]), num(reply[3])), reservation)
+      : Effect.succeed(reservation)
+  }
+
+  /** Redis did not answer: undo the step if it ran after all, then fail closed or let the call through. */
+  const notReserved = (agentId: string, amount: number, token: string, down: StoreDown) => {
+    if (down.sent) outbox.add(Effect.asVoid(store.run(Scripts.settle, keys, [store.idleMillis, token, "0", threshold])))
+    const error = unavailable(store, "budget", down)
+    if (!failOpen) return Effect.fail(error)
+    const id = nextId++
+    unrecorded.add(id)
+    return Effect.succeed<Reservation>({ id, agentId, usd: amount })
+  }
+
+  const reserve = (
+    agentId: string,
+    amount: number
+  ): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount | GuardUnavailable> => {
+    const checked = Budget.nanosOf("usd", amount)
+    if (Either.isLeft(checked)) return Effect.fail(checked.left)
+    if (typeof agentId !== "string")
+      return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
+    const token = leases.token()
+    const args = [store.idleMillis, token, agentId, String(checked.right), String(limit), String(perAgentLimit)]
+    return store.run(Scripts.reserve, keys, [...args, threshold, leases.leaseMillis]).pipe(
+      Effect.matchEffect({
+        onFailure: (down) => notReserved(agentId, usd(checked.right), token, down),
+        onSuccess: (reply) => {
+          const answer = list(reply)
+          return num(answer[0]) === 1
+            ? reserved(agentId, usd(checked.right), token, answer)
+            : refused(agentId, amount, answer)
+        }
+      })
+    )
+  }
+
+  const settled = (charged: number, reply: ReadonlyArray<unknown>): Effect.Effect<void> => {
+    const kind = num(reply[0])
+    if (kind === 0) return Effect.void
+    const hold = num(reply[1])
+    // An expired hold was charged in full when its lease ran out: only a cost above it was added now.
+    const added = kind === 1 ? charged : Math.max(0, charged - hold)
+    if (added > 0) Metrics.budgetSpentUsd.unsafeUpdate(usd(added), [])
+    const alert = num(reply[3]) === 1 ? crossed(num(reply[4]), num(reply[5])) : Effect.void
+    const exceeded =
+      charged > hold
+        ? Events.publish(
+            (at) =>
+              new Events.EstimateExceeded({
+                at,
+                agentId: str(reply[2]),
+                reservedUsd: usd(hold),
+                actualUsd: usd(charged)
+              })
+          )
+        : Effect.void
+    return Effect.zipRight(alert, exceeded)
+  }
+
+  /** Settles in Redis now, or through the outbox once Redis is back: a settlement is never lost. */
+  const settle = (reservation: Reservation, charged: number): Effect.Effect<void> => {
+    if (unrecorded.delete(reservation.id)) return record(reservation.agentId, charged)
+    const token = held.get(reservation.id)
+    if (token === undefined) return Effect.void
+    held.delete(reservation.id)
+    leases.holds.delete(token)
+    const step = store
+      .run(Scripts.settle, keys, [store.idleMillis, token, String(charged), threshold])
+      .pipe(Effect.flatMap((reply) => settled(charged, list(reply))))
+    // While the settlement waits in the outbox its lease is still renewed: it is charged what it
+    // cost, not the full reservation, if Redis comes back within the lease.
+    const later = Effect.tap(step, () => Effect.sync(() => leases.holds.delete(token)))
+    return Effect.catchAll(step, () =>
+      Effect.sync(() => {
+        leases.holds.add(token)
+        outbox.add(later)
+      })
+    )
+  }
+
+  /** What a call let through with Redis away cost, added to the fleet's spend once Redis is back. */
+  const record = (agentId: string, charged: number): Effect.Effect<void> => {
+    if (charged === 0) return Effect.void
+    const step = store.run(Scripts.charge, keys, [store.idleMillis, agentId, String(charged), threshold]).pipe(
+      Effect.flatMap((reply) => {
+        Metrics.budgetSpentUsd.unsafeUpdate(usd(charged), [])
+        const answer = list(reply)
+        return num(answer[0]) === 1 ? crossed(num(answer[1]), num(answer[2])) : Effect.void
+      })
+    )
+    return Effect.catchAll(step, () => Effect.sync(() => outbox.add(step)))
+  }
+
+  const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
+    const checked = Budget.checkReservation(reservation)
+    if (Either.isLeft(checked)) return Effect.fail(checked.left)
+    const charged = Budget.nanosOf("actualUsd", actualUsd)
+    return Either.isLeft(charged) ? Effect.fail(charged.left) : settle(checked.right, charged.right)
+  }
+
+  const release = (reservation: Reservation): Effect.Effect<void> =>
+    Either.match(Budget.checkReservation(reservation), { onLeft: () => Effect.void, onRight: (r) => settle(r, 0) })
+
+  const snapshot = retryUntilAnswered(
+    Effect.map(store.run(Scripts.ledgerSnapshot, keys, [store.idleMillis]), (reply): BudgetSnapshot => {
+      const [spent, reserved, agentSpent, agentReserved] = list(reply)
+      const spentBy = numbers(agentSpent)
+      const reservedBy = numbers(agentReserved)
+      const ids = new Set([...spentBy.keys(), ...reservedBy.keys()])
+      return {
+        limitUsd,
+        perAgentLimitUsd,
+        alertAt,
+        spentUsd: usd(num(spent)),
+        reservedUsd: usd(num(reserved)),
+        agents: Object.fromEntries(
+          Array.from(ids, (id) => [
+            id,
+            { spentUsd: usd(spentBy.get(id) ?? 0), reservedUsd: usd(reservedBy.get(id) ?? 0) }
+          ])
+        )
+      }
+    })
+  )
+
+  return { limitUsd, perAgentLimitUsd, alertAt, reserve, commit, release, snapshot } satisfies BudgetService
+}
