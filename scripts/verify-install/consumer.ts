@@ -12,6 +12,7 @@ import {
   type LlmError,
   type LlmProvider
 } from "@fleetguard/core"
+import { RedisGuards } from "@fleetguard/redis"
 import { FakeAnthropic, TestProvider } from "@fleetguard/testing"
 import { Effect, Layer, Redacted } from "effect"
 
@@ -48,6 +49,7 @@ const options: AnthropicProviderOptions = { apiKey: Redacted.make("sk-test"), ba
 export const provider: Layer.Layer<LlmProvider, unknown> = AnthropicProvider.layer(options)
 export const fake = FakeAnthropic.layer()
 export const demo = Demo.run
+export const shared = RedisGuards.layerConfig()
 
 // @ts-expect-error internals are not part of the published API
 export const internal = import("@fleetguard/core/internal/ledger")

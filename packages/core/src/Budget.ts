@@ -30,7 +30,7 @@ export interface BudgetOptions {
 }
 
 /** A held amount, settled exactly once by `commit` or `release`. */
-export type Reservation = Ledger.Reservation
+export interface Reservation extends Ledger.Reservation {}
 
 export interface AgentSpend {
   readonly spentUsd: number

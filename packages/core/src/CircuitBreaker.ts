@@ -103,10 +103,18 @@ const OptionsSchema = Options({
 })
 
 /** The breaker's policy as `make` decodes it: the trip rule, the waits and the probes. */
-export type BreakerSettings = Policy.Settings
+export interface BreakerSettings extends Policy.Settings {}
+
+/**
+ * How the breaker decides to trip: consecutive failures, or a failure rate over a window.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type { Policy as BreakerPolicy } from "./internal/breaker.js"
 
 /** What tracks the fibers a trip interrupts (see `CircuitBreaker.tracker`). */
-export type Tracker = Tracking.Tracker
+export interface Tracker extends Tracking.Tracker {}
 
 /**
  * The policy's settings and the failure rule, from decoded options: for breakers whose state is
@@ -148,7 +156,7 @@ export const decodeOptions = (
   })
 
 /** A trip: every tracked fiber is interrupted at once, then it is counted and published. */
-export const tripped = (tracker: Tracking.Tracker, reopenAt: number | undefined, trips: number) =>
+export const tripped = (tracker: Tracker, reopenAt: number | undefined, trips: number) =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
     const error = new CircuitOpen({

@@ -16,6 +16,7 @@ export {
   type WithReservationOptions
 } from "./Budget.js"
 export {
+  type BreakerPolicy,
   type BreakerSettings,
   type BreakerState,
   CircuitBreaker,

@@ -2,6 +2,7 @@
  * The metrics of the guards on Redis, beside core's (which they record too): module-level
  * constants with stable names. A library emits; the application chooses the exporter.
  *
+ * @module
  * @since 0.1.0
  */
 import { Metric } from "effect"

@@ -21,12 +21,6 @@ interface Tracked {
   trippedBy: CircuitOpen | undefined
 }
 
-/** How many tracked fibers a trip interrupted, by kind. */
-export interface Interrupted {
-  readonly call: number
-  readonly agent: number
-}
-
 export interface Tracker {
   /** Runs `self` tracked as an agent: a trip interrupts it and it fails with `CircuitOpen`. */
   readonly agent: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
@@ -39,7 +33,7 @@ export interface Tracker {
     self: Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E | CircuitOpen, R>
   /** Interrupts every tracked fiber but the caller's, at once; each answers `error`. */
-  readonly interruptAll: (error: CircuitOpen) => Effect.Effect<Interrupted>
+  readonly interruptAll: (error: CircuitOpen) => Effect.Effect<{ readonly call: number; readonly agent: number }>
   /** Tracked fibers running now. */
   readonly size: () => number
 }

@@ -124,8 +124,11 @@ export const make = (
     return Effect.catchAll(step, () => Effect.sync(() => outbox.add(step)))
   }
 
+  const tracked = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    Effect.withFiberRuntime<A, E | CircuitOpen, R>((fiber) => tracker.call(fiber, self))
+
   const run = <A, E, R>(self: Effect.Effect<A, E, R>, ticket: Ticket | undefined) =>
-    ticket === undefined ? tracker.call(self) : Effect.onExit(tracker.call(self), (exit) => record(ticket, exit))
+    ticket === undefined ? tracked(self) : Effect.onExit(tracked(self), (exit) => record(ticket, exit))
 
   const admitted = <A, E, R>(
     self: Effect.Effect<A, E, R>,
