@@ -52,14 +52,14 @@ export const duration = (name: string): Config.Config<number> =>
 export const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.option(config).pipe(Config.map(Option.getOrUndefined))
 
-const nonEmpty = <A>(show: (a: A) => string) =>
-  Config.mapOrFail((a: A) =>
-    show(a).trim() === "" ? Either.left(ConfigError.InvalidData([], "must not be empty")) : Either.right(a)
-  )
-
 /** A string that is not empty, such as a path. */
-export const text = (name: string): Config.Config<string> => Config.string(name).pipe(nonEmpty((s) => s))
+export const text = (name: string): Config.Config<string> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((s) =>
+      s.trim() === "" ? Either.left(ConfigError.InvalidData([], "must not be empty")) : Either.right(s)
+    )
+  )
 
 /** A secret (a key, a webhook URL): read as `Redacted` so that it is never shown, and refused when empty. */
 export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =>
-  Config.redacted(name).pipe(nonEmpty(Redacted.value))
+  text(name).pipe(Config.map(Redacted.make))

@@ -5,6 +5,14 @@
  */
 export * as Agent from "./Agent.js"
 export {
+  Alerts,
+  type AlertsOptions,
+  type AlertsService,
+  type PagerDutyOptions,
+  type SinkStats,
+  type SlackOptions
+} from "./Alerts.js"
+export {
   type AgentSpend,
   Budget,
   type BudgetOptions,
