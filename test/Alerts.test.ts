@@ -11,6 +11,7 @@ import {
   Queue,
   Redacted,
   TestClock,
+  TestServices,
   Tracer,
   type Tracer as TracerModule
 } from "effect"
@@ -195,6 +196,30 @@ describe("Alerts over HTTP", () => {
           expect(output.join("\n")).not.toContain(routingKey)
         })
       )
+  )
+
+  it.effect("an alert raised as the program ends is still delivered", () =>
+    operated(() =>
+      Effect.gen(function* () {
+        const http = yield* receiver(() => 202)
+        const exhausted = new Events.BudgetExhausted({
+          at: 0,
+          agentId: "a",
+          requestedUsd: 0.5,
+          limitUsd: 1,
+          spentUsd: 0.75,
+          reservedUsd: 0
+        })
+        // The router is waiting for events, and the scope closes right after the hub hands it one.
+        yield* TestServices.provideLive(Effect.sleep("10 millis")).pipe(
+          Effect.zipRight(publishAll([exhausted])),
+          Effect.provide(pagerDutyTo(`${http.url}/pd`))
+        )
+        expect(bodies(yield* http.received, "/pd").map((b) => b.dedup_key)).toEqual([
+          "fleetguard/run-7/budget-exhausted"
+        ])
+      })
+    )
   )
 
   it.effect("alerts beyond the queue are dropped and counted, never waited for", () =>

@@ -42,7 +42,8 @@ export const receiver = (answer: (index: number) => number = () => 200) =>
  */
 export const eventually = <A, E, R>(self: Effect.Effect<A, E, R>, done: (a: A) => boolean, what: string) =>
   Effect.gen(function* () {
-    for (let tries = 0; tries < 2_000; tries++) {
+    // A minute at most: a child process can take seconds to start on a loaded machine.
+    for (let tries = 0; tries < 12_000; tries++) {
       const a = yield* self
       if (done(a)) return a
       yield* TestServices.provideLive(Effect.sleep("5 millis"))

@@ -339,6 +339,9 @@ export const make = (
     // Added last, so it runs first: alerts raised before the close are delivered, for a while.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
+        // A router the hub has just handed events to runs before this fiber does again; interrupted
+        // before it ran, it would lose them (an alert raised as the program ends).
+        yield* Effect.yieldNow()
         yield* Fiber.interrupt(router)
         yield* Effect.forEach(yield* Queue.takeAll(subscription), route)
         yield* Effect.forEach(runners, drained, { concurrency: "unbounded" })

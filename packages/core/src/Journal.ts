@@ -13,11 +13,12 @@
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import {
-  type Chunk,
+  Chunk,
   Clock,
   Config,
   Context,
   Effect,
+  Exit,
   Fiber,
   Layer,
   Metric,
@@ -143,37 +144,31 @@ const runEnded = Effect.flatMap(Effect.serviceOption(Budget), (budget) =>
   )
 )
 
-/** Encodes and appends lines one by one, counting what is written, dropped and lost. */
+/** Encodes and appends lines a batch at a time, counting what is written, dropped and lost. */
 const makeWriter = (appender: Appender.Appender, path: string, pid: number, runId: string) => {
   const encoder = new TextEncoder()
   const stats = { written: 0, dropped: 0, failed: 0 }
   let unreported = 0
   let failing = false
 
-  const lost = (reason: string) =>
+  const lost = (lines: number, reason: string) =>
     Effect.suspend(() => {
-      stats.failed++
-      failedCounter.unsafeUpdate(1, [])
+      stats.failed += lines
+      failedCounter.unsafeUpdate(lines, [])
       if (failing) return Effect.void
       failing = true
       return Effect.logWarning(`fleetguard journal ${path}: lines are being lost: ${reason}`)
     })
 
-  const writeLine = (event: Events.GuardEvent) => {
-    const text = Format.encode({ v: 1, at: event.at, pid, runId, event })
-    if (text === undefined) return lost(`a ${event._tag} event could not be encoded`)
-    return Effect.matchEffect(appender.append(encoder.encode(text)), {
-      onFailure: (error) => lost(error.message),
-      onSuccess: ({ rotated }) => {
-        stats.written++
-        linesCounter.unsafeUpdate(1, [])
-        if (rotated) rotationsCounter.unsafeUpdate(1, [])
-        if (!failing) return Effect.void
-        failing = false
-        return Effect.logInfo(`fleetguard journal ${path}: writing again`)
-      }
+  const written = (lines: number, rotations: number) =>
+    Effect.suspend(() => {
+      stats.written += lines
+      linesCounter.unsafeUpdate(lines, [])
+      if (rotations > 0) rotationsCounter.unsafeUpdate(rotations, [])
+      if (!failing) return Effect.void
+      failing = false
+      return Effect.logInfo(`fleetguard journal ${path}: writing again`)
     })
-  }
 
   const accept = (queue: Queue.Queue<Events.GuardEvent>, events: Iterable<Events.GuardEvent>) =>
     Effect.sync(() => {
@@ -185,17 +180,31 @@ const makeWriter = (appender: Appender.Appender, path: string, pid: number, runI
       }
     })
 
-  const writeBatch = (events: Chunk.Chunk<Events.GuardEvent>) =>
+  /** The batch's lines, and a line saying how many events were dropped since the last one did. */
+  const encode = (events: Iterable<Events.GuardEvent>, now: number) => {
+    const all = [...events]
+    if (unreported > 0) all.push(new Events.EventsDropped({ at: now, dropped: unreported }))
+    unreported = 0
+    const lines: Array<Uint8Array> = []
+    for (const event of all) {
+      const text = Format.encode({ v: 1, at: event.at, pid, runId, event })
+      if (text !== undefined) lines.push(encoder.encode(text))
+    }
+    return { lines, unencodable: all.length - lines.length }
+  }
+
+  const writeBatch = (events: Iterable<Events.GuardEvent>) =>
     Effect.gen(function* () {
+      const { lines, unencodable } = encode(events, yield* Clock.currentTimeMillis)
+      if (unencodable > 0) yield* lost(unencodable, `${unencodable} event(s) could not be encoded`)
       yield* Effect.catchAll(appender.refresh, (error) => Effect.logDebug(error.message))
-      for (const event of events) yield* writeLine(event)
-      if (unreported === 0) return
-      const dropped = unreported
-      unreported = 0
-      yield* writeLine(new Events.EventsDropped({ at: yield* Clock.currentTimeMillis, dropped }))
+      yield* Effect.matchEffect(appender.append(lines), {
+        onFailure: (error) => lost(lines.length, error.message),
+        onSuccess: (rotations) => written(lines.length, rotations)
+      })
     })
 
-  return { stats, accept, writeLine, writeBatch }
+  return { stats, accept, writeBatch }
 }
 
 export const make = (
@@ -220,25 +229,40 @@ export const make = (
     const queue = yield* Queue.bounded<Events.GuardEvent>(settings.capacity)
     yield* writer.accept(queue, [yield* runStarted(settings)])
 
-    // The pump does no I/O, so it keeps up with the hub; the writer is interrupted only between batches.
-    const pump = yield* Effect.forkScoped(
-      Effect.forever(Effect.flatMap(Queue.takeBetween(subscription, 1, Infinity), (e) => writer.accept(queue, e)))
-    )
-    const writing = yield* Effect.forkScoped(
-      Effect.forever(
-        Effect.flatMap(Queue.takeBetween(queue, 1, settings.capacity), (batch) =>
-          Effect.uninterruptible(writer.writeBatch(batch))
+    // Closing publishes the run's RunEnded on the hub and waits until it is written: it follows every
+    // event published before it, and no fiber is interrupted holding an event (an interrupted take
+    // loses what it was handed).
+    let last: Events.RunEnded | undefined
+
+    // The pump does no I/O, so it keeps up with the hub. Another journal's RunEnded, on a hub two
+    // journals share, is not this run's.
+    const pump = (): Effect.Effect<void> =>
+      Effect.flatMap(Queue.takeBetween(subscription, 1, Infinity), (events) => {
+        const taken = Chunk.toReadonlyArray(events)
+        const end = last === undefined ? -1 : taken.indexOf(last)
+        const before = (end < 0 ? taken : taken.slice(0, end)).filter((event) => event._tag !== "RunEnded")
+        return Effect.zipRight(
+          writer.accept(queue, before),
+          end < 0 || last === undefined ? pump() : Queue.offer(queue, last)
         )
+      })
+
+    const write = (): Effect.Effect<void> =>
+      Effect.flatMap(Queue.takeBetween(queue, 1, settings.capacity), (batch) =>
+        Effect.zipRight(writer.writeBatch(batch), Chunk.some(batch, (event) => event === last) ? Effect.void : write())
       )
-    )
+
+    const pumping = yield* Effect.forkScoped(pump())
+    const writing = yield* Effect.forkScoped(write())
+    const hub = yield* Events.GuardEvents
     // Added last, so it runs first: before the subscription ends and the file is closed.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
-        yield* Fiber.interrupt(pump)
-        yield* Fiber.interrupt(writing)
-        yield* writer.writeBatch(yield* Queue.takeAll(queue))
-        yield* writer.writeBatch(yield* Queue.takeAll(subscription))
-        yield* writer.writeLine(yield* runEnded)
+        last = yield* runEnded
+        yield* hub.publish(last)
+        // A pump cut off (its hub shut down first) never hands the writer RunEnded: stop waiting.
+        const pumped = yield* Fiber.await(pumping)
+        yield* Exit.isSuccess(pumped) ? Fiber.await(writing) : Fiber.interrupt(writing)
       })
     )
     return { path: decoded.path, runId, stats: Effect.sync(() => ({ ...writer.stats })) } satisfies JournalService

@@ -1,7 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, FastCheck as fc, Layer } from "effect"
+import { Deferred, Effect, FastCheck as fc, Layer, TestServices } from "effect"
 import { Budget, Events, GuardEvents, Journal, type JournalContents, type JournalOptions, RunId } from "../src/index.js"
 import * as Format from "../src/internal/journal.js"
 
@@ -61,6 +61,20 @@ describe("Journal", () => {
         expect(first).toMatchObject({ journal: { maxBytes: 10 * 1024 * 1024, maxFiles: 5, capacity: 4096 } })
         expect(last).toMatchObject({ _tag: "RunEnded", spentUsd: 0.3, reservedUsd: 0 })
         expect(contents).toMatchObject({ torn: 0, unknown: 0 })
+      })
+    )
+  )
+
+  it.effect("an event published as the scope closes is written, before RunEnded", () =>
+    inTempDir((dir) =>
+      Effect.gen(function* () {
+        const path = `${dir}/journal.jsonl`
+        // The journal is waiting for events, and its scope closes right after the hub hands it one.
+        yield* journaling(
+          { path },
+          Effect.zipRight(TestServices.provideLive(Effect.sleep("10 millis")), publishAll([settled("a", 1)]))
+        )
+        expect(tags(yield* Journal.read(path))).toEqual(["RunStarted", "CallSettled", "RunEnded"])
       })
     )
   )

@@ -1,6 +1,7 @@
 /**
- * Appends whole lines to a journal file that other processes may append to as well. Each line is
- * one write on a file opened for append, so lines from several processes never interleave.
+ * Appends whole lines to a journal file that other processes may append to as well. Lines go out
+ * whole, several to a write, on a file opened for append: one write is never split by another
+ * process's, so lines from several processes never interleave.
  * Rotation renames the file to a name no other process would pick, then starts a new one; a
  * process whose file was rotated by another notices (its inode is gone from the path) and reopens.
  */
@@ -19,8 +20,11 @@ export interface Settings {
 export interface Appender {
   /** Before a batch: re-reads the size (other processes append too) and reopens a rotated file. */
   readonly refresh: Effect.Effect<void, PlatformError>
-  /** Appends one line in one write, rotating first when it would take the file past `maxBytes`. */
-  readonly append: (line: Uint8Array) => Effect.Effect<{ readonly rotated: boolean }, PlatformError>
+  /**
+   * Appends whole lines, in one write unless a rotation comes between them (before a line that
+   * would take the file past `maxBytes`); answers how many rotations there were.
+   */
+  readonly append: (lines: ReadonlyArray<Uint8Array>) => Effect.Effect<number, PlatformError>
 }
 
 interface Handle {
@@ -33,6 +37,8 @@ interface Handle {
 }
 
 const newline = 10
+
+const isNotFound = (error: PlatformError) => error._tag === "SystemError" && error.reason === "NotFound"
 
 const open = (fs: FileSystem.FileSystem, path: string): Effect.Effect<Handle, PlatformError> =>
   Effect.flatMap(Scope.make(), (scope) =>
@@ -49,12 +55,26 @@ const open = (fs: FileSystem.FileSystem, path: string): Effect.Effect<Handle, Pl
     }).pipe(Effect.onError(() => Scope.close(scope, Exit.void)))
   )
 
-const withNewline = (line: Uint8Array): Uint8Array => {
-  const bytes = new Uint8Array(line.length + 1)
-  bytes[0] = newline
-  bytes.set(line, 1)
+/** Whole lines in one buffer, for one write; after a torn line, starting on a line of its own. */
+const joined = (lines: ReadonlyArray<Uint8Array>, torn: boolean): Uint8Array => {
+  const bytes = new Uint8Array(lines.reduce((n, line) => n + line.length, torn ? 1 : 0))
+  let at = 0
+  if (torn) bytes[at++] = newline
+  for (const line of lines) {
+    bytes.set(line, at)
+    at += line.length
+  }
   return bytes
 }
+
+const write = (target: Handle, lines: ReadonlyArray<Uint8Array>) =>
+  Effect.suspend(() => {
+    const bytes = joined(lines, target.torn)
+    return Effect.map(target.file.writeAll(bytes), () => {
+      target.torn = false
+      target.size += bytes.length
+    })
+  })
 
 export const make = (
   fs: FileSystem.FileSystem,
@@ -108,30 +128,41 @@ export const make = (
       )
     )
 
-    // Between the check and the rename another process could rotate too; the cost is one small
-    // rotated file, never a lost line.
+    // Between the check and the rename another process may rotate too: the cost is at most one
+    // small rotated file, never a lost line.
     const rotate = (ours: Handle) =>
       Effect.gen(function* () {
         if ((yield* sizeIfOurs(ours)) !== undefined) {
           const at = yield* Clock.currentTimeMillis
           const name = Format.rotatedName(base, at, settings.pid, rotations++)
-          yield* fs.rename(settings.path, path.join(directory, name))
+          // Gone already: another process renamed it between the check and here.
+          yield* Effect.catchIf(fs.rename(settings.path, path.join(directory, name)), isNotFound, () => Effect.void)
         }
         const next = yield* reopen
         yield* prune
         return next
       })
 
-    const append = (line: Uint8Array) =>
+    const append = (lines: ReadonlyArray<Uint8Array>) =>
       Effect.gen(function* () {
         let target = handle ?? (yield* reopen)
-        const rotated = target.size > 0 && target.size + line.length > settings.maxBytes
-        if (rotated) target = yield* rotate(target)
-        const bytes = target.torn ? withNewline(line) : line
-        yield* target.file.writeAll(bytes)
-        target.torn = false
-        target.size += bytes.length
-        return { rotated }
+        let rotations = 0
+        let chunk: Array<Uint8Array> = []
+        let pending = 0
+        for (const line of lines) {
+          const size = target.size + pending
+          if (size > 0 && size + line.length > settings.maxBytes) {
+            if (chunk.length > 0) yield* write(target, chunk)
+            chunk = []
+            pending = 0
+            target = yield* rotate(target)
+            rotations++
+          }
+          chunk.push(line)
+          pending += line.length
+        }
+        if (chunk.length > 0) yield* write(target, chunk)
+        return rotations
       })
 
     return { refresh, append }
