@@ -15,6 +15,7 @@ import {
   Tracer,
   type Tracer as TracerModule
 } from "effect"
+import { inProcess } from "./cli.js"
 import { eventually, receiver } from "./receiver.js"
 
 const slackSecret = "/services/T000/B000/SLACKSECRETPATH"
@@ -135,7 +136,10 @@ describe("Alerts over HTTP", () => {
           expect(deliveries).toHaveLength(5)
           expect(lines[0]?.event).toMatchObject({ _tag: "RunStarted", budget: { limitUsd: 1 } })
 
-          const everything = [yield* fs.readFileString(journal), ...output].join("\n")
+          const status = yield* inProcess(["status", "--journal", journal])
+          expect(status.stdout).toContain("BreakerClosed to pagerduty: delivered")
+          const json = yield* inProcess(["status", "--json", "--journal", journal])
+          const everything = [yield* fs.readFileString(journal), ...output, status.stdout, json.stdout].join("\n")
           expect(output.some((o) => o.includes("Alerts.deliver"))).toBe(true)
           for (const secret of [slackSecret, "SLACKSECRETPATH", routingKey]) expect(everything).not.toContain(secret)
         })
