@@ -110,7 +110,7 @@ describe("fleetguard status", () => {
 
           const table = yield* inProcess(["status", "--journal", path])
           expect(table.code).toBe(0)
-          expect(table.stdout).toContain("run         run-latest (the latest of 2 runs)")
+          expect(table.stdout).toContain("run         run-latest (2 runs; --run ID or --all for others)")
           expect(table.stdout).toContain("last event  1970-01-01T00:00:12.000Z, 0 s ago")
           expect(table.stdout).toMatch(/fleet {7}\$0\.\d{4} spent of \$2\.0000 \(\d+%\), \$0\.0000 reserved/)
           expect(table.stdout).toMatch(/planner +\$0\.\d{4} +2 calls/)

@@ -33,12 +33,19 @@ export class ConflictingOptions extends Schema.TaggedError<ConflictingOptions>()
   }
 }
 
-/** "1h", "30m", "2d", "90s", "500ms", or as guards read durations ("1 hour"). */
+const unitNames: Readonly<Record<string, string>> = {
+  ms: "millis",
+  s: "seconds",
+  m: "minutes",
+  h: "hours",
+  d: "days",
+  w: "weeks"
+}
+
+/** "30m", "1h", "2d", "90s", "500ms", or as the guards read durations ("1 hour", "90 seconds"). */
 const parseSince = (text: string): number | undefined => {
   const short = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/.exec(text)
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
-  if (short !== null) return Number(short[1]) * unit[short[2] as keyof typeof unit]
-  return GuardOptions.durationMillis(text)
+  return GuardOptions.durationMillis(short === null ? text : `${short[1]} ${unitNames[short[2] ?? ""]}`)
 }
 
 export const options = {
@@ -112,7 +119,10 @@ const section = (title: string, lines: ReadonlyArray<string>) => [
 export const table = (report: StatusReport, now: number): string => {
   const { fleet } = report
   const share = fleet.limitUsd > 0 ? ` (${Math.round((100 * fleet.spentUsd) / fleet.limitUsd)}%)` : ""
-  const run = report.runId === "all" ? `all ${report.runs} runs` : `${report.runId} (the latest of ${report.runs} runs)`
+  const run =
+    report.runId === "all"
+      ? `all ${report.runs} runs`
+      : `${report.runId} (${report.runs} runs; --run ID or --all for others)`
   return [
     `journal     ${report.journal}`,
     `run         ${run}`,
