@@ -1,3 +1,5 @@
+import { FileSystem } from "@effect/platform"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import {
   Agent,
@@ -130,6 +132,37 @@ describe("Guards.layerConfig", () => {
         expect(String(error), `${variable}=${JSON.stringify(value)}`).toContain(variable)
       }
     })
+  )
+
+  it.effect("journal and alert variables: a bad one is named, a secret never shown", () =>
+    Effect.gen(function* () {
+      const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
+      const journal = { FLEETGUARD_JOURNAL: `${dir}/journal.jsonl` }
+      const pagerDuty = { FLEETGUARD_PAGERDUTY_ROUTING_KEY: "KEYSECRET" }
+      for (const [variable, env] of [
+        ["FLEETGUARD_JOURNAL", { FLEETGUARD_JOURNAL: " " }],
+        ["FLEETGUARD_JOURNAL_MAX_BYTES", { ...journal, FLEETGUARD_JOURNAL_MAX_BYTES: "0" }],
+        ["FLEETGUARD_JOURNAL_MAX_FILES", { ...journal, FLEETGUARD_JOURNAL_MAX_FILES: "two" }],
+        ["FLEETGUARD_SLACK_WEBHOOK_URL", { FLEETGUARD_SLACK_WEBHOOK_URL: "ftp://hooks/URLSECRET" }],
+        ["FLEETGUARD_SLACK_WEBHOOK_URL", { FLEETGUARD_SLACK_WEBHOOK_URL: "" }],
+        ["FLEETGUARD_PAGERDUTY_ROUTING_KEY", { FLEETGUARD_PAGERDUTY_ROUTING_KEY: "" }],
+        ["FLEETGUARD_PAGERDUTY_URL", { ...pagerDuty, FLEETGUARD_PAGERDUTY_URL: "events.pagerduty.com" }]
+      ] as const) {
+        const error = yield* Effect.flip(fromEnv({ FLEETGUARD_BUDGET_USD: "20", ...env }))
+        expect(String(error), variable).toContain(variable)
+        expect(String(error)).not.toMatch(/SECRET/)
+      }
+    }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
+  )
+
+  it.effect(
+    "FLEETGUARD_JOURNAL set in a program that provides no FileSystem: a ConfigError that says what to provide",
+    () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(fromEnv({ FLEETGUARD_BUDGET_USD: "20", FLEETGUARD_JOURNAL: "journal.jsonl" }))
+        expect(String(error)).toContain("FLEETGUARD_JOURNAL")
+        expect(String(error)).toContain("NodeContext.layer")
+      })
   )
 
   it.effect("reads FLEETGUARD_MAX_PAUSE", () =>

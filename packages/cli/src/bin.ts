@@ -2,22 +2,18 @@
 /**
  * The `fleetguard` command.
  *
- *   fleetguard demo    the same fleet, naive and guarded, against a local FakeAnthropic
+ *   fleetguard demo      the same fleet, naive and guarded, against a local FakeAnthropic
+ *   fleetguard status    where the fleet stands, from its journal
  *
  * @since 0.1.0
  */
-import { Console, Effect } from "effect"
-import * as Demo from "./Demo.js"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Effect, Exit } from "effect"
+import * as Cli from "./Cli.js"
 
-const usage = "usage: fleetguard demo"
-
-const [command] = process.argv.slice(2)
-if (command === "--help" || command === "-h") {
-  console.log(usage)
-  process.exit(0)
-}
-if (command !== "demo") {
-  console.error(command === undefined ? usage : `unknown command "${command}"\n${usage}`)
-  process.exit(2)
-}
-await Effect.runPromise(Effect.flatMap(Demo.run(), (report) => Console.log(Demo.format(report))))
+NodeRuntime.runMain(Effect.provide(Cli.main(process.argv), NodeContext.layer), {
+  // `main` answers the exit status; anything else that ends the program is a bug (1) or Ctrl-C (0).
+  teardown: (exit, onExit) =>
+    onExit(Exit.isSuccess(exit) ? Number(exit.value) : Cause.isInterruptedOnly(exit.cause) ? 0 : 1)
+})

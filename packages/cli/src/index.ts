@@ -4,4 +4,7 @@
  * @packageDocumentation
  * @since 0.1.0
  */
+export * as Cli from "./Cli.js"
 export * as Demo from "./Demo.js"
+export * as Status from "./Status.js"
+export * as Summary from "./Summary.js"

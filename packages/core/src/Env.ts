@@ -6,7 +6,7 @@
  * @module
  * @since 0.1.0
  */
-import { Config, ConfigError, Either, Option } from "effect"
+import { Config, ConfigError, Either, Option, Redacted } from "effect"
 import { durationMillis, maxTimerMillis } from "./Options.js"
 
 const decimal = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/
@@ -52,3 +52,15 @@ export const duration = (name: string): Config.Config<number> =>
 /** An optional variable: absent is undefined, present must parse. */
 export const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.option(config).pipe(Config.map(Option.getOrUndefined))
+
+/** A string that is not empty, such as a path. */
+export const text = (name: string): Config.Config<string> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((s) =>
+      s.trim() === "" ? Either.left(ConfigError.InvalidData([], "must not be empty")) : Either.right(s)
+    )
+  )
+
+/** A secret (a key, a webhook URL): read as `Redacted` so that it is never shown, and refused when empty. */
+export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =>
+  text(name).pipe(Config.map(Redacted.make))

@@ -113,6 +113,73 @@ export class CallSettled extends Schema.TaggedClass<CallSettled>()("CallSettled"
   error: Schema.optional(Schema.String)
 }) {}
 
+/**
+ * A run began: the first line a journal writes, with the limits in force (of the guards the journal
+ * was built over; absent when it was built without them) and the journal's own settings.
+ */
+export class RunStarted extends Schema.TaggedClass<RunStarted>()("RunStarted", {
+  at: At,
+  budget: Schema.optional(
+    Schema.Struct({ limitUsd: Schema.Number, perAgentLimitUsd: Schema.Number, alertAt: Schema.Number })
+  ),
+  concurrency: Schema.optional(Schema.Struct({ maxConcurrency: Schema.Number, maxPauseMillis: Schema.Number })),
+  depth: Schema.optional(Schema.Struct({ maxDepth: Schema.Number, maxFanOut: Schema.Number })),
+  journal: Schema.Struct({ maxBytes: Schema.Number, maxFiles: Schema.Number, capacity: Schema.Number })
+}) {}
+
+/** The journal closed: the last line of a run that ended normally, with the ledger's final figures. */
+export class RunEnded extends Schema.TaggedClass<RunEnded>()("RunEnded", {
+  at: At,
+  spentUsd: Schema.optional(Schema.Number),
+  reservedUsd: Schema.optional(Schema.Number)
+}) {}
+
+/** A sink's queue was full: this many events were not written (or sent) since the last report. */
+export class EventsDropped extends Schema.TaggedClass<EventsDropped>()("EventsDropped", {
+  at: At,
+  dropped: Schema.Number
+}) {}
+
+/** Where an alert goes. */
+export const AlertSink = Schema.Literal("slack", "pagerduty")
+export type AlertSink = typeof AlertSink.Type
+
+/** What raised an alert: the tag of the event behind it. */
+export const AlertKind = Schema.Literal(
+  "BudgetThresholdCrossed",
+  "BudgetExhausted",
+  "BreakerOpened",
+  "BreakerClosed",
+  "RateLimitPause"
+)
+export type AlertKind = typeof AlertKind.Type
+
+const alertAttempt = {
+  at: At,
+  sink: AlertSink,
+  kind: AlertKind,
+  /** The incident the alert belongs to (PagerDuty's dedup key is the run id and this). */
+  incident: Schema.String,
+  /** 1 for the first attempt. */
+  attempt: Schema.Number
+}
+
+/** An alert was accepted by its endpoint. */
+export class AlertDelivered extends Schema.TaggedClass<AlertDelivered>()("AlertDelivered", {
+  ...alertAttempt,
+  status: Schema.Number
+}) {}
+
+/** An attempt to deliver an alert failed; `retrying` says whether another attempt follows. */
+export class AlertFailed extends Schema.TaggedClass<AlertFailed>()("AlertFailed", {
+  ...alertAttempt,
+  /** The endpoint's answer, absent when none came. */
+  status: Schema.optional(Schema.Number),
+  /** What went wrong, never the endpoint's URL or key. */
+  reason: Schema.String,
+  retrying: Schema.Boolean
+}) {}
+
 export const GuardEvent = Schema.Union(
   BreakerOpened,
   BreakerHalfOpened,
@@ -124,7 +191,12 @@ export const GuardEvent = Schema.Union(
   Rejected,
   FanOutTruncated,
   RateLimitPause,
-  RateLimitResumed
+  RateLimitResumed,
+  RunStarted,
+  RunEnded,
+  EventsDropped,
+  AlertDelivered,
+  AlertFailed
 )
 export type GuardEvent = typeof GuardEvent.Type
 
@@ -200,6 +272,14 @@ export const rejected = (
         new Rejected({ at, agentId, reason, detail, ...(options.scope === undefined ? {} : { scope: options.scope }) })
     )
   )
+
+/**
+ * Names this run in the journal and in alerts (PagerDuty's dedup keys). One per process unless
+ * provided: two journals in one process then share it.
+ */
+export class RunId extends Context.Reference<RunId>()("@fleetguard/core/RunId", {
+  defaultValue: (): string => crypto.randomUUID()
+}) {}
 
 /** Subscribes to the hub in context; the subscription ends with the scope. */
 export const subscribe: Effect.Effect<Queue.Dequeue<GuardEvent>, never, Scope.Scope> = Effect.flatMap(

@@ -5,9 +5,10 @@
  * @since 0.1.0
  */
 
-import type { ConfigError } from "effect"
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { FetchHttpClient, FileSystem, HttpClient, Path } from "@effect/platform"
+import { Config, ConfigError, Context, Effect, Layer, Option, Schema } from "effect"
 import { dual } from "effect/Function"
+import { Alerts } from "./Alerts.js"
 import { Budget, type BudgetOptions } from "./Budget.js"
 import { CircuitBreaker, type CircuitBreakerOptions } from "./CircuitBreaker.js"
 import { Concurrency, type ConcurrencyOptions } from "./Concurrency.js"
@@ -23,6 +24,7 @@ import {
 import * as AgentId from "./internal/agentId.js"
 import { permitted, reserving } from "./internal/guarded.js"
 import * as Settle from "./internal/settle.js"
+import { Journal } from "./Journal.js"
 import { decode, Options, option } from "./Options.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
 
@@ -76,14 +78,64 @@ export const layer = (options: GuardsOptions): Layer.Layer<GuardServices, Invali
     )
   )
 
-/** All guards from the FLEETGUARD_* variables; a bad value fails naming the variable. */
+/**
+ * The FileSystem and Path the program provides, for the journal: a library cannot choose them, and
+ * `layerConfig` keeps needing nothing when FLEETGUARD_JOURNAL is unset.
+ */
+const platformInContext = Layer.effectContext(
+  Effect.gen(function* () {
+    const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
+    const path = yield* Effect.serviceOption(Path.Path)
+    if (Option.isNone(fs) || Option.isNone(path))
+      return yield* Effect.fail(
+        ConfigError.InvalidData(
+          ["FLEETGUARD_JOURNAL"],
+          "is set, but the program provides no FileSystem and Path to write it with: provide NodeContext.layer from @effect/platform-node"
+        )
+      )
+    return Context.make(FileSystem.FileSystem, fs.value).pipe(Context.add(Path.Path, path.value))
+  })
+)
+
+/** The HttpClient the program provides, else fetch's. */
+const httpClientInContext = Layer.unwrapEffect(
+  Effect.map(
+    Effect.serviceOption(HttpClient.HttpClient),
+    Option.match({
+      onNone: () => FetchHttpClient.layer,
+      onSome: (client) => Layer.succeed(HttpClient.HttpClient, client)
+    })
+  )
+)
+
+const journalConfig = Layer.unwrapEffect(
+  Effect.map(Journal.config, (options) =>
+    options === undefined ? Layer.empty : Layer.provide(Journal.layerConfig(Config.succeed(options)), platformInContext)
+  )
+)
+
+/**
+ * All guards from the FLEETGUARD_* variables; a bad value fails naming the variable. With
+ * FLEETGUARD_JOURNAL set, the journal too (built over the guards, so that `RunStarted` records
+ * their limits), and with a Slack or PagerDuty variable set, the alerts (through the program's
+ * HttpClient, else fetch). Closing the layer delivers pending alerts, then drains the journal.
+ */
 export const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | InvalidOption> =>
-  Layer.mergeAll(
-    Concurrency.layerConfig(),
-    Budget.layerConfig(),
-    Depth.layerConfig(),
-    CircuitBreaker.layerConfig(),
-    Pricing.layer()
+  Alerts.layerConfig().pipe(
+    Layer.provide(httpClientInContext),
+    Layer.provideMerge(
+      journalConfig.pipe(
+        Layer.provideMerge(
+          Layer.mergeAll(
+            Concurrency.layerConfig(),
+            Budget.layerConfig(),
+            Depth.layerConfig(),
+            CircuitBreaker.layerConfig(),
+            Pricing.layer()
+          )
+        )
+      )
+    )
   )
 
 export interface WrapOptions<A> {

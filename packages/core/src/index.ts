@@ -6,6 +6,14 @@
  */
 export * as Agent from "./Agent.js"
 export {
+  Alerts,
+  type AlertsOptions,
+  type AlertsService,
+  type PagerDutyOptions,
+  type SinkStats,
+  type SlackOptions
+} from "./Alerts.js"
+export {
   type AgentSpend,
   Budget,
   type BudgetOptions,
@@ -37,8 +45,18 @@ export { Depth, type DepthOptions, type DepthService, type FanOutResult } from "
 export * as Env from "./Env.js"
 export * from "./Errors.js"
 export * as Events from "./Events.js"
-export { GuardEvent, GuardEvents, type GuardEventsService } from "./Events.js"
+export { GuardEvent, GuardEvents, type GuardEventsService, RunId } from "./Events.js"
 export { type GuardServices, Guards, type GuardsOptions, type WrapError, type WrapOptions } from "./Guards.js"
+export {
+  Journal,
+  type JournalContents,
+  JournalLine,
+  JournalNotFound,
+  type JournalOptions,
+  type JournalService,
+  type JournalStats,
+  JournalUnavailable
+} from "./Journal.js"
 export type * from "./Llm.js"
 export { LlmClient, type LlmClientService } from "./LlmClient.js"
 export { LlmProvider, type LlmProviderService } from "./LlmProvider.js"

@@ -5,6 +5,8 @@
  *
  * @since 0.1.0
  */
+
+import type { ServeError } from "@effect/platform/HttpServerError"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Console, Effect, Layer } from "effect"
 import { defaultApiKey, FakeAnthropic, layer } from "../FakeAnthropic.js"
@@ -26,4 +28,21 @@ const announce = Layer.effectDiscard(
   )
 )
 
-NodeRuntime.runMain(Layer.launch(announce.pipe(Layer.provide(layer({ port: portArgument(process.argv.slice(2)) })))))
+const inUse = (error: ServeError) =>
+  typeof error.cause === "object" && error.cause !== null && "code" in error.cause && error.cause.code === "EADDRINUSE"
+
+const port = portArgument(process.argv.slice(2))
+
+NodeRuntime.runMain(
+  Layer.launch(announce.pipe(Layer.provide(layer({ port })))).pipe(
+    // What the user can fix, in one line; anything else is reported in full.
+    Effect.catchIf(inUse, () =>
+      Effect.zipRight(
+        Console.error(`fake-anthropic: port ${port} is already in use; pick another with --port N (0: any free port)`),
+        Effect.sync(() => {
+          process.exitCode = 1
+        })
+      )
+    )
+  )
+)

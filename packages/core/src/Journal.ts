@@ -1,0 +1,360 @@
+/**
+ * Journal: every `GuardEvent` as one JSON line in a file, appended through @effect/platform's
+ * `FileSystem` — the durable record of what the guards decided, and what `fleetguard status` reads.
+ *
+ * Writing never slows or fails a call. Events go from the hub through a bounded queue to one
+ * writer fiber; when the queue is full newer events are dropped and counted, and the count is
+ * itself journaled (`EventsDropped`). The queue is drained when the scope closes. A run's first
+ * line is `RunStarted` with the limits in force, its last `RunEnded`. Files rotate by size, and
+ * several processes may append to one journal.
+ *
+ * @since 0.1.0
+ */
+import { FileSystem, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import {
+  Chunk,
+  Clock,
+  Config,
+  Context,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Metric,
+  Option,
+  Queue,
+  Schema,
+  type Scope
+} from "effect"
+import { Budget } from "./Budget.js"
+import { Concurrency } from "./Concurrency.js"
+import { Depth } from "./Depth.js"
+import * as Env from "./Env.js"
+import { InvalidOption } from "./Errors.js"
+import * as Events from "./Events.js"
+import * as Format from "./internal/journal.js"
+import * as Appender from "./internal/journalAppender.js"
+import { decode, layerFromConfig, Options, option, PositiveInteger } from "./Options.js"
+
+export interface JournalOptions {
+  /** The file to append to; its directory is created when missing. */
+  readonly path: string
+  /** Rotate before a line would take the file past this size; default 10 MiB. */
+  readonly maxBytes?: number | undefined
+  /** Files kept, the current one included; default 5. */
+  readonly maxFiles?: number | undefined
+  /** Events waiting for the writer before newer ones are dropped; default 4096, what the hub holds. */
+  readonly capacity?: number | undefined
+}
+
+/** A journal line: `{ v: 1, at, pid, runId, event }`. */
+export type JournalLine = Format.Line
+export const JournalLine = Format.Line
+
+export interface JournalStats {
+  /** Lines appended. */
+  readonly written: number
+  /** Events dropped because the queue was full. */
+  readonly dropped: number
+  /** Lines lost to a failed write (a full disk, a file made read-only). */
+  readonly failed: number
+}
+
+export interface JournalService {
+  readonly path: string
+  readonly runId: string
+  readonly stats: Effect.Effect<JournalStats>
+}
+
+/** The journal cannot be opened, written or read; `reason` says why (the system's error). */
+export class JournalUnavailable extends Schema.TaggedError<JournalUnavailable>()("JournalUnavailable", {
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `journal ${this.path} is unavailable: ${this.reason}`
+  }
+}
+
+/** Neither the journal nor any rotated file of it exists. */
+export class JournalNotFound extends Schema.TaggedError<JournalNotFound>()("JournalNotFound", {
+  path: Schema.String
+}) {
+  override get message(): string {
+    return `no journal at ${this.path}`
+  }
+}
+
+export const linesCounter = Metric.counter("fleetguard_journal_lines_total", {
+  description: "Lines appended to the journal",
+  incremental: true
+})
+export const droppedCounter = Metric.counter("fleetguard_journal_dropped_total", {
+  description: "Events dropped because the journal's queue was full",
+  incremental: true
+})
+export const failedCounter = Metric.counter("fleetguard_journal_failed_total", {
+  description: "Journal lines lost to a failed write",
+  incremental: true
+})
+export const rotationsCounter = Metric.counter("fleetguard_journal_rotations_total", {
+  description: "Times the journal file was rotated",
+  incremental: true
+})
+
+export const defaultMaxBytes = 10 * 1024 * 1024
+export const defaultMaxFiles = 5
+
+const OptionsSchema = Options({
+  path: option((u): u is string => typeof u === "string" && u.trim() !== "", "must be a file path"),
+  maxBytes: Schema.optional(PositiveInteger),
+  maxFiles: Schema.optional(PositiveInteger),
+  capacity: Schema.optional(PositiveInteger)
+})
+
+const unavailable = (path: string) => (error: PlatformError) => new JournalUnavailable({ path, reason: error.message })
+
+/** The limits of the guards the journal is built over, as far as their services say. */
+const runStarted = (journal: Events.RunStarted["journal"]) =>
+  Effect.gen(function* () {
+    const budget = yield* Effect.serviceOption(Budget)
+    const concurrency = yield* Effect.serviceOption(Concurrency)
+    const depth = yield* Effect.serviceOption(Depth)
+    return new Events.RunStarted({
+      at: yield* Clock.currentTimeMillis,
+      budget: Option.getOrUndefined(
+        Option.map(budget, ({ limitUsd, perAgentLimitUsd, alertAt }) => ({ limitUsd, perAgentLimitUsd, alertAt }))
+      ),
+      concurrency: Option.getOrUndefined(
+        Option.map(concurrency, (c) => ({ maxConcurrency: c.limit, maxPauseMillis: c.maxPauseMillis }))
+      ),
+      depth: Option.getOrUndefined(Option.map(depth, ({ maxDepth, maxFanOut }) => ({ maxDepth, maxFanOut }))),
+      journal
+    })
+  })
+
+const runEnded = Effect.flatMap(Effect.serviceOption(Budget), (budget) =>
+  Effect.flatMap(Clock.currentTimeMillis, (at) =>
+    Option.match(budget, {
+      onNone: () => Effect.succeed(new Events.RunEnded({ at })),
+      onSome: (b) =>
+        Effect.map(b.snapshot, (s) => new Events.RunEnded({ at, spentUsd: s.spentUsd, reservedUsd: s.reservedUsd }))
+    })
+  )
+)
+
+/** Encodes and appends lines a batch at a time, counting what is written, dropped and lost. */
+const makeWriter = (appender: Appender.Appender, path: string, pid: number, runId: string) => {
+  const encoder = new TextEncoder()
+  const stats = { written: 0, dropped: 0, failed: 0 }
+  let unreported = 0
+  let failing = false
+
+  const lost = (lines: number, reason: string) =>
+    Effect.suspend(() => {
+      stats.failed += lines
+      failedCounter.unsafeUpdate(lines, [])
+      if (failing) return Effect.void
+      failing = true
+      return Effect.logWarning(`fleetguard journal ${path}: lines are being lost: ${reason}`)
+    })
+
+  const written = (lines: number, rotations: number) =>
+    Effect.suspend(() => {
+      stats.written += lines
+      linesCounter.unsafeUpdate(lines, [])
+      if (rotations > 0) rotationsCounter.unsafeUpdate(rotations, [])
+      if (!failing) return Effect.void
+      failing = false
+      return Effect.logInfo(`fleetguard journal ${path}: writing again`)
+    })
+
+  const accept = (queue: Queue.Queue<Events.GuardEvent>, events: Iterable<Events.GuardEvent>) =>
+    Effect.sync(() => {
+      for (const event of events) {
+        if (queue.unsafeOffer(event)) continue
+        stats.dropped++
+        unreported++
+        droppedCounter.unsafeUpdate(1, [])
+      }
+    })
+
+  /** The batch's lines, and a line saying how many events were dropped since the last one did. */
+  const encode = (events: Iterable<Events.GuardEvent>, now: number) => {
+    const all = [...events]
+    if (unreported > 0) all.push(new Events.EventsDropped({ at: now, dropped: unreported }))
+    unreported = 0
+    const lines: Array<Uint8Array> = []
+    for (const event of all) {
+      const text = Format.encode({ v: 1, at: event.at, pid, runId, event })
+      if (text !== undefined) lines.push(encoder.encode(text))
+    }
+    return { lines, unencodable: all.length - lines.length }
+  }
+
+  const writeBatch = (events: Iterable<Events.GuardEvent>) =>
+    Effect.gen(function* () {
+      const { lines, unencodable } = encode(events, yield* Clock.currentTimeMillis)
+      if (unencodable > 0) yield* lost(unencodable, `${unencodable} event(s) could not be encoded`)
+      yield* Effect.catchAll(appender.refresh, (error) => Effect.logDebug(error.message))
+      yield* Effect.matchEffect(appender.append(lines), {
+        onFailure: (error) => lost(lines.length, error.message),
+        onSuccess: (rotations) => written(lines.length, rotations)
+      })
+    })
+
+  return { stats, accept, writeBatch }
+}
+
+export const make = (
+  options: JournalOptions
+): Effect.Effect<JournalService, InvalidOption | JournalUnavailable, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
+  Effect.gen(function* () {
+    const decoded = yield* decode(OptionsSchema, options)
+    const settings = {
+      maxBytes: decoded.maxBytes ?? defaultMaxBytes,
+      maxFiles: decoded.maxFiles ?? defaultMaxFiles,
+      capacity: decoded.capacity ?? Events.defaultCapacity
+    }
+    const runId = yield* Events.RunId
+    const pid = process.pid
+    const appender = yield* Appender.make(yield* FileSystem.FileSystem, yield* Path.Path, {
+      path: decoded.path,
+      pid,
+      ...settings
+    }).pipe(Effect.mapError(unavailable(decoded.path)))
+    const writer = makeWriter(appender, decoded.path, pid, runId)
+    const subscription = yield* Events.subscribe
+    const queue = yield* Queue.bounded<Events.GuardEvent>(settings.capacity)
+    yield* writer.accept(queue, [yield* runStarted(settings)])
+
+    // Closing publishes the run's RunEnded on the hub and waits until it is written: it follows every
+    // event published before it, and no fiber is interrupted holding an event (an interrupted take
+    // loses what it was handed).
+    let last: Events.RunEnded | undefined
+
+    // The pump does no I/O, so it keeps up with the hub. Another journal's RunEnded, on a hub two
+    // journals share, is not this run's.
+    const pump = (): Effect.Effect<void> =>
+      Effect.flatMap(Queue.takeBetween(subscription, 1, Infinity), (events) => {
+        const taken = Chunk.toReadonlyArray(events)
+        const end = last === undefined ? -1 : taken.indexOf(last)
+        const before = (end < 0 ? taken : taken.slice(0, end)).filter((event) => event._tag !== "RunEnded")
+        return Effect.zipRight(
+          writer.accept(queue, before),
+          end < 0 || last === undefined ? pump() : Queue.offer(queue, last)
+        )
+      })
+
+    const write = (): Effect.Effect<void> =>
+      Effect.flatMap(Queue.takeBetween(queue, 1, settings.capacity), (batch) =>
+        Effect.zipRight(writer.writeBatch(batch), Chunk.some(batch, (event) => event === last) ? Effect.void : write())
+      )
+
+    const pumping = yield* Effect.forkScoped(pump())
+    const writing = yield* Effect.forkScoped(write())
+    const hub = yield* Events.GuardEvents
+    // Added last, so it runs first: before the subscription ends and the file is closed.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        last = yield* runEnded
+        yield* hub.publish(last)
+        // A pump cut off (its hub shut down first) never hands the writer RunEnded: stop waiting.
+        const pumped = yield* Fiber.await(pumping)
+        yield* Exit.isSuccess(pumped) ? Fiber.await(writing) : Fiber.interrupt(writing)
+      })
+    )
+    return { path: decoded.path, runId, stats: Effect.sync(() => ({ ...writer.stats })) } satisfies JournalService
+  })
+
+export const layer = (
+  options: JournalOptions
+): Layer.Layer<Journal, InvalidOption | JournalUnavailable, FileSystem.FileSystem | Path.Path> =>
+  Layer.scoped(Journal, make(options))
+
+/**
+ * FLEETGUARD_JOURNAL (unset: no journal), FLEETGUARD_JOURNAL_MAX_BYTES, FLEETGUARD_JOURNAL_MAX_FILES.
+ * Build it over the guards so that `RunStarted` records their limits.
+ */
+export const config: Config.Config<JournalOptions | undefined> = Config.all({
+  path: Env.optional(Env.text("FLEETGUARD_JOURNAL")),
+  maxBytes: Env.optional(Env.int("FLEETGUARD_JOURNAL_MAX_BYTES")),
+  maxFiles: Env.optional(Env.int("FLEETGUARD_JOURNAL_MAX_FILES"))
+}).pipe(Config.map(({ path, ...rest }) => (path === undefined ? undefined : { path, ...rest })))
+
+/** The journal FLEETGUARD_JOURNAL names, running for the layer's lifetime; nothing when it is unset. */
+export const layerConfig = (options: Config.Config<JournalOptions | undefined> = config) =>
+  layerFromConfig(
+    options,
+    {
+      path: "FLEETGUARD_JOURNAL",
+      maxBytes: "FLEETGUARD_JOURNAL_MAX_BYTES",
+      maxFiles: "FLEETGUARD_JOURNAL_MAX_FILES"
+    },
+    (given): Layer.Layer<never, InvalidOption, FileSystem.FileSystem | Path.Path> =>
+      given === undefined
+        ? Layer.empty
+        : Layer.scopedDiscard(
+            Effect.mapError(make(given), (error) =>
+              error instanceof InvalidOption
+                ? error
+                : new InvalidOption({ option: "path", value: given.path, reason: error.reason })
+            )
+          )
+  )
+
+export interface JournalContents {
+  /** The files read, oldest first: the rotated ones, then the journal itself. */
+  readonly files: ReadonlyArray<string>
+  readonly lines: ReadonlyArray<JournalLine>
+  /** Lines that are not JSON: cut short by a crash, or still being written. */
+  readonly torn: number
+  /** JSON lines this version cannot read. */
+  readonly unknown: number
+}
+
+/** Reads a journal and its rotated files, oldest first; a line that cannot be read is skipped and counted. */
+export const read = (
+  path: string
+): Effect.Effect<JournalContents, JournalNotFound | JournalUnavailable, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const paths = yield* Path.Path
+    const directory = paths.dirname(path)
+    const base = paths.basename(path)
+    const names = yield* fs.readDirectory(directory).pipe(
+      Effect.catchIf(
+        (error) => error._tag === "SystemError" && error.reason === "NotFound",
+        () => Effect.succeed<Array<string>>([])
+      ),
+      Effect.mapError(unavailable(path))
+    )
+    const files = [...Format.rotated(base, names), ...(names.includes(base) ? [base] : [])]
+    if (files.length === 0) return yield* new JournalNotFound({ path })
+    const texts = yield* Effect.forEach(files, (name) =>
+      fs.readFileString(paths.join(directory, name)).pipe(
+        // Rotated away between the listing and the read: its lines are in a file this read missed.
+        Effect.catchIf(
+          (error) => error._tag === "SystemError" && error.reason === "NotFound",
+          () => Effect.succeed("")
+        ),
+        Effect.mapError(unavailable(path))
+      )
+    )
+    const parsed = texts.map(Format.parse)
+    return {
+      files: files.map((name) => paths.join(directory, name)),
+      lines: parsed.flatMap((p) => p.lines),
+      torn: parsed.reduce((n, p) => n + p.torn, 0),
+      unknown: parsed.reduce((n, p) => n + p.unknown, 0)
+    }
+  })
+
+export class Journal extends Context.Tag("@fleetguard/core/Journal")<Journal, JournalService>() {
+  static readonly make = make
+  static readonly layer = layer
+  static readonly layerConfig = layerConfig
+  static readonly config = config
+  static readonly read = read
+}

@@ -1,0 +1,214 @@
+/**
+ * Alerts as pure functions: which events raise an alert — once per incident, so one incident never
+ * pages twice — and what Slack and PagerDuty are sent for it.
+ */
+import type { BudgetSnapshot } from "../Budget.js"
+import type { AlertKind, GuardEvent } from "../Events.js"
+
+export interface Alert {
+  readonly kind: AlertKind
+  /** Names the incident within the run; PagerDuty's dedup key is the run id and this. */
+  readonly incident: string
+  /** A resolve closes the incident (PagerDuty only). */
+  readonly action: "trigger" | "resolve"
+  readonly severity: "critical" | "error" | "warning"
+  readonly at: number
+  /** What happened, in one sentence. */
+  readonly summary: string
+  readonly event: GuardEvent
+}
+
+export interface State {
+  readonly thresholdCrossed: boolean
+  readonly exhausted: boolean
+  readonly breakerIncidents: number
+  readonly breakerOpen: boolean
+  readonly pauseIncidents: number
+  /** When the gate closed by the latest capped pause reopens: a capped pause before then is the same incident. */
+  readonly cappedUntil: number
+}
+
+export const initial: State = {
+  thresholdCrossed: false,
+  exhausted: false,
+  breakerIncidents: 0,
+  breakerOpen: false,
+  pauseIncidents: 0,
+  cappedUntil: 0
+}
+
+const percent = (fraction: number) => `${Math.round(fraction * 100)}%`
+const usd = (n: number) => `$${n.toFixed(n >= 1 ? 2 : 4)}`
+const time = (at: number) => new Date(at).toISOString()
+const seconds = (millis: number) => `${Math.round(millis / 100) / 10} s`
+
+const alert = (
+  event: GuardEvent,
+  kind: AlertKind,
+  incident: string,
+  severity: Alert["severity"],
+  summary: string,
+  action: Alert["action"] = "trigger"
+): Alert => ({ kind, incident, action, severity, at: event.at, summary, event })
+
+/** The alert `event` raises, if any, and the state after it. */
+export const decide = (state: State, event: GuardEvent): readonly [Alert | undefined, State] => {
+  switch (event._tag) {
+    case "BudgetThresholdCrossed":
+      return state.thresholdCrossed
+        ? [undefined, state]
+        : [
+            alert(
+              event,
+              "BudgetThresholdCrossed",
+              "budget-threshold",
+              "warning",
+              `Fleet spend and reservations reached ${percent(event.alertAt)} of the ${usd(event.limitUsd)} limit`
+            ),
+            { ...state, thresholdCrossed: true }
+          ]
+    case "BudgetExhausted":
+      return state.exhausted
+        ? [undefined, state]
+        : [
+            alert(
+              event,
+              "BudgetExhausted",
+              "budget-exhausted",
+              "critical",
+              `Fleet budget exhausted: a call of agent ${event.agentId} asking ${usd(event.requestedUsd)} was refused, and so will be every call that does not fit`
+            ),
+            { ...state, exhausted: true }
+          ]
+    case "BreakerOpened": {
+      if (state.breakerOpen) return [undefined, state]
+      const incidents = state.breakerIncidents + 1
+      const reopens = event.reopenAt === undefined ? "until an operator resets it" : `until ${time(event.reopenAt)}`
+      return [
+        alert(
+          event,
+          "BreakerOpened",
+          `breaker-${incidents}`,
+          "error",
+          `Circuit breaker opened ${reopens}: ${event.interrupted} call(s) and agent(s) in flight were interrupted (${event.interruptedAgents} agent(s))`
+        ),
+        { ...state, breakerOpen: true, breakerIncidents: incidents }
+      ]
+    }
+    case "BreakerClosed":
+      return state.breakerOpen
+        ? [
+            alert(
+              event,
+              "BreakerClosed",
+              `breaker-${state.breakerIncidents}`,
+              "error",
+              "Circuit breaker closed: calls flow again",
+              "resolve"
+            ),
+            { ...state, breakerOpen: false }
+          ]
+        : [undefined, state]
+    case "RateLimitPause": {
+      if (!event.capped) return [undefined, state]
+      if (event.at < state.cappedUntil) return [undefined, { ...state, cappedUntil: event.pausedUntil }]
+      const incidents = state.pauseIncidents + 1
+      const asked = event.requestedMillis === undefined ? "forever" : seconds(event.requestedMillis)
+      return [
+        alert(
+          event,
+          "RateLimitPause",
+          `rate-limit-${incidents}`,
+          "warning",
+          `Rate limited: the provider asked every call to wait ${asked}, longer than maxPause; the gate is closed until ${time(event.pausedUntil)} and that call failed`
+        ),
+        { ...state, pauseIncidents: incidents, cappedUntil: event.pausedUntil }
+      ]
+    }
+    case "RateLimitResumed":
+      return [undefined, { ...state, cappedUntil: 0 }]
+    default:
+      return [undefined, state]
+  }
+}
+
+/** Spend as an alert shows it: the fleet against its limit, and the top agents by spend. */
+export interface Spend {
+  readonly limitUsd: number
+  readonly spentUsd: number
+  readonly reservedUsd: number
+  readonly topAgents: ReadonlyArray<{ readonly agentId: string; readonly spentUsd: number }>
+}
+
+/** How many agents an alert names. */
+export const topAgentCount = 3
+
+export const spendOf = (snapshot: BudgetSnapshot): Spend => ({
+  limitUsd: snapshot.limitUsd,
+  spentUsd: snapshot.spentUsd,
+  reservedUsd: snapshot.reservedUsd,
+  topAgents: Object.entries(snapshot.agents)
+    .map(([agentId, account]) => ({ agentId, spentUsd: account.spentUsd }))
+    .sort((a, b) => b.spentUsd - a.spentUsd)
+    .slice(0, topAgentCount)
+})
+
+/** Where the alert comes from. */
+export interface Origin {
+  readonly runId: string
+  readonly pid: number
+}
+
+// Slack reads &, < and > as markup.
+const escapeMarkup = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+
+const spendLines = (spend: Spend | undefined): ReadonlyArray<string> =>
+  spend === undefined
+    ? []
+    : [
+        `Spend: ${usd(spend.spentUsd)} of ${usd(spend.limitUsd)} (${percent(spend.spentUsd / spend.limitUsd)}), ${usd(spend.reservedUsd)} reserved`,
+        spend.topAgents.length === 0
+          ? "Top agents: none has spent yet"
+          : `Top agents: ${spend.topAgents.map((a) => `${a.agentId} ${usd(a.spentUsd)}`).join(", ")}`
+      ]
+
+/** A Slack incoming-webhook message. */
+export const slackMessage = (alert: Alert, spend: Spend | undefined, origin: Origin): { readonly text: string } => ({
+  text: escapeMarkup(
+    [
+      `*fleetguard*: ${alert.summary}`,
+      ...spendLines(spend),
+      `Run ${origin.runId}, pid ${origin.pid}, at ${time(alert.at)}`
+    ].join("\n")
+  )
+})
+
+export const dedupKey = (origin: Origin, alert: Alert) => `fleetguard/${origin.runId}/${alert.incident}`
+
+const components: Record<AlertKind, string> = {
+  BudgetThresholdCrossed: "budget",
+  BudgetExhausted: "budget",
+  BreakerOpened: "circuit-breaker",
+  BreakerClosed: "circuit-breaker",
+  RateLimitPause: "rate-limit-gate"
+}
+
+/** A PagerDuty Events API v2 event, without its routing key (added at the last moment, by the sender). */
+export const pagerDutyEvent = (alert: Alert, spend: Spend | undefined, origin: Origin) =>
+  alert.action === "resolve"
+    ? { event_action: "resolve" as const, dedup_key: dedupKey(origin, alert) }
+    : {
+        event_action: "trigger" as const,
+        dedup_key: dedupKey(origin, alert),
+        payload: {
+          // PagerDuty truncates a summary at 1024 characters.
+          summary: alert.summary.slice(0, 1024),
+          source: `fleetguard run ${origin.runId}`,
+          severity: alert.severity,
+          timestamp: time(alert.at),
+          component: components[alert.kind],
+          group: origin.runId,
+          class: alert.kind,
+          custom_details: { pid: origin.pid, event: alert.event, ...(spend === undefined ? {} : { spend }) }
+        }
+      }
