@@ -32,6 +32,7 @@ import * as Env from "./Env.js"
 import { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Alert from "./internal/alerts.js"
+import * as Metrics from "./Metrics.js"
 import { check, decode, layerFromConfig, Options, option } from "./Options.js"
 
 export interface SlackOptions {
@@ -75,17 +76,6 @@ const attemptTimeout = Duration.seconds(10)
 const queueCapacity = 32
 /** How long closing the layer waits for alerts still being delivered. */
 const drainTimeout = Duration.seconds(10)
-
-/** Delivery attempts, tagged `sink` and `outcome` (delivered, failed). */
-export const attemptsCounter = Metric.counter("fleetguard_alerts_attempts_total", {
-  description: "Alert delivery attempts",
-  incremental: true
-})
-/** Alerts never delivered, tagged `sink`: the queue was full or every attempt failed. */
-export const droppedCounter = Metric.counter("fleetguard_alerts_dropped_total", {
-  description: "Alerts never delivered",
-  incremental: true
-})
 
 const isSecret = (u: unknown): u is Redacted.Redacted<string> =>
   Redacted.isRedacted(u) && typeof Redacted.value(u) === "string"
@@ -266,7 +256,7 @@ const drained = (runner: Runner) =>
 /** A sink's queue and the fiber that delivers from it, one alert at a time. */
 const run = (sink: Sink): Effect.Effect<Runner, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const attempts = Metric.tagged(attemptsCounter, "sink", sink.name)
+    const attempts = Metric.tagged(Metrics.alertAttempts, "sink", sink.name)
     const runner: Runner = {
       sink,
       queue: yield* Queue.bounded<Delivery>(queueCapacity),
@@ -274,7 +264,7 @@ const run = (sink: Sink): Effect.Effect<Runner, never, Scope.Scope> =>
       metrics: {
         delivered: Metric.tagged(attempts, "outcome", "delivered"),
         failed: Metric.tagged(attempts, "outcome", "failed"),
-        dropped: Metric.tagged(droppedCounter, "sink", sink.name)
+        dropped: Metric.tagged(Metrics.alertsDropped, "sink", sink.name)
       },
       idle: yield* Effect.makeLatch(true),
       pending: 0

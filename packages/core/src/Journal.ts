@@ -21,7 +21,6 @@ import {
   Exit,
   Fiber,
   Layer,
-  Metric,
   Option,
   Queue,
   Schema,
@@ -35,6 +34,7 @@ import { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Format from "./internal/journal.js"
 import * as Appender from "./internal/journalAppender.js"
+import * as Metrics from "./Metrics.js"
 import { decode, layerFromConfig, Options, option, PositiveInteger } from "./Options.js"
 
 export interface JournalOptions {
@@ -85,23 +85,6 @@ export class JournalNotFound extends Schema.TaggedError<JournalNotFound>()("Jour
     return `no journal at ${this.path}`
   }
 }
-
-export const linesCounter = Metric.counter("fleetguard_journal_lines_total", {
-  description: "Lines appended to the journal",
-  incremental: true
-})
-export const droppedCounter = Metric.counter("fleetguard_journal_dropped_total", {
-  description: "Events dropped because the journal's queue was full",
-  incremental: true
-})
-export const failedCounter = Metric.counter("fleetguard_journal_failed_total", {
-  description: "Journal lines lost to a failed write",
-  incremental: true
-})
-export const rotationsCounter = Metric.counter("fleetguard_journal_rotations_total", {
-  description: "Times the journal file was rotated",
-  incremental: true
-})
 
 export const defaultMaxBytes = 10 * 1024 * 1024
 export const defaultMaxFiles = 5
@@ -154,7 +137,7 @@ const makeWriter = (appender: Appender.Appender, path: string, pid: number, runI
   const lost = (lines: number, reason: string) =>
     Effect.suspend(() => {
       stats.failed += lines
-      failedCounter.unsafeUpdate(lines, [])
+      Metrics.journalFailed.unsafeUpdate(lines, [])
       if (failing) return Effect.void
       failing = true
       return Effect.logWarning(`fleetguard journal ${path}: lines are being lost: ${reason}`)
@@ -163,8 +146,8 @@ const makeWriter = (appender: Appender.Appender, path: string, pid: number, runI
   const written = (lines: number, rotations: number) =>
     Effect.suspend(() => {
       stats.written += lines
-      linesCounter.unsafeUpdate(lines, [])
-      if (rotations > 0) rotationsCounter.unsafeUpdate(rotations, [])
+      Metrics.journalLines.unsafeUpdate(lines, [])
+      if (rotations > 0) Metrics.journalRotations.unsafeUpdate(rotations, [])
       if (!failing) return Effect.void
       failing = false
       return Effect.logInfo(`fleetguard journal ${path}: writing again`)
@@ -176,7 +159,7 @@ const makeWriter = (appender: Appender.Appender, path: string, pid: number, runI
         if (queue.unsafeOffer(event)) continue
         stats.dropped++
         unreported++
-        droppedCounter.unsafeUpdate(1, [])
+        Metrics.journalDropped.unsafeUpdate(1, [])
       }
     })
 

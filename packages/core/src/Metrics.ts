@@ -182,3 +182,69 @@ export const llmRetries = Metric.counter("fleetguard_llm_retries_total", {
   description: "LLM call retries",
   incremental: true
 })
+
+/**
+ * Lines appended to the journal.
+ *
+ * @since 0.1.0
+ * @category journal
+ */
+export const journalLines = Metric.counter("fleetguard_journal_lines_total", {
+  description: "Lines appended to the journal",
+  incremental: true
+})
+
+/**
+ * Events dropped because the journal's queue was full (the count is itself journaled).
+ *
+ * @since 0.1.0
+ * @category journal
+ */
+export const journalDropped = Metric.counter("fleetguard_journal_dropped_total", {
+  description: "Events dropped because the journal's queue was full",
+  incremental: true
+})
+
+/**
+ * Journal lines lost to a failed write.
+ *
+ * @since 0.1.0
+ * @category journal
+ */
+export const journalFailed = Metric.counter("fleetguard_journal_failed_total", {
+  description: "Journal lines lost to a failed write",
+  incremental: true
+})
+
+/**
+ * Times the journal file was rotated.
+ *
+ * @since 0.1.0
+ * @category journal
+ */
+export const journalRotations = Metric.counter("fleetguard_journal_rotations_total", {
+  description: "Times the journal file was rotated",
+  incremental: true
+})
+
+/**
+ * Alert delivery attempts, tagged `sink` and `outcome` (delivered, failed).
+ *
+ * @since 0.1.0
+ * @category alerts
+ */
+export const alertAttempts = Metric.counter("fleetguard_alerts_attempts_total", {
+  description: "Alert delivery attempts",
+  incremental: true
+})
+
+/**
+ * Alerts never delivered, tagged `sink`: the queue was full or every attempt failed.
+ *
+ * @since 0.1.0
+ * @category alerts
+ */
+export const alertsDropped = Metric.counter("fleetguard_alerts_dropped_total", {
+  description: "Alerts never delivered",
+  incremental: true
+})
