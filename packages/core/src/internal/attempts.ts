@@ -165,7 +165,10 @@ export const make = (guards: Guards) => {
     // What an attempt that ended owes: its usage; a stream's reported usage when it was cut short;
     // everything when text came with no usage, or a request went out and no answer came back.
     const owed = (exit: Exit.Exit<A, unknown>): Settle.Owed => {
-      if (Exit.isSuccess(exit)) return Settle.cost(Effect.suspend(() => pricing.cost(request.model, exit.value.usage)))
+      if (Exit.isSuccess(exit)) {
+        const { reportedModel, usage } = exit.value
+        return Settle.cost(Effect.suspend(() => pricing.cost(reportedModel ?? request.model, usage)))
+      }
       const usage = partial()
       if (usage !== undefined) return Settle.cost(Effect.suspend(() => pricing.cost(request.model, usage)))
       if (progress?.received === true || Settle.unanswered(Settle.failureOf(exit))) return Settle.full
