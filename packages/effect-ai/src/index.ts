@@ -1,0 +1,6 @@
+/**
+ * fleetguard's guards around @effect/ai's `LanguageModel`.
+ *
+ * @since 0.1.0
+ */
+export * as GuardedLanguageModel from "./GuardedLanguageModel.js"
