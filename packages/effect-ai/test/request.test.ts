@@ -93,6 +93,24 @@ describe("the request a call is estimated from", () => {
     })
   })
 
+  it("a prompt that asks Anthropic to cache is estimated at the cache-write rate of the longest lifetime asked", () => {
+    const cached = (ttl?: "5m" | "1h") => ({
+      anthropic: { cacheControl: { type: "ephemeral", ...(ttl ? { ttl } : {}) } }
+    })
+    expect(estimated("hi").cache).toBeUndefined()
+    expect(
+      estimated([
+        { role: "system", content: "rules", options: cached() },
+        { role: "user", content: "hi" }
+      ]).cache
+    ).toBe("5m")
+    const oneHour = [
+      { role: "user", content: [{ type: "text", text: "a", options: cached("5m") }] },
+      { role: "user", content: [{ type: "text", text: "b", options: cached("1h") }] }
+    ]
+    expect(estimated(oneHour).cache).toBe("1h")
+  })
+
   it("a value JSON cannot hold is refused naming where it is", () => {
     const prompt = decoded([
       { role: "assistant", content: [{ type: "tool-call", id: "t", name: "n", params: 1n, providerExecuted: false }] }

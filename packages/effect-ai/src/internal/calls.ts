@@ -55,8 +55,9 @@ const outputBytes = <Tools extends Record<string, Tool.Any>>(part: Response.Stre
 /**
  * streamText: the parts are delivered as they come, and folded into the call's progress. Until the
  * finish part, no usage is known (it comes only at the end): the call is charged, if cut short,
- * its input's upper bound and the bytes of output received, never more than its reservation. An
- * `error` part (an error event mid-stream) fails the call as the error it names.
+ * its input's upper bound and the bytes of output received, never more than its reservation; after
+ * it, the usage it reported. An `error` part (an error event mid-stream) fails the call as the
+ * error it names.
  */
 export const streamed = <Tools extends Record<string, Tool.Any>, E>(
   parts: Stream.Stream<Response.StreamPart<Tools>, E>,
@@ -64,7 +65,8 @@ export const streamed = <Tools extends Record<string, Tool.Any>, E>(
   deliver: (parts: ReadonlyArray<Response.StreamPart<Tools>>) => Effect.Effect<unknown>
 ): GuardedCall<Outcome<void, E>> => {
   const progress: StreamProgress = { received: false, usage: undefined, final: false, bytes: 0 }
-  let finish: Response.FinishPart | undefined
+  /** The usage the finish part reported: once it came, a stream cut short is charged it. */
+  let reported: Usage | undefined
   let reportedModel: string | undefined
 
   const onChunk = (chunk: Chunk.Chunk<Response.StreamPart<Tools>>): Effect.Effect<unknown, ProviderError> => {
@@ -73,19 +75,22 @@ export const streamed = <Tools extends Record<string, Tool.Any>, E>(
     const delivered: Array<Response.StreamPart<Tools>> = []
     for (const part of chunk) {
       if (part.type === "error") return Effect.zipRight(deliver(delivered), Effect.fail(fromErrorPart(part.error)))
-      if (part.type === "finish") finish = part
-      else if (part.type === "response-metadata") reportedModel = modelOf(part)
+      if (part.type === "finish") {
+        reported = usageOf(part, request)
+        progress.usage = reported
+        progress.final = true
+      } else if (part.type === "response-metadata") reportedModel = modelOf(part)
       progress.bytes += outputBytes(part)
       delivered.push(part)
     }
     return deliver(delivered)
   }
 
-  const usageSoFar = () => (finish === undefined ? boundedUsage(request, progress.bytes) : usageOf(finish, request))
+  const usageSoFar = () => reported ?? boundedUsage(request, progress.bytes)
   const ended = Effect.suspend(() =>
-    finish === undefined
+    reported === undefined
       ? Effect.fail(new ProviderUnavailable({ message: "the stream ended without a finish part" }))
-      : Effect.succeed({ usage: usageOf(finish, request), reportedModel, result: Either.void })
+      : Effect.succeed({ usage: reported, reportedModel, result: Either.void })
   )
   const send = Stream.runForEachChunk(
     Stream.mapError(parts, (error) => new Failed(error)),

@@ -7,7 +7,7 @@ import type { Prompt as AiPrompt } from "@effect/ai"
 import { Prompt, Tool } from "@effect/ai"
 import type { CompletionRequest, Message, TextBlock } from "@fleetguard/core"
 import { describeValue, InvalidRequest, Options } from "@fleetguard/core"
-import { Either, Encoding, Predicate, Schema, type SchemaAST } from "effect"
+import { Either, Encoding, Option, Predicate, Schema, type SchemaAST } from "effect"
 import type { CallConfig } from "./config.js"
 
 const invalid = (field: string, reason: string) =>
@@ -96,9 +96,31 @@ export const toolDefinition = (
     (schema) => json({ name, description, input_schema: schema }, field)
   )
 
+const CacheControl = Schema.Struct({
+  anthropic: Schema.Struct({ cacheControl: Schema.Struct({ ttl: Schema.optional(Schema.Unknown) }) })
+})
+const decodeCacheControl = Schema.decodeUnknownOption(CacheControl)
+
+/**
+ * The longest cache lifetime the prompt asks Anthropic for (`cacheControl` in a message's or a
+ * part's options), if any: cache writes cost more than plain input, and the estimate must cover them.
+ */
+const cacheAsked = (prompt: AiPrompt.Prompt): "5m" | "1h" | undefined => {
+  let asked: "5m" | "1h" | undefined
+  for (const message of prompt.content) {
+    const parts: ReadonlyArray<{ readonly options: unknown }> = message.role === "system" ? [] : message.content
+    for (const options of [message.options, ...parts.map((part) => part.options)]) {
+      const control = decodeCacheControl(options)
+      if (Option.isSome(control)) asked = control.value.anthropic.cacheControl.ttl === "1h" ? "1h" : (asked ?? "5m")
+    }
+  }
+  return asked
+}
+
 /**
  * The request to estimate a call from: its prompt (system messages as the system text, tool
- * messages as the user's), the tools sent as JSON, and the config's model and max tokens.
+ * messages as the user's), the tools sent as JSON, the config's model and max tokens, and the
+ * cache lifetime the prompt asks for.
  */
 export const estimateRequest = (
   prompt: AiPrompt.Prompt,
@@ -121,6 +143,7 @@ export const estimateRequest = (
     model: config.model,
     maxTokens: config.maxTokens,
     messages,
-    ...(system.length > 0 ? { system } : {})
+    ...(system.length > 0 ? { system } : {}),
+    cache: cacheAsked(prompt)
   })
 }
