@@ -266,9 +266,12 @@ describe("GuardedLanguageModel: what the API answers becomes fleetguard's errors
     Effect.gen(function* () {
       const gone = yield* Effect.scoped(FakeAnthropic.make())
       const call = Effect.gen(function* () {
-        const fiber = yield* Effect.fork(guardFailure(haiku(LanguageModel.generateText({ prompt: "hello" }))))
+        const fiber = yield* Effect.fork(Effect.flip(haiku(LanguageModel.generateText({ prompt: "hello" }))))
         yield* driveUntilDone(fiber, "250 millis")
-        expect(yield* Fiber.join(fiber)).toMatchObject({ _tag: "ProviderUnavailable", sent: false })
+        const error = yield* Fiber.join(fiber)
+        expect(GuardedLanguageModel.guardError(error)).toMatchObject({ _tag: "ProviderUnavailable", sent: false })
+        // @effect/ai's own HttpRequestError shows the request's x-api-key header; what reaches the caller does not.
+        expect(`${JSON.stringify(error)} ${String(error)}`).not.toContain(gone.apiKey)
         expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0 })
       })
       yield* Effect.provide(call, guardedOver(gone, { retry: { maxAttempts: 3 } }))
