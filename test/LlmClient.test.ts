@@ -295,6 +295,32 @@ describe("LlmClient: settlement", () => {
   )
 })
 
+describe("LlmClient.guard: a call made through another library", () => {
+  const usage = { inputTokens: 1000, outputTokens: 100, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
+
+  it.effect("its answer's usage settles it, priced as the model it reports, else as the request's", () =>
+    Effect.gen(function* () {
+      // Haiku 4.5 at $1 / $5 per million; Opus 4.6 at $5 / $25.
+      const asked = yield* LlmClient.guard(request(), { send: Effect.succeed({ usage }) })
+      expect(asked.costUsd).toBeCloseTo((1000 * 1 + 100 * 5) / 1e6, 12)
+      const reported = yield* LlmClient.guard(request(), {
+        send: Effect.succeed({ usage, reportedModel: "claude-opus-4-6-20260101" })
+      })
+      expect(reported.costUsd).toBeCloseTo((1000 * 5 + 100 * 25) / 1e6, 12)
+      expect((yield* Budget.snapshot).spentUsd).toBeCloseTo(asked.costUsd + reported.costUsd, 12)
+    }).pipe(Effect.provide(client(TestProvider.always(TestProvider.reply()))))
+  )
+
+  it.effect("a reported model with no price is charged the full reservation, never $0", () =>
+    Effect.gen(function* () {
+      const answer = yield* LlmClient.guard(request(), {
+        send: Effect.succeed({ usage, reportedModel: "claude-unpriced-9" })
+      })
+      expect(answer.costUsd).toBeCloseTo(yield* Pricing.estimate(request()), 12)
+    }).pipe(Effect.provide(client(TestProvider.always(TestProvider.reply()))))
+  )
+})
+
 describe("LlmClient: tracing", () => {
   it.effect("with a tracer installed, each call is one span with its model, agent, attempts and cost", () =>
     Effect.gen(function* () {

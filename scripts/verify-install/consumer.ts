@@ -12,6 +12,7 @@ import {
   type LlmError,
   type LlmProvider
 } from "@fleetguard/core"
+import { GuardedLanguageModel } from "@fleetguard/effect-ai"
 import { RedisGuards } from "@fleetguard/redis"
 import { FakeAnthropic, TestProvider } from "@fleetguard/testing"
 import { Effect, Layer, Redacted } from "effect"
@@ -50,6 +51,7 @@ export const provider: Layer.Layer<LlmProvider, unknown> = AnthropicProvider.lay
 export const fake = FakeAnthropic.layer()
 export const demo = Demo.run
 export const shared = RedisGuards.layerConfig()
+export const guardedModel = GuardedLanguageModel.layer
 
 // @ts-expect-error internals are not part of the published API
 export const internal = import("@fleetguard/core/internal/ledger")

@@ -19,11 +19,12 @@ import {
   Pricing,
   type ProviderCompletion,
   type ProviderError,
+  ProviderHttp,
   type ProviderStreamEvent,
   ProviderUnavailable
 } from "@fleetguard/core"
 import { Clock, Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Schema, Stream } from "effect"
-import { exhaustedUntil, type HeaderLookup, scrubber, toProviderError } from "./internal/errors.js"
+import { scrubber, toProviderError } from "./internal/errors.js"
 import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
 import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
 
@@ -146,7 +147,7 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
             onLeft: (why) => Effect.fail(malformed(why)),
             onRight: (completion) =>
               Effect.map(
-                resetIn(exhaustedUntil(response.headers as HeaderLookup)),
+                resetIn(ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)),
                 (rateLimitResetMillis): ProviderCompletion => ({ ...completion, rateLimitResetMillis })
               )
           })
@@ -178,7 +179,7 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
                   .withResponse(),
               catch: (error) => error
             }).pipe(Effect.catchAll(failWith(trace)))
-            const until = exhaustedUntil(response.headers as HeaderLookup)
+            const until = ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)
             const clock = yield* Effect.clock
             const state = initialState(request)
             // Events parsed from one network read go out as one chunk: flushed on the next turn of

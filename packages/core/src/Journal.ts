@@ -12,20 +12,7 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import {
-  Chunk,
-  Clock,
-  Config,
-  Context,
-  Effect,
-  Exit,
-  Fiber,
-  Layer,
-  Option,
-  Queue,
-  Schema,
-  type Scope
-} from "effect"
+import { Chunk, Clock, Config, Context, Effect, Exit, Fiber, Layer, Option, Queue, Schema, type Scope } from "effect"
 import { Budget } from "./Budget.js"
 import { Concurrency } from "./Concurrency.js"
 import { Depth } from "./Depth.js"

@@ -75,6 +75,12 @@ export type StreamPart =
  */
 export interface Answer {
   readonly usage: Usage
+  /**
+   * The model the provider reports having answered with, when a call made through another library
+   * knows it: its usage is priced as that model rather than the request's. (A `ProviderCompletion`'s
+   * `model` is not read this way: `complete` and `stream` price the request's model.)
+   */
+  readonly reportedModel?: string | undefined
   /** As in `ProviderCompletion`: a limit is used up for this long; the gate closes for it. */
   readonly rateLimitResetMillis?: number | undefined
 }

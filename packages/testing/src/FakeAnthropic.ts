@@ -141,6 +141,12 @@ export interface Options {
   readonly outputTokens?: number | undefined
   readonly script?: Script | undefined
   readonly limits?: Limits | undefined
+  /**
+   * A request that forces a tool (`tool_choice: { type: "tool", name }`, as @effect/ai's
+   * generateObject sends it) is answered, when not streaming, with one `tool_use` block of that
+   * tool with this input. Default `{}`.
+   */
+  readonly toolInput?: unknown
 }
 
 export interface RecordedRequest {

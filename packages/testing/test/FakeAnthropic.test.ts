@@ -180,6 +180,29 @@ describe("FakeAnthropic", () => {
     })
   )
 
+  it.scoped("answers a request that forces a tool with one tool_use block of that tool, with the input given", () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeAnthropic.make({ outputTokens: 3, toolInput: { city: "Oslo" } })
+      const forced = yield* attempt(() =>
+        client(fake).messages.create({
+          ...params,
+          tools: [{ name: "weather", input_schema: { type: "object" } }],
+          tool_choice: { type: "tool", name: "weather" }
+        })
+      )
+      expect(forced.content).toEqual([
+        { type: "tool_use", id: "toolu_msg_fake_0", name: "weather", input: { city: "Oslo" } }
+      ])
+      expect(forced.stop_reason).toBe("tool_use")
+      expect(forced.usage).toMatchObject({ input_tokens: inputTokens, output_tokens: 3 })
+      // A tool offered but not forced is not used: the reply is text.
+      const offered = yield* attempt(() =>
+        client(fake).messages.create({ ...params, tools: [{ name: "weather", input_schema: { type: "object" } }] })
+      )
+      expect(offered.content).toEqual([{ type: "text", text: "lorem ipsum dolor", citations: null }])
+    })
+  )
+
   it.scoped("answers a malformed request 400 naming the field", () =>
     Effect.gen(function* () {
       const fake = yield* FakeAnthropic.make()

@@ -203,9 +203,8 @@ class Attempts<A extends Answer> {
     )
   }
 
-  priced(usage: Usage): Settle.Owed {
+  priced(usage: Usage, model: string = this.request.model): Settle.Owed {
     const { pricingEngine, guards } = this.shared
-    const model = this.request.model
     return pricingEngine === undefined
       ? Settle.costEffect(Effect.suspend(() => guards.pricing.cost(model, usage)))
       : Settle.cost(() => pricingEngine.cost(model, usage))
@@ -214,7 +213,8 @@ class Attempts<A extends Answer> {
   // What an attempt that ended owes: its usage; a stream's reported usage when it was cut short;
   // everything when text came with no usage, or a request went out and no answer came back.
   owed(exit: Exit.Exit<A, unknown>): Settle.Owed {
-    if (Exit.isSuccess(exit)) return this.priced(exit.value.usage)
+    // An answer is priced as the model it reports having run, when it says.
+    if (Exit.isSuccess(exit)) return this.priced(exit.value.usage, exit.value.reportedModel)
     const usage = this.partial()
     if (usage !== undefined) return this.priced(usage)
     if (this.call.progress?.received === true || Settle.unanswered(Settle.failureOf(exit))) return Settle.full

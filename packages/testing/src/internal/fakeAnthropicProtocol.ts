@@ -11,6 +11,8 @@ export interface ParsedRequest {
   readonly maxTokens: number
   readonly stream: boolean
   readonly inputTokens: number
+  /** The tool `tool_choice: { type: "tool", name }` forces, as @effect/ai's generateObject sends it. */
+  readonly forcedTool: string | undefined
 }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -34,6 +36,9 @@ export const inputTokens = (system: unknown, messages: ReadonlyArray<unknown>): 
   return Math.ceil(all.reduce((n, text) => n + Pricing.byteLength(text), 0) / 4)
 }
 
+const forcedTool = (choice: unknown): string | undefined =>
+  isRecord(choice) && choice.type === "tool" && typeof choice.name === "string" ? choice.name : undefined
+
 /** Minimal validation, enough to catch a malformed client; the message names the field like the API does. */
 export const parse = (body: unknown, endpoint: "messages" | "count_tokens"): Either.Either<ParsedRequest, string> => {
   if (!isRecord(body)) return Either.left("body: must be a JSON object")
@@ -53,7 +58,8 @@ export const parse = (body: unknown, endpoint: "messages" | "count_tokens"): Eit
     model: body.model,
     maxTokens: typeof maxTokens === "number" ? maxTokens : 0,
     stream: body.stream === true,
-    inputTokens: inputTokens(body.system, body.messages)
+    inputTokens: inputTokens(body.system, body.messages),
+    forcedTool: forcedTool(body.tool_choice)
   })
 }
 
@@ -101,10 +107,18 @@ const envelope = (id: string, model: string) => ({
   diagnostics: null
 })
 
-export const message = (id: string, request: ParsedRequest, r: Reply) => ({
+/**
+ * The Message for `request`: its text; or, when the request forces a tool, one `tool_use` block of
+ * that tool with `toolInput` (the same output tokens are reported either way).
+ */
+export const message = (id: string, request: ParsedRequest, r: Reply, toolInput: unknown) => ({
   ...envelope(id, request.model),
-  content: [{ type: "text", text: r.text, citations: null }],
-  stop_reason: r.stopReason,
+  ...(request.forcedTool === undefined
+    ? { content: [{ type: "text", text: r.text, citations: null }], stop_reason: r.stopReason }
+    : {
+        content: [{ type: "tool_use", id: `toolu_${id}`, name: request.forcedTool, input: toolInput }],
+        stop_reason: "tool_use"
+      }),
   usage: usage(request.inputTokens, r.deltas.length)
 })
 

@@ -220,7 +220,7 @@ export const make = (options: Options = {}) =>
                     Stream.concat(Stream.fromIterable(Protocol.streamTail(request, reply)))
                   )
                 )
-              : json(JSON.stringify(Protocol.message(messageId, request, reply)))
+              : json(JSON.stringify(Protocol.message(messageId, request, reply, options.toolInput ?? {})))
           )
         case "RateLimited":
           return Effect.succeed(
