@@ -31,7 +31,7 @@ const rateLimited = new AiError.HttpResponseError({
 })
 
 /** A streamed call over `parts`, and what it delivered. */
-const streamOf = <E>(parts: Stream.Stream<Response.StreamPart<{}>, E>) => {
+const streamOf = <E>(parts: Stream.Stream<Response.StreamPart<Record<string, never>>, E>) => {
   const delivered: Array<string> = []
   const call = streamed(parts, request, (chunk) =>
     Effect.sync(() => delivered.push(...chunk.map((p) => (p.type === "text-delta" ? p.delta : p.type))))
