@@ -23,7 +23,21 @@ import {
   type ProviderStreamEvent,
   ProviderUnavailable
 } from "@fleetguard/core"
-import { Clock, Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Schema, Stream } from "effect"
+import {
+  Clock,
+  Config,
+  ConfigError,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Layer,
+  Option,
+  Redacted,
+  Schema,
+  Stream
+} from "effect"
 import { scrubber, toProviderError } from "./internal/errors.js"
 import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
 import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
@@ -130,7 +144,7 @@ const connect = (options: AnthropicProviderOptions) =>
 
 /** Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown). */
 export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
-  Effect.map(connect(options), ({ client, scrub, failWith, send, timeoutMillis }) => {
+  Effect.map(connect(options), ({ client, scrub, send, timeoutMillis }) => {
     const resetIn = (until: number | undefined) =>
       until === undefined ? Effect.succeed(undefined) : Effect.map(Clock.currentTimeMillis, (now) => until - now)
     const timedOut = () => new ProviderUnavailable({ message: `the request timed out after ${timeoutMillis} ms` })
@@ -156,68 +170,84 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
         Effect.timeoutFail({ duration: Duration.millis(timeoutMillis), onTimeout: timedOut })
       )
 
-    // The request is aborted when the stream's scope closes: the consumer stopped, failed or was
-    // interrupted, before or after the response started. The events are read in a plain loop and
-    // pushed: per-event Effect machinery cost more than the SDK's own parsing. (Not
-    // Stream.fromAsyncIterable: its finalizer awaits the iterator's return(), which waits for the
-    // pending read, so a stalled server would hold an interruption forever; aborting ends the read.)
+    // The streamed call pushes the SDK's events as they are parsed: read in a plain loop (per-event
+    // Effect machinery cost more than the SDK's own parsing) and handed over a network read at a
+    // time, flushed on the next turn of the event loop once the SDK has parsed all it has.
+    // Interruption aborts the request; so does a stall: a watchdog fails the call when no event
+    // came for `timeout` (the SDK's own timeout stops at the headers).
+    const streamTo = (
+      request: CompletionRequest,
+      sink: (events: ReadonlyArray<ProviderStreamEvent>) => void
+    ): Effect.Effect<ProviderCompletion, ProviderError> =>
+      Effect.withFiberRuntime((fiber) => {
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        let lastEvent = clock.unsafeCurrentTimeMillis()
+        const call = Effect.async<ProviderCompletion, ProviderError>((resume) => {
+          const controller = new AbortController()
+          const trace = new FetchTrace()
+          let pending: Array<ProviderStreamEvent> = []
+          const flush = () => {
+            if (pending.length > 0) sink(pending)
+            pending = []
+          }
+          // What was parsed before a failure is handed over first: its usage is what gets charged.
+          const fail = (error: ProviderError) => {
+            flush()
+            resume(Effect.fail(error))
+          }
+          const read = async () => {
+            const { data, response } = await client.messages
+              .create(
+                { ...toParams(request), stream: true },
+                { signal: controller.signal, fetchOptions: carrying(trace) }
+              )
+              .withResponse()
+            const until = ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)
+            const state = initialState(request)
+            for await (const event of data) {
+              lastEvent = clock.unsafeCurrentTimeMillis()
+              const result = onEvent(state, event)
+              if (Either.isLeft(result)) return fail(malformed(result.left))
+              for (const out of result.right) {
+                if (out._tag === "Done") {
+                  flush()
+                  const rateLimitResetMillis = until === undefined ? undefined : until - clock.unsafeCurrentTimeMillis()
+                  return resume(Effect.succeed({ ...out.completion, rateLimitResetMillis }))
+                }
+                if (pending.length === 0) setImmediate(flush)
+                pending.push(out)
+              }
+            }
+            fail(new ProviderUnavailable({ message: "the stream ended without message_stop" }))
+          }
+          read().catch((error: unknown) => fail(toProviderError(error, trace, clock.unsafeCurrentTimeMillis(), scrub)))
+          return Effect.sync(() => controller.abort())
+        })
+        // Looks again when the last event is `timeout` old: one timer per stream, not one per event.
+        const watchdog: Effect.Effect<never, ProviderError> = Effect.suspend(() => {
+          const quiet = clock.unsafeCurrentTimeMillis() - lastEvent
+          return quiet >= timeoutMillis
+            ? Effect.fail(stalled())
+            : Effect.zipRight(Effect.sleep(Duration.millis(timeoutMillis - quiet)), watchdog)
+        })
+        return Effect.raceFirst(call, watchdog)
+      })
+
+    // The same call as a Stream of its events, ending with `Done`.
     const stream = (request: CompletionRequest) =>
       Stream.asyncPush<ProviderStreamEvent, ProviderError>(
         (emit) =>
-          Effect.gen(function* () {
-            const controller = new AbortController()
-            yield* Effect.addFinalizer(() => Effect.sync(() => controller.abort()))
-            // Not `send`: the request must outlive this effect, until the stream's scope closes.
-            const trace = new FetchTrace()
-            const { data, response } = yield* Effect.tryPromise({
-              try: () =>
-                client.messages
-                  .create(
-                    { ...toParams(request), stream: true },
-                    { signal: controller.signal, fetchOptions: carrying(trace) }
-                  )
-                  .withResponse(),
-              catch: (error) => error
-            }).pipe(Effect.catchAll(failWith(trace)))
-            const until = ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)
-            const clock = yield* Effect.clock
-            const state = initialState(request)
-            // Events parsed from one network read go out as one chunk: flushed on the next turn of
-            // the event loop, once the SDK has parsed all it has.
-            let pending: Array<ProviderStreamEvent> = []
-            const flush = () => {
-              if (pending.length > 0) emit.array(pending)
-              pending = []
-            }
-            const push = (events: ReadonlyArray<ProviderStreamEvent>) => {
-              if (pending.length === 0) setImmediate(flush)
-              pending.push(...events)
-            }
-            const read = async () => {
-              for await (const event of data) {
-                const result = onEvent(state, event)
-                if (Either.isLeft(result)) {
-                  flush()
-                  return emit.fail(malformed(result.left))
-                }
-                const done = result.right[0]
-                if (done?._tag === "Done" && until !== undefined) {
-                  const rateLimitResetMillis = until - clock.unsafeCurrentTimeMillis()
-                  push([{ _tag: "Done", completion: { ...done.completion, rateLimitResetMillis } }])
-                } else if (result.right.length > 0) push(result.right)
-              }
-              flush()
+          Effect.forkScoped(
+            Effect.map(Effect.exit(streamTo(request, (events) => void emit.array(events))), (exit) => {
+              if (Exit.isFailure(exit)) return emit.halt(exit.cause)
+              emit.single({ _tag: "Done", completion: exit.value })
               emit.end()
-            }
-            read().catch((error: unknown) => {
-              flush()
-              emit.fail(toProviderError(error, trace, clock.unsafeCurrentTimeMillis(), scrub))
             })
-          }),
+          ),
         { bufferSize: "unbounded" }
-      ).pipe(Stream.timeoutFail(stalled, Duration.millis(timeoutMillis)))
+      )
 
-    return { complete, stream } satisfies LlmProviderService
+    return { complete, stream, streamTo } satisfies LlmProviderService
   })
 
 /** Counts input tokens exactly with `/v1/messages/count_tokens` (free, but a request of its own). */

@@ -18,6 +18,18 @@ export interface LlmProviderService {
    * reported is charged that usage. Without it, `LlmClient.stream` emits the whole text at once.
    */
   readonly stream?: ((request: CompletionRequest) => Stream.Stream<ProviderStreamEvent, ProviderError>) | undefined
+  /**
+   * Optional: the same streamed call, pushing its events to `sink` as they arrive (`Usage` and
+   * `TextDelta`, a chunk at a time, synchronously) and succeeding with the completion. When a
+   * provider has it, `LlmClient.stream` uses it instead of `stream`: one stream to run where there
+   * would be two (the provider's, then the caller's), which costs most of what streaming adds.
+   */
+  readonly streamTo?:
+    | ((
+        request: CompletionRequest,
+        sink: (events: ReadonlyArray<ProviderStreamEvent>) => void
+      ) => Effect.Effect<ProviderCompletion, ProviderError>)
+    | undefined
 }
 
 export class LlmProvider extends Context.Tag("@fleetguard/core/LlmProvider")<LlmProvider, LlmProviderService>() {

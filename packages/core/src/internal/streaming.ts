@@ -19,7 +19,7 @@ import type { LlmProviderService } from "../LlmProvider.js"
 import { byteLength } from "../Pricing.js"
 
 /** Hands parts to the caller's stream, synchronously: the consumer never holds up the call. */
-export type Deliver = (parts: ReadonlyArray<StreamPart>) => Effect.Effect<boolean>
+export type Deliver = (parts: ReadonlyArray<StreamPart>) => void
 
 export const emptyProgress = (): StreamProgress => ({ received: false, usage: undefined, final: false, bytes: 0 })
 
@@ -34,12 +34,52 @@ const wholeAtOnce = (
     progress.usage = c.usage
     progress.final = true
     progress.received = true
-    return deliver([{ _tag: "TextDelta", text: c.text }])
+    deliver([{ _tag: "TextDelta", text: c.text }])
   })
   return { send, progress }
 }
 
-/** The provider's events, folded into progress chunk by chunk; its text deltas delivered as they come. */
+/**
+ * Folds a chunk of the provider's events into `progress`, hands its text deltas to `deliver`, and
+ * answers the completion if the chunk held one.
+ */
+const fold = (
+  progress: StreamProgress,
+  chunk: Iterable<ProviderStreamEvent>,
+  deliver: Deliver
+): ProviderCompletion | undefined => {
+  progress.received = true
+  let done: ProviderCompletion | undefined
+  const deltas: Array<StreamPart> = []
+  for (const event of chunk) {
+    switch (event._tag) {
+      case "Usage":
+        progress.usage = event.usage
+        progress.final = event.final
+        break
+      case "TextDelta":
+        progress.bytes += byteLength(event.text)
+        deltas.push(event)
+        break
+      case "Done":
+        done = event.completion
+    }
+  }
+  if (deltas.length > 0) deliver(deltas)
+  return done
+}
+
+/** A provider that pushes its events: one stream in all, the caller's. */
+const pushed = (
+  streamTo: NonNullable<LlmProviderService["streamTo"]>,
+  request: CompletionRequest,
+  deliver: Deliver
+): GuardedCall<ProviderCompletion> => {
+  const progress = emptyProgress()
+  return { send: streamTo(request, (events) => void fold(progress, events, deliver)), progress }
+}
+
+/** The provider's stream, run into progress chunk by chunk; its text deltas delivered as they come. */
 const streamed = (
   events: Stream.Stream<ProviderStreamEvent, ProviderError>,
   deliver: Deliver
@@ -49,23 +89,8 @@ const streamed = (
   const send = Effect.suspend(() => {
     done = undefined
     return Stream.runForEachChunk(events, (chunk) => {
-      progress.received = true
-      const deltas: Array<StreamPart> = []
-      for (const event of chunk) {
-        switch (event._tag) {
-          case "Usage":
-            progress.usage = event.usage
-            progress.final = event.final
-            break
-          case "TextDelta":
-            progress.bytes += byteLength(event.text)
-            deltas.push(event)
-            break
-          case "Done":
-            done = event.completion
-        }
-      }
-      return deltas.length === 0 ? Effect.void : deliver(deltas)
+      done = fold(progress, chunk, deliver) ?? done
+      return Effect.void
     })
   }).pipe(
     Effect.flatMap(() =>
@@ -78,10 +103,11 @@ const streamed = (
 }
 
 /** The streamed call to `provider` for `request`. */
-export const callFor = (provider: LlmProviderService, request: CompletionRequest, deliver: Deliver) =>
-  provider.stream === undefined
-    ? wholeAtOnce(provider.complete(request), deliver)
-    : streamed(provider.stream(request), deliver)
+export const callFor = (provider: LlmProviderService, request: CompletionRequest, deliver: Deliver) => {
+  const { streamTo, stream } = provider
+  if (streamTo !== undefined) return pushed(streamTo, request, deliver)
+  return stream === undefined ? wholeAtOnce(provider.complete(request), deliver) : streamed(stream(request), deliver)
+}
 
 /**
  * The caller's stream over a guarded call: `run` gets a `deliver` for the text and runs the call
@@ -94,7 +120,7 @@ export const toStream = (
   Stream.asyncPush<StreamPart, LlmError>(
     (emit) =>
       Effect.forkScoped(
-        Effect.map(Effect.exit(run((parts) => Effect.sync(() => emit.array(parts)))), (exit) => {
+        Effect.map(Effect.exit(run((parts) => void emit.array(parts))), (exit) => {
           if (Exit.isFailure(exit)) return emit.halt(exit.cause)
           emit.single({ _tag: "Completion", completion: exit.value })
           emit.end()
