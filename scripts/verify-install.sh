@@ -2,7 +2,7 @@
 # Proves that the packages install and work outside the workspace, as a user gets them:
 #   build (tsc -b) → pnpm -r pack → check each tarball's manifest → npm install the tarballs into a
 #   temporary project outside the workspace → one copy of effect → plain `node` ESM smoke test →
-#   tsc against the published .d.ts under NodeNext and Bundler → `npx fleetguard --help`.
+#   tsc against the published .d.ts under NodeNext and Bundler (effect-ai's with the DOM lib) → `npx fleetguard --help`.
 # Any failure stops it with a non-zero exit. KEEP=1 keeps the temporary folder to look at.
 set -euo pipefail
 
@@ -23,7 +23,7 @@ case "$work/" in "$root/"*) echo "verify-install: $work is inside the workspace"
 started=$SECONDS
 step() { printf '\n== verify-install: %s (%ss)\n' "$*" "$((SECONDS - started))"; }
 fail() { echo "verify-install: FAILED: $*" >&2; exit 1; }
-version() { node -p "require('$root/package.json').devDependencies['$1']"; }
+version() { node -p "require('$root/${2:-.}/package.json').devDependencies['$1']"; }
 
 step "build"
 t0=$SECONDS
@@ -47,13 +47,14 @@ node "$here/check-tarballs.mjs" "$work/tarballs"
 
 step "npm install the tarballs into $work/app"
 mkdir "$work/app"
-cp "$here/smoke.mjs" "$here/consumer.ts" "$here/tsconfig.nodenext.json" "$here/tsconfig.bundler.json" "$work/app/"
+cp "$here"/smoke.mjs "$here"/consumer*.ts "$here"/tsconfig.*.json "$work/app/"
 cat >"$work/app/package.json" <<'JSON'
 { "name": "fleetguard-install-check", "private": true, "type": "module" }
 JSON
 t0=$SECONDS
 (cd "$work/app" && npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/*.tgz \
   "effect@$(version effect)" "@effect/platform@$(version @effect/platform)" \
+  "@effect/ai@$(version @effect/ai packages/effect-ai)" \
   "typescript@$(version typescript)" "@types/node@$(version @types/node)")
 echo "installed in $((SECONDS - t0))s"
 
@@ -69,6 +70,9 @@ step "tsc against the published types"
 for resolution in nodenext bundler; do
   (cd "$work/app" && ./node_modules/.bin/tsc -p "tsconfig.$resolution.json") || fail "consumer.ts under $resolution"
   echo "consumer.ts type-checks under moduleResolution $resolution"
+  (cd "$work/app" && ./node_modules/.bin/tsc -p "tsconfig.effect-ai.$resolution.json") ||
+    fail "consumer-effect-ai.ts under $resolution"
+  echo "consumer-effect-ai.ts type-checks under moduleResolution $resolution (with the DOM lib @effect/ai's declarations need)"
 done
 
 step "npx fleetguard --help"

@@ -1,5 +1,6 @@
 // Type-checked against the published .d.ts files only (under NodeNext and under Bundler resolution), in a
-// project that installed the packed tarballs with npm. It exercises every package's entry point.
+// project that installed the packed tarballs with npm. It exercises every package's entry
+// point but @fleetguard/effect-ai's, which consumer-effect-ai.ts checks.
 import { AnthropicProvider, type AnthropicProviderOptions } from "@fleetguard/anthropic"
 import { Demo } from "@fleetguard/cli"
 import {
@@ -12,7 +13,6 @@ import {
   type LlmError,
   type LlmProvider
 } from "@fleetguard/core"
-import { GuardedLanguageModel } from "@fleetguard/effect-ai"
 import { RedisGuards } from "@fleetguard/redis"
 import { FakeAnthropic, TestProvider } from "@fleetguard/testing"
 import { Effect, Layer, Redacted } from "effect"
@@ -51,7 +51,6 @@ export const provider: Layer.Layer<LlmProvider, unknown> = AnthropicProvider.lay
 export const fake = FakeAnthropic.layer()
 export const demo = Demo.run
 export const shared = RedisGuards.layerConfig()
-export const guardedModel = GuardedLanguageModel.layer
 
 // @ts-expect-error internals are not part of the published API
 export const internal = import("@fleetguard/core/internal/ledger")

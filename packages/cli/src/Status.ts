@@ -7,7 +7,8 @@
  */
 import { Command, Options, ValidationError } from "@effect/cli"
 import * as HelpDoc from "@effect/cli/HelpDoc"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Env, Options as GuardOptions, Journal, type JournalContents } from "@fleetguard/core"
 import { Clock, Console, Effect, Either, Option, Schema, Stream } from "effect"
 import { type Selection, type StatusReport, summarize } from "./Summary.js"

@@ -5,7 +5,10 @@
  * @since 0.1.0
  */
 
-import { FetchHttpClient, FileSystem, HttpClient, Path } from "@effect/platform"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Path from "@effect/platform/Path"
 import { Config, ConfigError, Context, Effect, Layer, Option, Schema } from "effect"
 import { dual } from "effect/Function"
 import { Alerts } from "./Alerts.js"

@@ -10,8 +10,10 @@
  *
  * @since 0.1.0
  */
-import { FileSystem, Path } from "@effect/platform"
+
 import type { PlatformError } from "@effect/platform/Error"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Chunk, Clock, Config, Context, Effect, Exit, Fiber, Layer, Option, Queue, Schema, type Scope } from "effect"
 import { Budget } from "./Budget.js"
 import { Concurrency } from "./Concurrency.js"

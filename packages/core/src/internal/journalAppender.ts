@@ -5,8 +5,10 @@
  * Rotation renames the file to a name no other process would pick, then starts a new one; a
  * process whose file was rotated by another notices (its inode is gone from the path) and reopens.
  */
-import type { FileSystem, Path } from "@effect/platform"
+
 import type { PlatformError } from "@effect/platform/Error"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
 import { Clock, Effect, Either, Exit, Option, Scope } from "effect"
 import * as Format from "./journal.js"
 
