@@ -204,21 +204,27 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
               .withResponse()
             const until = ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)
             const state = initialState(request)
+            let completion: ProviderCompletion | undefined
+            // Read to the end even after message_stop: leaving the loop early has the SDK abort the
+            // request, which costs more than the read of the end of the body.
             for await (const event of data) {
               lastEvent = clock.unsafeCurrentTimeMillis()
               const result = onEvent(state, event)
               if (Either.isLeft(result)) return fail(malformed(result.left))
               for (const out of result.right) {
-                if (out._tag === "Done") {
-                  flush()
-                  const rateLimitResetMillis = until === undefined ? undefined : until - clock.unsafeCurrentTimeMillis()
-                  return resume(Effect.succeed({ ...out.completion, rateLimitResetMillis }))
+                if (out._tag === "Done") completion = out.completion
+                else {
+                  if (pending.length === 0) setImmediate(flush)
+                  pending.push(out)
                 }
-                if (pending.length === 0) setImmediate(flush)
-                pending.push(out)
               }
             }
-            fail(new ProviderUnavailable({ message: "the stream ended without message_stop" }))
+            if (completion === undefined) {
+              return fail(new ProviderUnavailable({ message: "the stream ended without message_stop" }))
+            }
+            flush()
+            const rateLimitResetMillis = until === undefined ? undefined : until - clock.unsafeCurrentTimeMillis()
+            resume(Effect.succeed({ ...completion, rateLimitResetMillis }))
           }
           read().catch((error: unknown) => fail(toProviderError(error, trace, clock.unsafeCurrentTimeMillis(), scrub)))
           return Effect.sync(() => controller.abort())
