@@ -27,9 +27,19 @@ import {
   type ProviderCompletion
 } from "@fleetguard/core"
 import { Effect, Either, Exit, Fiber, Layer, ManagedRuntime } from "effect"
-import { collectGarbage, count, fixed, printHeader, printTable, timeLoop, waitUntil } from "./support.js"
+import {
+  collectGarbage,
+  count,
+  FULL,
+  fixed,
+  median,
+  printHeader,
+  printTable,
+  progress,
+  timeLoop,
+  waitUntil
+} from "./support.js"
 
-const FULL = process.argv.includes("--full")
 const CALLS = FULL ? 1_000_000 : 100_000
 const WARMUP_CALLS = 20_000
 const ROUNDS = 3
@@ -40,14 +50,6 @@ const TRIALS = 3
 const AGENT = "bench"
 // Tiny against the limits, so the ledger never refuses and never crosses the alert threshold.
 const USD = 1e-9
-
-const progress = (line: string) => void process.stderr.write(`… ${line}\n`)
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
-}
 
 const guardOptions = (maxConcurrency: number, failureThreshold: number): GuardsOptions => ({
   budget: { limitUsd: 1_000_000, perAgentLimitUsd: 1_000_000 },

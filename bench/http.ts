@@ -18,12 +18,12 @@ import { AnthropicProvider } from "@fleetguard/anthropic"
 import { type CompletionRequest, Guards, LlmClient } from "@fleetguard/core"
 import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect, Layer, ManagedRuntime, Redacted, Stream } from "effect"
-import { collectGarbage, count, fixed, printHeader, printTable } from "./support.js"
+import { collectGarbage, count, FULL, fixed, median, printHeader, printTable, progress } from "./support.js"
 
 const CALLS = 1_000
 const CONCURRENCY = 50
-const ROUNDS = 5
-const WARMUP_ROUNDS = 2
+const ROUNDS = FULL ? 7 : 3
+const WARMUP_ROUNDS = FULL ? 2 : 1
 
 const prompt = "Summarise the incident report in two sentences."
 const request: CompletionRequest = {
@@ -81,8 +81,6 @@ const startServer = async () => {
   throw new Error("FakeAnthropic did not start")
 }
 
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
-
 const main = async () => {
   printHeader(`HTTP: ${count(CALLS)} calls at concurrency ${CONCURRENCY} against FakeAnthropic (zero latency)`)
 
@@ -128,6 +126,7 @@ const main = async () => {
   }
   for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
     for (const variant of Object.keys(variants) as Array<Variant>) {
+      progress(`${round < WARMUP_ROUNDS ? "warm-up" : `round ${round - WARMUP_ROUNDS + 1}/${ROUNDS}`}: ${variant}`)
       collectGarbage.run()
       const run = await variants[variant]()
       if (round >= WARMUP_ROUNDS) runs[variant].push(run)

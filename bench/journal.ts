@@ -16,10 +16,10 @@ import { performance } from "node:perf_hooks"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Events, GuardEvents, Journal, type JournalStats } from "@fleetguard/core"
 import { Effect, Layer, Queue } from "effect"
-import { collectGarbage, count, fixed, printHeader, printTable } from "./support.js"
+import { collectGarbage, count, FULL, fixed, printHeader, printTable, progress } from "./support.js"
 
 const N = 100_000
-const REPEATS = 3
+const REPEATS = FULL ? 5 : 3
 
 const settled = (at: number) =>
   new Events.CallSettled({
@@ -94,6 +94,7 @@ const main = Effect.gen(function* () {
   console.log(`\nA. Publishing ${count(N)} events from one fiber, best of ${REPEATS}`)
   const rows: Array<Array<string>> = []
   for (const sink of ["none", "draining subscriber", "journal"] as const) {
+    progress(`A: ${sink}`)
     const r = yield* best(run(sink, N))
     rows.push([
       sink,
@@ -105,6 +106,7 @@ const main = Effect.gen(function* () {
   printTable(["subscribed", "µs/publish", "lines written", "events dropped"], rows)
 
   console.log(`\nB. Journal throughput, ${count(N)} events, capacity ${count(N)} (nothing dropped), best of ${REPEATS}`)
+  progress("B: journal throughput")
   const b = yield* best(run("journal", N, N))
   printTable(
     ["", "publish ms", "until drained ms", "lines/s"],
@@ -119,6 +121,7 @@ const main = Effect.gen(function* () {
   )
 
   console.log(`\nC. A burst of ${count(N)} events at the default capacity (${count(Events.defaultCapacity)})`)
+  progress("C: a burst at the default capacity")
   const c = yield* run("journal", N)
   console.log(
     `   written ${count(c.stats?.written ?? 0)} lines, dropped ${count(c.stats?.dropped ?? 0)} events (journaled as EventsDropped), publish ${fixed((c.publishMs * 1000) / N, 2)} µs/event`

@@ -31,13 +31,13 @@ import { RedisGuards } from "@fleetguard/redis"
 import { RedisServer } from "@fleetguard/testing"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { Redis } from "ioredis"
-import { count, fixed, printHeader, printTable, timeLoop } from "./support.js"
+import { count, FULL, fixed, printHeader, printTable, progress, timeLoop } from "./support.js"
 
 const LATENCY_CALLS = 2_000
 const THROUGHPUT_CALLS = 10_000
 const CONCURRENCY = 64
 const PROCESSES = 4
-const ROUNDS = 3
+const ROUNDS = FULL ? 5 : 3
 const ROUND_TRIP_CALLS = 1_000
 const LEASE_MS = 2_000
 const self = fileURLToPath(import.meta.url)
@@ -197,8 +197,10 @@ const main = async () => {
   const url = given ?? server?.url ?? ""
   console.log(`redis: ${given === undefined ? "a local redis-server started for the bench" : "FLEETGUARD_REDIS_URL"}\n`)
 
-  const latency = async (backend: Backend) =>
-    ((await measure(backend, url, `bench:${randomUUID()}`, LATENCY_CALLS, 1)) * 1000) / LATENCY_CALLS
+  const latency = async (backend: Backend) => {
+    progress(`A: latency, ${backend}`)
+    return ((await measure(backend, url, `bench:${randomUUID()}`, LATENCY_CALLS, 1)) * 1000) / LATENCY_CALLS
+  }
   const memoryUs = await latency("memory")
   const redisUs = await latency("redis")
 
@@ -211,8 +213,12 @@ const main = async () => {
     ]
   )
 
-  const throughput = async (backend: Backend) =>
-    THROUGHPUT_CALLS / ((await measure(backend, url, `bench:${randomUUID()}`, THROUGHPUT_CALLS, CONCURRENCY)) / 1000)
+  const throughput = async (backend: Backend) => {
+    progress(`B: throughput, ${backend}`)
+    return (
+      THROUGHPUT_CALLS / ((await measure(backend, url, `bench:${randomUUID()}`, THROUGHPUT_CALLS, CONCURRENCY)) / 1000)
+    )
+  }
   console.log(`\nB. Throughput, concurrency ${CONCURRENCY} per process`)
   printTable(
     ["guards", "1 process, calls/s", `${PROCESSES} processes, calls/s`],

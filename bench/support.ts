@@ -21,6 +21,18 @@ export const collectGarbage = ((): { readonly run: () => void; readonly source: 
   return { run: () => undefined, source: "unavailable" }
 })()
 
+/** `--full`: the long runs. Without it each benchmark takes about a minute. */
+export const FULL = process.argv.includes("--full")
+
+/** A line on stderr as the run goes, so that a long run shows where it is (and stdout keeps only figures). */
+export const progress = (line: string): void => void process.stderr.write(`… ${line}\n`)
+
+export const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
+}
+
 /** The title and the machine, so that figures are never read without their context. */
 export const printHeader = (title: string): void => {
   console.log(title)
