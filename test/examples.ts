@@ -2,7 +2,7 @@
 // as written, in a process of its own, so the code in the docs is the code that is tested.
 
 import { execFile } from "node:child_process"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
 export const root = fileURLToPath(new URL("../", import.meta.url))
@@ -20,7 +20,10 @@ export const write = (doc: string, index: number): string => {
   if (code === undefined) throw new Error(`${doc} has no TypeScript block #${index + 1}`)
   mkdirSync(generated, { recursive: true })
   const file = `${generated}${doc.replace(/[/.]/g, "-")}-${index + 1}.ts`
-  writeFileSync(file, code)
+  // Written aside, then renamed into place: a test running the file meanwhile never reads it half written.
+  const aside = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`
+  writeFileSync(aside, code)
+  renameSync(aside, file)
   return file
 }
 
