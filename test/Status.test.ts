@@ -66,7 +66,7 @@ const withJournal = <A, E>(self: (path: string) => Effect.Effect<A, E, NodeConte
 
 describe("fleetguard status", () => {
   it.effect(
-    "reads back what a fleet journaled: --json prints DESIGN's object; --run, --all and the table",
+    "reads back what a fleet journaled: --json prints the documented object; --run, --all and the table",
     () =>
       withJournal((path) =>
         Effect.gen(function* () {
