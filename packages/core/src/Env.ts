@@ -64,3 +64,24 @@ export const text = (name: string): Config.Config<string> =>
 /** A secret (a key, a webhook URL): read as `Redacted` so that it is never shown, and refused when empty. */
 export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =>
   text(name).pipe(Config.map(Redacted.make))
+
+/**
+ * A `ConfigError` as one line that names the variable (`FLEETGUARD_BUDGET_USD is not set`), for a
+ * program's exit message instead of a failure trace. Of two alternatives (`Config.orElse`) the
+ * fallback's error is the one shown; of two failures, the first.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const explain = (error: ConfigError.ConfigError): string => {
+  switch (error._op) {
+    case "And":
+      return explain(error.left)
+    case "Or":
+      return explain(error.right)
+    case "MissingData":
+      return error.path.length > 0 ? `${error.path.join(".")} is not set` : error.message
+    default:
+      return error.path.length > 0 ? `${error.path.join(".")} ${error.message}` : error.message
+  }
+}
