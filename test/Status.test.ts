@@ -24,7 +24,7 @@ const writeRun = <A, E>(path: string, runId: string, body: Effect.Effect<A, E, L
 const ask = (agentId: string, content: string, model?: string) =>
   Agent.run(agentId, LlmClient.complete(request(content, model)))
 
-/** The latest run: three calls by two agents, a refusal, a trip, a capped pause, two alerts. */
+/** The latest run: three calls by two agents, a refusal, a trip, a capped pause extended once, two alerts. */
 const latestRun = Effect.gen(function* () {
   const completions = [
     yield* ask("planner", "plan the research"),
@@ -39,6 +39,17 @@ const latestRun = Effect.gen(function* () {
   )
   yield* Events.publish(
     (at) => new Events.RateLimitPause({ at, pausedUntil: at + 60_000, requestedMillis: 3_600_000, capped: true })
+  )
+  // Another 429 while the gate is closed: the same pause, ending later.
+  yield* Events.publish(
+    (at) =>
+      new Events.RateLimitPause({
+        at,
+        pausedUntil: at + 65_000,
+        requestedMillis: 65_000,
+        capped: false,
+        extended: true
+      })
   )
   const attempt = { kind: "BreakerOpened" as const, incident: "breaker-1" }
   yield* Events.publish((at) => new Events.AlertDelivered({ at, sink: "slack", ...attempt, attempt: 1, status: 200 }))
@@ -87,7 +98,7 @@ describe("fleetguard status", () => {
               { agentId: "writer", spentUsd: sum(completions.slice(2)), calls: 1 }
             ],
             trips: [{ at: 11_000, interrupted: 3 }],
-            pauses: [{ at: 11_000, untilMillis: 71_000, capped: true }],
+            pauses: [{ at: 11_000, untilMillis: 76_000, capped: true }],
             alerts: [
               { at: 11_000, kind: "BreakerOpened", sink: "slack", delivered: true },
               { at: 11_000, kind: "BreakerOpened", sink: "pagerduty", delivered: false }
@@ -115,7 +126,7 @@ describe("fleetguard status", () => {
           expect(table.stdout).toMatch(/fleet {7}\$0\.\d{4} spent of \$2\.0000 \(\d+%\), \$0\.0000 reserved/)
           expect(table.stdout).toMatch(/planner +\$0\.\d{4} +2 calls/)
           expect(table.stdout).toContain("1970-01-01T00:00:11.000Z  3 interrupted")
-          expect(table.stdout).toContain("until 1970-01-01T00:01:11.000Z  capped by maxPause")
+          expect(table.stdout).toContain("until 1970-01-01T00:01:16.000Z  capped by maxPause")
           expect(table.stdout).toContain("BreakerOpened to pagerduty: not delivered")
           expect(table.stdout).toContain("UnknownModel: 1")
 

@@ -131,6 +131,20 @@ const agentsOf = (lines: ReadonlyArray<JournalLine>): StatusReport["agents"] => 
 }
 
 /** One entry per alert: delivered if any attempt was, at its latest attempt. */
+/** One entry per pause: a later 429 that only moved the end of a pause (`extended`) moves the entry's end. */
+const pausesOf = (lines: ReadonlyArray<JournalLine>): StatusReport["pauses"] => {
+  const pauses: Array<{ at: number; untilMillis: number; capped: boolean }> = []
+  for (const { event } of lines) {
+    if (event._tag !== "RateLimitPause") continue
+    const last = pauses.at(-1)
+    if (event.extended && last !== undefined) {
+      last.untilMillis = Math.max(last.untilMillis, event.pausedUntil)
+      last.capped ||= event.capped
+    } else pauses.push({ at: event.at, untilMillis: event.pausedUntil, capped: event.capped })
+  }
+  return pauses
+}
+
 const alertsOf = (lines: ReadonlyArray<JournalLine>): StatusReport["alerts"] => {
   const alerts = new Map<string, { at: number; kind: string; sink: Events.AlertSink; delivered: boolean }>()
   for (const { runId, event } of lines) {
@@ -175,9 +189,7 @@ export const summarize = (
       trips: lines.flatMap(({ event }) =>
         event._tag === "BreakerOpened" ? [{ at: event.at, interrupted: event.interrupted }] : []
       ),
-      pauses: lines.flatMap(({ event }) =>
-        event._tag === "RateLimitPause" ? [{ at: event.at, untilMillis: event.pausedUntil, capped: event.capped }] : []
-      ),
+      pauses: pausesOf(lines),
       alerts: alertsOf(lines),
       rejections: rejectionsOf(lines),
       skippedLines: contents.torn + contents.unknown

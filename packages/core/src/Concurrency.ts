@@ -180,17 +180,20 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const capped = requested > maxPauseMillis
         const until = now + Math.ceil(capped ? maxPauseMillis : requested)
-        const [extended, next] = Gate.pauseUntil(gate, until)
+        const wasClosed = gate.pausedUntil > now
+        const [moved, next] = Gate.pauseUntil(gate, until)
         gate = next
-        if (!extended && !capped) return Effect.void
-        if (extended) Metrics.concurrencyPauses.unsafeUpdate(1, [])
+        if (!moved && !capped) return Effect.void
+        // A pause is counted once, when the gate closes; a later 429 only moves its end.
+        if (moved && !wasClosed) Metrics.concurrencyPauses.unsafeUpdate(1, [])
         return Events.publish(
           (at) =>
             new Events.RateLimitPause({
               at,
               pausedUntil: gate.pausedUntil,
               requestedMillis: Number.isFinite(requested) ? requested : undefined,
-              capped
+              capped,
+              extended: wasClosed
             })
         )
       })

@@ -63,15 +63,18 @@ export class FanOutTruncated extends Schema.TaggedClass<FanOutTruncated>()("FanO
 }) {}
 
 /**
- * The shared rate-limit gate was closed (or its closing extended) until `pausedUntil`. `capped`: the
- * provider asked for longer than `maxPause` (`requestedMillis`, absent when infinite); the gate
- * closed for `maxPause` only, and the call that asked was failed rather than retried.
+ * The shared rate-limit gate was closed until `pausedUntil`. `extended`: it was closed already, and
+ * this moves the end of the same pause (many callers answered 429 at once make one pause, not one
+ * each). `capped`: the provider asked for longer than `maxPause` (`requestedMillis`, absent when
+ * infinite); the gate closed for `maxPause` only, and the call that asked was failed rather than
+ * retried.
  */
 export class RateLimitPause extends Schema.TaggedClass<RateLimitPause>()("RateLimitPause", {
   at: At,
   pausedUntil: Schema.Number,
   requestedMillis: Schema.optional(Schema.Number),
-  capped: Schema.Boolean
+  capped: Schema.Boolean,
+  extended: Schema.optionalWith(Schema.Boolean, { default: () => false })
 }) {}
 
 /** An operator reopened the gate by hand (`Concurrency.resume`). */

@@ -34,7 +34,8 @@ export const concurrencyWaiting = Metric.gauge("fleetguard_concurrency_waiting",
  * @category concurrency
  */
 export const concurrencyPauses = Metric.counter("fleetguard_concurrency_pauses_total", {
-  description: "Times the shared rate-limit gate was closed or extended",
+  description:
+    "Times the shared rate-limit gate closed (a later 429 that only moves the end of a pause is not counted)",
   incremental: true
 })
 

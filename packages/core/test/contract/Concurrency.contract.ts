@@ -1,8 +1,8 @@
 /** The Concurrency contract, for any backend (see backend.ts). */
 import { describe, expect } from "@effect/vitest"
-import { Clock, Duration, Effect, Fiber, FastCheck as fc, Ref } from "effect"
-import { Concurrency } from "../../src/index.js"
-import { type Backend, eventually } from "./backend.js"
+import { Chunk, Clock, Duration, Effect, Fiber, FastCheck as fc, Metric, Queue, Ref } from "effect"
+import { Concurrency, Events, Metrics } from "../../src/index.js"
+import { type Backend, eventually, withHub } from "./backend.js"
 
 type Outcome = "succeed" | "fail" | "die" | "interrupt"
 
@@ -136,6 +136,32 @@ export const concurrencyContract = (backend: Backend) => {
         ),
       { fastCheck: { numRuns: backend.samples(100) } }
     )
+
+    it("a burst of 429s is one pause: the first closes the gate, the rest only move its end", () =>
+      Effect.provide(
+        Effect.gen(function* () {
+          const c = yield* Concurrency
+          const events = yield* Events.subscribe
+          const before = (yield* Metric.value(Metrics.concurrencyPauses)).count
+          for (let i = 0; i < 5; i++) {
+            yield* c.pauseFor(Duration.millis(1_000 + 10 * i))
+            yield* backend.advance(5)
+          }
+          yield* eventually(Queue.size(events), (n) => n === 5)
+          const pauses = Chunk.toReadonlyArray(yield* Queue.takeAll(events)).filter(
+            (e): e is Events.RateLimitPause => e._tag === "RateLimitPause"
+          )
+          expect(pauses.map((p) => p.extended)).toEqual([false, true, true, true, true])
+          expect((yield* Metric.value(Metrics.concurrencyPauses)).count - before).toBe(1)
+          // Once the gate has reopened, the next 429 is a new pause.
+          yield* backend.advance(1_100)
+          yield* c.pauseFor("1 second")
+          const next = yield* Queue.take(events)
+          expect(next).toMatchObject({ _tag: "RateLimitPause", extended: false })
+          expect((yield* Metric.value(Metrics.concurrencyPauses)).count - before).toBe(2)
+        }),
+        withHub(backend.concurrency({ maxConcurrency: 2 }))
+      ).pipe(Effect.scoped))
 
     it("resume reopens the gate at once and wakes every waiter", () =>
       withConcurrency(

@@ -176,16 +176,18 @@ export const make = (options: DecodedConcurrencyOptions, deps: Deps) => {
       const millis = Math.ceil(deadline - now)
       if (millis <= 0) return Effect.void
       return Effect.flatMap(store.run(Scripts.pause, [permits, gate], [store.idleMillis, channel, millis]), (reply) => {
-        const [extended, pausedUntil] = list(reply)
-        if (num(extended) === 1) Metrics.concurrencyPauses.unsafeUpdate(1, [])
-        if (num(extended) !== 1 && !capped) return Effect.void
+        const [moved, pausedUntil, wasClosed] = list(reply)
+        if (num(moved) !== 1 && !capped) return Effect.void
+        // A pause is counted once, when the gate closes; a later 429 only moves its end.
+        if (num(moved) === 1 && num(wasClosed) !== 1) Metrics.concurrencyPauses.unsafeUpdate(1, [])
         return Events.publish(
           (at) =>
             new Events.RateLimitPause({
               at,
               pausedUntil: num(pausedUntil),
               requestedMillis: Number.isFinite(requested) ? requested : undefined,
-              capped
+              capped,
+              extended: num(wasClosed) === 1
             })
         )
       })

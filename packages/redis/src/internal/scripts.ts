@@ -211,18 +211,20 @@ return released`
 
 /**
  * ARGV: idle, channel, millis (already capped at maxPause). A later end extends the pause, an
- * earlier one never shortens it. Reply: {extended, paused until}.
+ * earlier one never shortens it. Reply: {moved, paused until, 1 if it was closed already}.
  */
 export const pause = script(
   "pause",
   `${permits}
 local current = pausedUntil()
+local wasClosed = 0
+if current > 0 then wasClosed = 1 end
 local untilAt = now + tonumber(ARGV[3])
-if untilAt <= current then return {0, current} end
+if untilAt <= current then return {0, current, wasClosed} end
 redis.call('HSET', KEYS[2], 'until', int(untilAt), 'tickets', '0')
 touch(KEYS[2])
 redis.call('PUBLISH', ARGV[2], 'paused')
-return {1, untilAt}`
+return {1, untilAt, wasClosed}`
 )
 
 /** ARGV: idle, channel. Reopens the gate and wakes every waiter. Reply: 1 if it was closed. */
