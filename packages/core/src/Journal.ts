@@ -47,6 +47,7 @@ export interface JournalOptions {
 /**
  * A journal line: `{ v: 1, at, pid, runId, event }`.
  *
+ * @useDeclaredType
  * @since 0.1.0
  * @category models
  */
