@@ -42,6 +42,12 @@ import { scrubber, toProviderError } from "./internal/errors.js"
 import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
 import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
 
+/**
+ * How to reach the Anthropic API: the key, the base URL, and how long a call may take.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface AnthropicProviderOptions {
   /** Never printed: errors, events and logs carry no trace of it. */
   readonly apiKey: Redacted.Redacted<string>
@@ -142,7 +148,12 @@ const connect = (options: AnthropicProviderOptions) =>
     return { client, scrub, failWith, send, timeoutMillis }
   })
 
-/** Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown). */
+/**
+ * Builds the provider; a bad option fails `InvalidOption` naming it (the key's value is never shown).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
   Effect.map(connect(options), ({ client, scrub, send, timeoutMillis }) => {
     const resetIn = (until: number | undefined) =>
@@ -256,7 +267,12 @@ export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProvid
     return { complete, stream, streamTo } satisfies LlmProviderService
   })
 
-/** Counts input tokens exactly with `/v1/messages/count_tokens` (free, but a request of its own). */
+/**
+ * Counts input tokens exactly with `/v1/messages/count_tokens` (free, but a request of its own).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const countInputTokens = (options: AnthropicProviderOptions): Effect.Effect<InputTokenCounter, InvalidOption> =>
   Effect.map(
     connect(options),
@@ -274,6 +290,9 @@ export const countInputTokens = (options: AnthropicProviderOptions): Effect.Effe
  * `Pricing` whose estimates count input tokens exactly with the API, instead of bounding them by the
  * prompt's bytes: tighter reservations for one extra (free) request per call. If counting fails,
  * the byte bound is used.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const pricingLayer = (
   options: AnthropicProviderOptions,
@@ -284,11 +303,21 @@ export const pricingLayer = (
     Effect.flatMap(countInputTokens(options), (counter) => Pricing.make(table, counter))
   )
 
-/** `LlmProvider` on the Anthropic API. */
+/**
+ * `LlmProvider` on the Anthropic API.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: AnthropicProviderOptions): Layer.Layer<LlmProvider, InvalidOption> =>
   Layer.effect(LlmProvider, make(options))
 
-/** ANTHROPIC_API_KEY (required) and ANTHROPIC_BASE_URL (optional). */
+/**
+ * ANTHROPIC_API_KEY (required) and ANTHROPIC_BASE_URL (optional).
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const config: Config.Config<AnthropicProviderOptions> = Config.all({
   apiKey: Config.redacted("ANTHROPIC_API_KEY").pipe(
     Config.orElse(() =>
@@ -301,6 +330,9 @@ export const config: Config.Config<AnthropicProviderOptions> = Config.all({
 /**
  * The provider from the environment; a bad value fails naming its variable. The value shown is
  * InvalidOption's, which is never a secret: "<redacted>" for the key, a URL without its credentials.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layerConfig = (
   options: Config.Config<AnthropicProviderOptions> = config

@@ -9,6 +9,7 @@
  * (and so journaled). The webhook URL and the routing key are `Redacted`: they appear in no log,
  * error, event or span (the HTTP client's spans, which record the URL, are turned off).
  *
+ * @module
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -36,11 +37,23 @@ import * as Alert from "./internal/alerts.js"
 import * as Metrics from "./Metrics.js"
 import { check, decode, layerFromConfig, Options, option } from "./Options.js"
 
+/**
+ * Where to post alerts to Slack: an incoming webhook.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SlackOptions {
   /** The incoming webhook's URL: it is the credential. */
   readonly webhookUrl: Redacted.Redacted<string>
 }
 
+/**
+ * Where to send alerts to PagerDuty: an Events API v2 integration.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PagerDutyOptions {
   /** The integration's routing key. */
   readonly routingKey: Redacted.Redacted<string>
@@ -48,11 +61,23 @@ export interface PagerDutyOptions {
   readonly url?: string | undefined
 }
 
+/**
+ * The sinks to run; each one left out is off.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface AlertsOptions {
   readonly slack?: SlackOptions | undefined
   readonly pagerDuty?: PagerDutyOptions | undefined
 }
 
+/**
+ * What a sink has done so far: alerts delivered, attempts failed, alerts dropped.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SinkStats {
   readonly delivered: number
   /** Attempts that failed, retried or not. */
@@ -61,14 +86,31 @@ export interface SinkStats {
   readonly dropped: number
 }
 
+/**
+ * The running sinks, and each one's delivery counts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface AlertsService {
   readonly sinks: ReadonlyArray<Events.AlertSink>
   readonly stats: Effect.Effect<Readonly<Partial<Record<Events.AlertSink, SinkStats>>>>
 }
 
+/**
+ * The PagerDuty Events API v2 endpoint used when `PagerDutyOptions.url` is not given.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultPagerDutyUrl = "https://events.pagerduty.com/v2/enqueue"
 
-/** Attempts per alert; the waits between them double from `firstRetryAfter`: 1, 2, 4, 8 s. */
+/**
+ * Attempts per alert; the waits between them double from `firstRetryAfter`: 1, 2, 4, 8 s.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const maxAttempts = 5
 const firstRetryAfter = Duration.seconds(1)
 /** An endpoint that has not answered by then counts as a failed attempt. */
@@ -294,6 +336,14 @@ const decodeOptions = (options: AlertsOptions) =>
     return decoded
   })
 
+/**
+ * Starts the sinks `options` name, in `scope`: each subscribes to the `GuardEvents` hub and
+ * delivers from a queue of its own; closing the scope waits a bounded time for alerts still being
+ * delivered.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (
   options: AlertsOptions
 ): Effect.Effect<AlertsService, InvalidOption, HttpClient.HttpClient | Scope.Scope> =>
@@ -344,12 +394,21 @@ export const make = (
     } satisfies AlertsService
   })
 
+/**
+ * The `Alerts` service with the sinks `options` name, running for the layer's lifetime.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: AlertsOptions): Layer.Layer<Alerts, InvalidOption, HttpClient.HttpClient> =>
   Layer.scoped(Alerts, make(options))
 
 /**
  * FLEETGUARD_SLACK_WEBHOOK_URL, FLEETGUARD_PAGERDUTY_ROUTING_KEY and FLEETGUARD_PAGERDUTY_URL;
  * undefined when neither sink is set.
+ *
+ * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<AlertsOptions | undefined> = Config.all({
   webhookUrl: Env.optional(Env.secret("FLEETGUARD_SLACK_WEBHOOK_URL")),
@@ -366,7 +425,12 @@ export const config: Config.Config<AlertsOptions | undefined> = Config.all({
   )
 )
 
-/** The sinks the variables set, running for the layer's lifetime; nothing when none is set. */
+/**
+ * The sinks the variables set, running for the layer's lifetime; nothing when none is set.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (options: Config.Config<AlertsOptions | undefined> = config) =>
   layerFromConfig(
     options,
@@ -379,6 +443,12 @@ export const layerConfig = (options: Config.Config<AlertsOptions | undefined> = 
       given === undefined ? Layer.empty : Layer.scopedDiscard(make(given))
   )
 
+/**
+ * The tag of the running alert sinks, with the module's constructors and layers as static members.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Alerts extends Context.Tag("@fleetguard/core/Alerts")<Alerts, AlertsService>() {
   static readonly make = make
   static readonly layer = layer

@@ -3,6 +3,7 @@
  * before it runs and settles the real cost after; a reservation that would pass the fleet limit or
  * the agent's limit is refused whole.
  *
+ * @module
  * @since 0.1.0
  */
 
@@ -20,6 +21,12 @@ import * as Settle from "./internal/settle.js"
 import * as Metrics from "./Metrics.js"
 import { check, decode, Fraction, layerFromConfig, Options, option } from "./Options.js"
 
+/**
+ * The limits of a `Budget`: the fleet's, each agent's, and when to alert.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface BudgetOptions {
   /** The fleet limit, in USD. */
   readonly limitUsd: number
@@ -29,14 +36,31 @@ export interface BudgetOptions {
   readonly alertAt?: number | undefined
 }
 
-/** A held amount, settled exactly once by `commit` or `release`. */
+/**
+ * A held amount, settled exactly once by `commit` or `release`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Reservation extends Ledger.Reservation {}
 
+/**
+ * One agent's spend so far: settled, and still held by reservations.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface AgentSpend {
   readonly spentUsd: number
   readonly reservedUsd: number
 }
 
+/**
+ * The ledger at one instant: its limits, and what the fleet and each agent have spent and hold.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface BudgetSnapshot {
   readonly limitUsd: number
   readonly perAgentLimitUsd: number
@@ -46,6 +70,12 @@ export interface BudgetSnapshot {
   readonly agents: Readonly<Record<string, AgentSpend>>
 }
 
+/**
+ * The ledger: reserve an amount before a call, commit its real cost or release it after.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface BudgetService {
   readonly limitUsd: number
   readonly perAgentLimitUsd: number
@@ -89,16 +119,29 @@ const notAReservation = (value: unknown) =>
 /**
  * An amount given as `field` in whole nanodollars, as this ledger holds it, or the `InvalidAmount`
  * this ledger fails with: for ledgers kept elsewhere (another store), which must refuse the same.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const nanosOf = (field: string, usd: unknown): Either.Either<number, InvalidAmount> => {
   const nanos = amount(usd)
   return nanos === undefined ? Either.left(invalidAmount(field, usd)) : Either.right(nanos)
 }
 
-/** Nanodollars as USD. */
+/**
+ * Nanodollars as USD.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const usdOf: (nanos: number) => number = Ledger.toUsd
 
-/** A value given as a reservation, or the `InvalidAmount` this ledger's `commit` fails with. */
+/**
+ * A value given as a reservation, or the `InvalidAmount` this ledger's `commit` fails with.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const checkReservation = (value: unknown): Either.Either<Reservation, InvalidAmount> =>
   isReservation(value) ? Either.right(value) : Either.left(notAReservation(value))
 
@@ -114,7 +157,12 @@ const OptionsSchema = Options({
   alertAt: Schema.optional(Fraction)
 })
 
-/** Budget options with their defaults filled in. */
+/**
+ * Budget options with their defaults filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DecodedBudgetOptions {
   readonly limitUsd: number
   readonly perAgentLimitUsd: number
@@ -124,6 +172,9 @@ export interface DecodedBudgetOptions {
 /**
  * Decodes budget options as `make` does, defaults filled in: for ledgers kept elsewhere (another
  * store) that take the same options.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const decodeOptions = (options: BudgetOptions): Effect.Effect<DecodedBudgetOptions, InvalidOption> =>
   Effect.gen(function* () {
@@ -138,6 +189,12 @@ export const decodeOptions = (options: BudgetOptions): Effect.Effect<DecodedBudg
     return { limitUsd, perAgentLimitUsd, alertAt: decoded.alertAt ?? 0.8 }
   })
 
+/**
+ * An in-memory ledger with the limits `options` give, or `InvalidOption` naming a bad one.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
   Effect.gen(function* () {
     const { limitUsd, perAgentLimitUsd, alertAt } = yield* decodeOptions(options)
@@ -275,15 +332,33 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
     } satisfies BudgetService & Engined<BudgetEngine>
   })
 
+/**
+ * The in-memory `Budget` with the limits `options` give.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: BudgetOptions): Layer.Layer<Budget, InvalidOption> => Layer.effect(Budget, make(options))
 
-/** FLEETGUARD_BUDGET_USD (required), FLEETGUARD_AGENT_BUDGET_USD, FLEETGUARD_ALERT_AT (default 0.8). */
+/**
+ * FLEETGUARD_BUDGET_USD (required), FLEETGUARD_AGENT_BUDGET_USD, FLEETGUARD_ALERT_AT (default 0.8).
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const config: Config.Config<BudgetOptions> = Config.all({
   limitUsd: Env.number("FLEETGUARD_BUDGET_USD"),
   perAgentLimitUsd: Env.optional(Env.number("FLEETGUARD_AGENT_BUDGET_USD")),
   alertAt: Env.optional(Env.number("FLEETGUARD_ALERT_AT"))
 })
 
+/**
+ * The in-memory `Budget` with the limits read from `config` (the environment by default); a bad
+ * value fails naming its variable.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (options: Config.Config<BudgetOptions> = config) =>
   layerFromConfig(
     options,
@@ -295,6 +370,13 @@ export const layerConfig = (options: Config.Config<BudgetOptions> = config) =>
     layer
   )
 
+/**
+ * What `Budget.withReservation` holds, and how it settles: the cost of a success, and of a
+ * failure.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface WithReservationOptions<A> {
   /** The upper bound to hold while `self` runs. */
   readonly usd: number
@@ -347,6 +429,13 @@ const withReservation: {
     })
 )
 
+/**
+ * The tag of the fleet's budget, with the module's constructors, layers and accessors as static
+ * members.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Budget extends Context.Tag("@fleetguard/core/Budget")<Budget, BudgetService>() {
   static readonly make = make
   static readonly layer = layer

@@ -4,6 +4,7 @@
  * costing money (interruption aborts their HTTP requests). Each interrupted caller gets a typed
  * `CircuitOpen`, never a bare interruption that would take its siblings in `Effect.all` down too.
  *
+ * @module
  * @since 0.1.0
  */
 
@@ -30,6 +31,12 @@ import {
   PositiveInteger
 } from "./Options.js"
 
+/**
+ * Trip on the failure rate over a sliding window of outcomes, rather than on consecutive failures.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FailureRateOptions {
   /** Fraction of failures in the window that trips, in (0, 1]. */
   readonly threshold: number
@@ -39,6 +46,12 @@ export interface FailureRateOptions {
   readonly minimumCalls: number
 }
 
+/**
+ * When a `CircuitBreaker` trips, how long it stays open, how it probes, and which failures count.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CircuitBreakerOptions {
   /** Consecutive upstream failures that trip it (unless `failureRate` is given). */
   readonly failureThreshold: number
@@ -54,14 +67,28 @@ export interface CircuitBreakerOptions {
   readonly maxResetAfter?: Duration.DurationInput | undefined
   /**
    * Which typed failures count. Default: every one except fleetguard's own rejections
-   * (BudgetExceeded, DepthLimitExceeded, CircuitOpen, UnknownModel, InvalidAmount, InvalidOption) and
-   * client errors (InvalidRequest, AuthenticationFailed). Interruptions and defects never count.
+   * (BudgetExceeded, DepthLimitExceeded, CircuitOpen, UnknownModel, InvalidAmount, InvalidOption,
+   * GuardUnavailable) and client errors (InvalidRequest, AuthenticationFailed). Interruptions and
+   * defects never count.
    */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
 }
 
+/**
+ * Where the breaker is: `Closed` admits every call, `Open` refuses them, `HalfOpen` admits a few
+ * probes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type BreakerState = "Closed" | "Open" | "HalfOpen"
 
+/**
+ * The breaker at one instant: its state, its counts, and when it reopens to probes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CircuitBreakerSnapshot {
   readonly state: BreakerState
   /** Tracked fibers running now. */
@@ -73,6 +100,12 @@ export interface CircuitBreakerSnapshot {
   readonly isolated: boolean
 }
 
+/**
+ * The breaker: protects calls (admits, tracks, counts them), and can be isolated or reset by hand.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CircuitBreakerService {
   /** Runs `self` if admitted, tracked (a trip interrupts it), and counts how it ended. */
   readonly protect: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R>
@@ -102,7 +135,12 @@ const OptionsSchema = Options({
   isFailure: Schema.optional(FunctionOption)
 })
 
-/** The breaker's policy as `make` decodes it: the trip rule, the waits and the probes. */
+/**
+ * The breaker's policy as `make` decodes it: the trip rule, the waits and the probes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface BreakerSettings extends Policy.Settings {}
 
 /**
@@ -113,12 +151,20 @@ export interface BreakerSettings extends Policy.Settings {}
  */
 export type { Policy as BreakerPolicy } from "./internal/breaker.js"
 
-/** What tracks the fibers a trip interrupts (see `CircuitBreaker.tracker`). */
+/**
+ * What tracks the fibers a trip interrupts (see `CircuitBreaker.tracker`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Tracker extends Tracking.Tracker {}
 
 /**
  * The policy's settings and the failure rule, from decoded options: for breakers whose state is
  * kept elsewhere (another store) that take the same options.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const decodeOptions = (
   options: CircuitBreakerOptions
@@ -155,7 +201,12 @@ export const decodeOptions = (
     return { settings, isFailure }
   })
 
-/** A trip: every tracked fiber is interrupted at once, then it is counted and published. */
+/**
+ * A trip: every tracked fiber is interrupted at once, then it is counted and published.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export const tripped = (tracker: Tracker, reopenAt: number | undefined, trips: number) =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
@@ -179,19 +230,34 @@ export const tripped = (tracker: Tracker, reopenAt: number | undefined, trips: n
     )
   })
 
-/** The breaker closed: the state gauge and `BreakerClosed`. */
+/**
+ * The breaker closed: the state gauge and `BreakerClosed`.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export const closed = Effect.zipRight(
   Metric.set(Metrics.breakerState, stateCode.Closed),
   Events.publish((at) => new Events.BreakerClosed({ at }))
 )
 
-/** The first probe was admitted: the state gauge and `BreakerHalfOpened`. */
+/**
+ * The first probe was admitted: the state gauge and `BreakerHalfOpened`.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export const halfOpened = Effect.zipRight(
   Metric.set(Metrics.breakerState, stateCode.HalfOpen),
   Events.publish((at) => new Events.BreakerHalfOpened({ at }))
 )
 
-/** A call refused while open (or while the probe slots are taken): counted, published, failed with `CircuitOpen`. */
+/**
+ * A call refused while open (or while the probe slots are taken): counted, published, failed with `CircuitOpen`.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export const refused = (retryAfterMillis: number | undefined) =>
   Effect.zipRight(
     Effect.zipRight(
@@ -204,6 +270,8 @@ export const refused = (retryAfterMillis: number | undefined) =>
   )
 
 /**
+ * An in-memory breaker with the policy `options` give, or `InvalidOption` naming a bad one.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -287,12 +355,21 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
     } satisfies CircuitBreakerService & Engined<BreakerEngine>
   })
 
+/**
+ * The in-memory `CircuitBreaker` with the policy `options` give.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: CircuitBreakerOptions): Layer.Layer<CircuitBreaker, InvalidOption> =>
   Layer.effect(CircuitBreaker, make(options))
 
 /**
  * FLEETGUARD_BREAKER_THRESHOLD (default 5), FLEETGUARD_BREAKER_RESET (default "30 seconds"),
  * FLEETGUARD_BREAKER_HALF_OPEN_CALLS (default 1).
+ *
+ * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<CircuitBreakerOptions> = Config.all({
   failureThreshold: Env.int("FLEETGUARD_BREAKER_THRESHOLD").pipe(Config.withDefault(5)),
@@ -306,9 +383,23 @@ const variables = {
   halfOpenMaxCalls: "FLEETGUARD_BREAKER_HALF_OPEN_CALLS"
 } as const
 
+/**
+ * The in-memory `CircuitBreaker` with the policy read from `config` (the environment by default);
+ * a bad value fails naming its variable.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (options: Config.Config<CircuitBreakerOptions> = config) =>
   layerFromConfig(options, variables, layer)
 
+/**
+ * The tag of the fleet's circuit breaker, with the module's constructors, layers and accessors as
+ * static members.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class CircuitBreaker extends Context.Tag("@fleetguard/core/CircuitBreaker")<
   CircuitBreaker,
   CircuitBreakerService

@@ -3,6 +3,7 @@
  * flight; a shared rate-limit gate, closed by `pauseFor` when the provider says "slow down", holds
  * every caller until the pause has passed and then releases them spread over a short window.
  *
+ * @module
  * @since 0.1.0
  */
 
@@ -17,6 +18,12 @@ import { Permits, type Waiter } from "./internal/permits.js"
 import * as Metrics from "./Metrics.js"
 import { DurationMillis, decode, durationMillis, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
+/**
+ * How many calls a `Concurrency` lets run at once, and how its rate-limit gate pauses and reopens.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ConcurrencyOptions {
   /** The most calls in flight at once, across the whole fleet. */
   readonly maxConcurrency: number
@@ -29,9 +36,20 @@ export interface ConcurrencyOptions {
   readonly maxPause?: Duration.DurationInput | undefined
 }
 
-/** The default `maxPause`. */
+/**
+ * The default `maxPause`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultMaxPauseMillis = 60_000
 
+/**
+ * The gate at one instant: its limit, calls in flight and waiting, and until when it is closed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ConcurrencySnapshot {
   readonly limit: number
   readonly inFlight: number
@@ -40,6 +58,12 @@ export interface ConcurrencySnapshot {
   readonly pausedUntil: number | null
 }
 
+/**
+ * The fleet's gate: permits for calls in flight, and the rate-limit pause every caller waits out.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ConcurrencyService {
   readonly limit: number
   /** The longest the gate closes, in millis. */
@@ -67,7 +91,12 @@ const OptionsSchema = Options({
 
 type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
 
-/** Concurrency options with their defaults filled in, durations in millis. */
+/**
+ * Concurrency options with their defaults filled in, durations in millis.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DecodedConcurrencyOptions {
   readonly limit: number
   readonly windowMillis: number
@@ -77,6 +106,9 @@ export interface DecodedConcurrencyOptions {
 /**
  * Decodes concurrency options as `make` does, defaults filled in: for semaphores and gates kept
  * elsewhere (another store) that take the same options.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const decodeOptions = (options: ConcurrencyOptions): Effect.Effect<DecodedConcurrencyOptions, InvalidOption> =>
   Effect.map(decode(OptionsSchema, options), (decoded) => ({
@@ -88,9 +120,19 @@ export const decodeOptions = (options: ConcurrencyOptions): Effect.Effect<Decode
 /**
  * Where in the release window the `ticket`-th caller held at a closed gate is released, as a
  * fraction in [0, 1): consecutive tickets land spread evenly, no two at the same offset.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const releaseOffset: (ticket: number) => number = Gate.spread
 
+/**
+ * An in-memory semaphore and gate with the limits `options` give, or `InvalidOption` naming a bad
+ * one.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyService, InvalidOption> =>
   Effect.gen(function* () {
     const { limit, windowMillis, maxPauseMillis } = yield* decodeOptions(options)
@@ -238,12 +280,21 @@ export const make = (options: ConcurrencyOptions): Effect.Effect<ConcurrencyServ
     } satisfies ConcurrencyService & Engined<ConcurrencyEngine>
   })
 
+/**
+ * The in-memory `Concurrency` with the limits `options` give.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: ConcurrencyOptions): Layer.Layer<Concurrency, InvalidOption> =>
   Layer.effect(Concurrency, make(options))
 
 /**
  * FLEETGUARD_MAX_CONCURRENCY (default 8), FLEETGUARD_RELEASE_WINDOW (default "1 second") and
  * FLEETGUARD_MAX_PAUSE (default "60 seconds").
+ *
+ * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<ConcurrencyOptions> = Config.all({
   maxConcurrency: Env.int("FLEETGUARD_MAX_CONCURRENCY").pipe(Config.withDefault(8)),
@@ -251,6 +302,13 @@ export const config: Config.Config<ConcurrencyOptions> = Config.all({
   maxPause: Env.optional(Env.duration("FLEETGUARD_MAX_PAUSE"))
 })
 
+/**
+ * The in-memory `Concurrency` with the limits read from `config` (the environment by default); a
+ * bad value fails naming its variable.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (options: Config.Config<ConcurrencyOptions> = config) =>
   layerFromConfig(
     options,
@@ -262,6 +320,13 @@ export const layerConfig = (options: Config.Config<ConcurrencyOptions> = config)
     layer
   )
 
+/**
+ * The tag of the fleet's concurrency limit and rate-limit gate, with the module's constructors,
+ * layers and accessors as static members.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Concurrency extends Context.Tag("@fleetguard/core/Concurrency")<Concurrency, ConcurrencyService>() {
   static readonly make = make
   static readonly layer = layer

@@ -3,6 +3,7 @@
  * sub-agent one level down and refuses to start it at `maxDepth`; `fanOut` caps the branches
  * spawned per level.
  *
+ * @module
  * @since 0.1.0
  */
 
@@ -16,6 +17,12 @@ import * as AgentId from "./internal/agentId.js"
 import { withService } from "./internal/fiber.js"
 import { decode, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
+/**
+ * How deep the agent tree may grow, and how wide one `fanOut` may spread.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DepthOptions {
   /** Agents run at depths 0 … maxDepth - 1. */
   readonly maxDepth: number
@@ -23,12 +30,24 @@ export interface DepthOptions {
   readonly maxFanOut: number
 }
 
-/** What `fanOut` did: one Exit per admitted item (in order), and how many items were not run. */
+/**
+ * What `fanOut` did: one Exit per admitted item (in order), and how many items were not run.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FanOutResult<A, E> {
   readonly results: ReadonlyArray<Exit.Exit<A, E>>
   readonly dropped: number
 }
 
+/**
+ * The depth limit: checks the calling fiber's depth, runs sub-agents one level down, and caps
+ * fan-out.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface DepthService {
   readonly maxDepth: number
   readonly maxFanOut: number
@@ -41,13 +60,23 @@ export interface DepthService {
   ) => Effect.Effect<FanOutResult<A, E | DepthLimitExceeded>, never, R>
 }
 
-/** The calling fiber's depth. Set with `Effect.locally`, never mutated, so joins cannot leak it. */
+/**
+ * The calling fiber's depth. Set with `Effect.locally`, never mutated, so joins cannot leak it.
+ *
+ * @since 0.1.0
+ * @category fiber refs
+ */
 export const currentDepth: FiberRef.FiberRef<number> = globalValue(
   Symbol.for("@fleetguard/core/Depth/currentDepth"),
   () => FiberRef.unsafeMake(0)
 )
 
-/** The calling fiber's depth: 0 at the root. */
+/**
+ * The calling fiber's depth: 0 at the root.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
 export const current: Effect.Effect<number> = FiberRef.get(currentDepth)
 
 const refuse = (depth: number, maxDepth: number) =>
@@ -58,6 +87,12 @@ const refuse = (depth: number, maxDepth: number) =>
 
 const OptionsSchema = Options({ maxDepth: PositiveInteger, maxFanOut: PositiveInteger })
 
+/**
+ * The depth limit `options` give, or `InvalidOption` naming a bad one.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: DepthOptions): Effect.Effect<DepthService, InvalidOption> =>
   Effect.gen(function* () {
     const { maxDepth, maxFanOut } = yield* decode(OptionsSchema, options)
@@ -107,14 +142,32 @@ export const make = (options: DepthOptions): Effect.Effect<DepthService, Invalid
     }
   })
 
+/**
+ * The `Depth` service with the limits `options` give.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: DepthOptions): Layer.Layer<Depth, InvalidOption> => Layer.effect(Depth, make(options))
 
-/** FLEETGUARD_MAX_DEPTH (default 4) and FLEETGUARD_MAX_FANOUT (default 8). */
+/**
+ * FLEETGUARD_MAX_DEPTH (default 4) and FLEETGUARD_MAX_FANOUT (default 8).
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const config: Config.Config<DepthOptions> = Config.all({
   maxDepth: Env.int("FLEETGUARD_MAX_DEPTH").pipe(Config.withDefault(4)),
   maxFanOut: Env.int("FLEETGUARD_MAX_FANOUT").pipe(Config.withDefault(8))
 })
 
+/**
+ * The `Depth` service with the limits read from `config` (the environment by default); a bad value
+ * fails naming its variable.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (options: Config.Config<DepthOptions> = config) =>
   layerFromConfig(options, { maxDepth: "FLEETGUARD_MAX_DEPTH", maxFanOut: "FLEETGUARD_MAX_FANOUT" }, layer)
 
@@ -129,6 +182,13 @@ const fanOut = <I, A, E, R>(
 ): Effect.Effect<FanOutResult<A, E | DepthLimitExceeded>, never, R | Depth> =>
   Effect.flatMap(Depth, (depth) => depth.fanOut(items, f))
 
+/**
+ * The tag of the agent-tree limits, with the module's constructors, layers and combinators as
+ * static members.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Depth extends Context.Tag("@fleetguard/core/Depth")<Depth, DepthService>() {
   static readonly make = make
   static readonly layer = layer

@@ -26,14 +26,29 @@ const parsed = (name: string, pattern: RegExp, expected: string) =>
     )
   )
 
-/** A decimal number such as `10` or `0.5`. */
+/**
+ * A decimal number such as `10` or `0.5`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const number = (name: string): Config.Config<number> =>
   parsed(name, decimal, "a decimal number (e.g. 10 or 0.5)")
 
-/** A whole number such as `8`. */
+/**
+ * A whole number such as `8`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const int = (name: string): Config.Config<number> => parsed(name, integer, "a whole number (e.g. 8)")
 
-/** A duration such as `1 second`, `500 millis` or `500` (millis). */
+/**
+ * A duration such as `1 second`, `500 millis` or `500` (millis).
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const duration = (name: string): Config.Config<number> =>
   Config.string(name).pipe(
     Config.mapOrFail((text) => {
@@ -49,11 +64,21 @@ export const duration = (name: string): Config.Config<number> =>
     })
   )
 
-/** An optional variable: absent is undefined, present must parse. */
+/**
+ * An optional variable: absent is undefined, present must parse.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.option(config).pipe(Config.map(Option.getOrUndefined))
 
-/** A string that is not empty, such as a path. */
+/**
+ * A string that is not empty, such as a path.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const text = (name: string): Config.Config<string> =>
   Config.string(name).pipe(
     Config.mapOrFail((s) =>
@@ -61,7 +86,12 @@ export const text = (name: string): Config.Config<string> =>
     )
   )
 
-/** A secret (a key, a webhook URL): read as `Redacted` so that it is never shown, and refused when empty. */
+/**
+ * A secret (a key, a webhook URL): read as `Redacted` so that it is never shown, and refused when empty.
+ *
+ * @since 0.1.0
+ * @category config
+ */
 export const secret = (name: string): Config.Config<Redacted.Redacted<string>> =>
   text(name).pipe(Config.map(Redacted.make))
 

@@ -2,17 +2,32 @@
  * Every failure fleetguard reports is a `Schema.TaggedError`, so it can be matched with
  * `Effect.catchTag`, encoded into the event journal and read back.
  *
+ * @module
  * @since 0.1.0
  */
 import { Schema } from "effect"
 
-/** Which limit refused a reservation. */
+/**
+ * Which limit refused a reservation.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const LimitScope = Schema.Literal("fleet", "agent")
+/**
+ * Which limit refused a reservation: the fleet's or the agent's.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type LimitScope = typeof LimitScope.Type
 
 /**
  * A reservation would have passed the fleet limit or the agent's limit. Nothing was reserved:
  * requests are refused whole, never shrunk to fit.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class BudgetExceeded extends Schema.TaggedError<BudgetExceeded>()("BudgetExceeded", {
   scope: LimitScope,
@@ -26,7 +41,12 @@ export class BudgetExceeded extends Schema.TaggedError<BudgetExceeded>()("Budget
   }
 }
 
-/** A nested agent would have run at or past the maximum depth; it was not started. */
+/**
+ * A nested agent would have run at or past the maximum depth; it was not started.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class DepthLimitExceeded extends Schema.TaggedError<DepthLimitExceeded>()("DepthLimitExceeded", {
   depth: Schema.Number,
   maxDepth: Schema.Number
@@ -36,7 +56,12 @@ export class DepthLimitExceeded extends Schema.TaggedError<DepthLimitExceeded>()
   }
 }
 
-/** No price is known for the model; fleetguard never prices a call at $0 by guessing. */
+/**
+ * No price is known for the model; fleetguard never prices a call at $0 by guessing.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class UnknownModel extends Schema.TaggedError<UnknownModel>()("UnknownModel", {
   model: Schema.String
 }) {
@@ -48,6 +73,9 @@ export class UnknownModel extends Schema.TaggedError<UnknownModel>()("UnknownMod
 /**
  * A value as an error message may show it: numbers, booleans, null and undefined as they are;
  * anything else by its kind only, so that no prompt, key or URL given in the wrong place is echoed.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const describeValue = (value: unknown): string => {
   switch (typeof value) {
@@ -72,6 +100,9 @@ export const describeValue = (value: unknown): string => {
  * An amount of money or tokens that cannot be right (negative, NaN, infinite, too large, not a
  * number), or another argument the ledger cannot take (an agent id that is not a string, a
  * reservation it never issued). `field` names the argument.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class InvalidAmount extends Schema.TaggedError<InvalidAmount>()("InvalidAmount", {
   field: Schema.String,
@@ -83,7 +114,12 @@ export class InvalidAmount extends Schema.TaggedError<InvalidAmount>()("InvalidA
   }
 }
 
-/** An option given to a guard's `layer` or `make` is missing, of the wrong type or out of range. */
+/**
+ * An option given to a guard's `layer` or `make` is missing, of the wrong type or out of range.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class InvalidOption extends Schema.TaggedError<InvalidOption>()("InvalidOption", {
   option: Schema.String,
   value: Schema.Unknown,
@@ -94,7 +130,12 @@ export class InvalidOption extends Schema.TaggedError<InvalidOption>()("InvalidO
   }
 }
 
-/** The circuit breaker is open (or its probe slots are taken): the call was not run, or was interrupted. */
+/**
+ * The circuit breaker is open (or its probe slots are taken): the call was not run, or was interrupted.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen", {
   /** How long until a probe may be admitted; absent while the breaker is held open by an operator. */
   retryAfterMillis: Schema.optional(Schema.Number),
@@ -114,6 +155,9 @@ const messageOr = (fallback: string) => Schema.optionalWith(Schema.String, { def
 /**
  * 429: the provider's rate limit. `retryAfterMillis` is what the provider asked for, if it said;
  * a value that is negative, NaN or infinite counts as not said.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
   retryAfterMillis: Schema.optional(Schema.Number),
@@ -121,7 +165,12 @@ export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited"
   requestId: RequestId
 }) {}
 
-/** 529: the provider is overloaded. */
+/**
+ * 529: the provider is overloaded.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
   message: messageOr("the provider is overloaded"),
   requestId: RequestId
@@ -132,6 +181,9 @@ export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
  * answered with an error (nothing is charged); `billed`, it answered but the answer could not be
  * read (the full reservation, not retried); otherwise no answer came — charged the full reservation
  * unless `sent` is false (the connection was never made).
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>()("ProviderUnavailable", {
   status: Schema.optional(Schema.Number),
@@ -154,6 +206,9 @@ export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>
  * The request itself is wrong; retrying cannot help. From the provider: a 4xx other than 401, 403
  * and 429. From fleetguard or the SDK before anything was sent (`errorType: "client_error"`, never
  * charged): a malformed request, with `field` naming what is wrong.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   status: Schema.optional(Schema.Number),
@@ -164,7 +219,12 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
   field: Schema.optional(Schema.String)
 }) {}
 
-/** 401, 403: the key is missing, wrong or not allowed. */
+/**
+ * 401, 403: the key is missing, wrong or not allowed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFailed>()("AuthenticationFailed", {
   status: Schema.optionalWith(Schema.Number, { default: () => 401 }),
   message: messageOr("authentication failed: the API key is missing, wrong or not allowed"),
@@ -174,6 +234,9 @@ export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFaile
 /**
  * A guard's shared store (Redis, for a fleet across processes) could not be reached: nothing was
  * run. In-memory guards never fail with it.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class GuardUnavailable extends Schema.TaggedError<GuardUnavailable>()("GuardUnavailable", {
   /** Which guard: "budget", "concurrency" or "breaker". */
@@ -181,7 +244,12 @@ export class GuardUnavailable extends Schema.TaggedError<GuardUnavailable>()("Gu
   message: messageOr("a guard's shared store could not be reached; nothing was run")
 }) {}
 
-/** What a provider may fail with. */
+/**
+ * What a provider may fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type ProviderError = RateLimited | Overloaded | ProviderUnavailable | InvalidRequest | AuthenticationFailed
 
 const errorTypeStatus: Readonly<Record<string, number>> = {
@@ -196,12 +264,22 @@ const errorTypeStatus: Readonly<Record<string, number>> = {
   overloaded_error: 529
 }
 
-/** The HTTP status the Messages API answers an error type with; undefined for a type it does not know. */
+/**
+ * The HTTP status the Messages API answers an error type with; undefined for a type it does not know.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const statusOfErrorType = (errorType: string): number | undefined =>
   // Own keys only: "constructor" is not an error type.
   Object.hasOwn(errorTypeStatus, errorType) ? errorTypeStatus[errorType] : undefined
 
-/** What an HTTP provider answered: a status, or (mid-stream, where there is none) the API's error type. */
+/**
+ * What an HTTP provider answered: a status, or (mid-stream, where there is none) the API's error type.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ErrorResponse {
   readonly status?: number | undefined
   readonly errorType?: string | undefined
@@ -214,6 +292,9 @@ export interface ErrorResponse {
  * The ProviderError for an error response: 429 → RateLimited, 529 → Overloaded, 401/403 →
  * AuthenticationFailed, 408 and 5xx → ProviderUnavailable, other 4xx → InvalidRequest. Without a
  * status the error type decides; an unknown one is ProviderUnavailable (retryable, counted by the breaker).
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const providerErrorFrom = (response: ErrorResponse): ProviderError => {
   const { message, requestId } = response
@@ -227,7 +308,12 @@ export const providerErrorFrom = (response: ErrorResponse): ProviderError => {
   return new InvalidRequest({ status, errorType, message, requestId })
 }
 
-/** Failures that say something about upstream health: the ones `LlmClient` retries. */
+/**
+ * Failures that say something about upstream health: the ones `LlmClient` retries.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isUpstreamFailure = (error: unknown): error is RateLimited | Overloaded | ProviderUnavailable =>
   error instanceof RateLimited || error instanceof Overloaded || error instanceof ProviderUnavailable
 
@@ -247,11 +333,19 @@ const notCounted: ReadonlySet<string> = new Set([
 /**
  * What `CircuitBreaker.protect` counts as a failure by default, as cockatiel, resilience4j and
  * Polly do: every typed failure, except fleetguard's own rejections and client errors.
+ *
+ * @since 0.1.0
+ * @category guards
  */
 export const isCountedFailure = (error: unknown): boolean =>
   !(typeof error === "object" && error !== null && "_tag" in error && notCounted.has(String(error._tag)))
 
-/** Everything `LlmClient.complete` may fail with. */
+/**
+ * Everything `LlmClient.complete` may fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type LlmError =
   | ProviderError
   | BudgetExceeded

@@ -16,7 +16,12 @@ import { nowOf } from "./internal/fiber.js"
 /** Epoch milliseconds, from the Effect `Clock` (TestClock in tests). */
 const At = Schema.Number
 
-/** Exposure (spent + reserved) first reached `alertAt` of the fleet limit. Published once. */
+/**
+ * Exposure (spent + reserved) first reached `alertAt` of the fleet limit. Published once.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class BudgetThresholdCrossed extends Schema.TaggedClass<BudgetThresholdCrossed>()("BudgetThresholdCrossed", {
   at: At,
   alertAt: Schema.Number,
@@ -25,7 +30,12 @@ export class BudgetThresholdCrossed extends Schema.TaggedClass<BudgetThresholdCr
   reservedUsd: Schema.Number
 }) {}
 
-/** The first reservation refused at the fleet limit. Published once. */
+/**
+ * The first reservation refused at the fleet limit. Published once.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class BudgetExhausted extends Schema.TaggedClass<BudgetExhausted>()("BudgetExhausted", {
   at: At,
   agentId: Schema.String,
@@ -35,7 +45,12 @@ export class BudgetExhausted extends Schema.TaggedClass<BudgetExhausted>()("Budg
   reservedUsd: Schema.Number
 }) {}
 
-/** A commit recorded more than its reservation: the estimate was not an upper bound. */
+/**
+ * A commit recorded more than its reservation: the estimate was not an upper bound.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class EstimateExceeded extends Schema.TaggedClass<EstimateExceeded>()("EstimateExceeded", {
   at: At,
   agentId: Schema.String,
@@ -43,7 +58,12 @@ export class EstimateExceeded extends Schema.TaggedClass<EstimateExceeded>()("Es
   actualUsd: Schema.Number
 }) {}
 
-/** A guard refused work without running it. */
+/**
+ * A guard refused work without running it.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class Rejected extends Schema.TaggedClass<Rejected>()("Rejected", {
   at: At,
   agentId: Schema.String,
@@ -52,7 +72,12 @@ export class Rejected extends Schema.TaggedClass<Rejected>()("Rejected", {
   detail: Schema.String
 }) {}
 
-/** `Depth.fanOut` was given more items than `maxFanOut`; the rest were not run. */
+/**
+ * `Depth.fanOut` was given more items than `maxFanOut`; the rest were not run.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class FanOutTruncated extends Schema.TaggedClass<FanOutTruncated>()("FanOutTruncated", {
   at: At,
   agentId: Schema.String,
@@ -68,6 +93,9 @@ export class FanOutTruncated extends Schema.TaggedClass<FanOutTruncated>()("FanO
  * each). `capped`: the provider asked for longer than `maxPause` (`requestedMillis`, absent when
  * infinite); the gate closed for `maxPause` only, and the call that asked was failed rather than
  * retried.
+ *
+ * @since 0.1.0
+ * @category events
  */
 export class RateLimitPause extends Schema.TaggedClass<RateLimitPause>()("RateLimitPause", {
   at: At,
@@ -77,10 +105,20 @@ export class RateLimitPause extends Schema.TaggedClass<RateLimitPause>()("RateLi
   extended: Schema.optionalWith(Schema.Boolean, { default: () => false })
 }) {}
 
-/** An operator reopened the gate by hand (`Concurrency.resume`). */
+/**
+ * An operator reopened the gate by hand (`Concurrency.resume`).
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class RateLimitResumed extends Schema.TaggedClass<RateLimitResumed>()("RateLimitResumed", { at: At }) {}
 
-/** The breaker tripped: every other tracked fiber was interrupted. */
+/**
+ * The breaker tripped: every other tracked fiber was interrupted.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class BreakerOpened extends Schema.TaggedClass<BreakerOpened>()("BreakerOpened", {
   at: At,
   /** Tracked fibers the trip interrupted: agents, and calls made outside any agent. */
@@ -93,13 +131,29 @@ export class BreakerOpened extends Schema.TaggedClass<BreakerOpened>()("BreakerO
   trips: Schema.Number
 }) {}
 
-/** The first probe was admitted after `resetAfter`. */
+/**
+ * The first probe was admitted after `resetAfter`.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class BreakerHalfOpened extends Schema.TaggedClass<BreakerHalfOpened>()("BreakerHalfOpened", { at: At }) {}
 
-/** The probes succeeded (or an operator reset it): calls flow again. */
+/**
+ * The probes succeeded (or an operator reset it): calls flow again.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class BreakerClosed extends Schema.TaggedClass<BreakerClosed>()("BreakerClosed", { at: At }) {}
 
-/** A call through `LlmClient` or `Guards.wrap` was settled against the budget. */
+/**
+ * A call through `LlmClient` (or `GuardedLanguageModel`) was settled against the budget. `Guards.wrap`
+ * publishes none: it knows no model or tokens; its spend shows in the ledger and its budget events.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class CallSettled extends Schema.TaggedClass<CallSettled>()("CallSettled", {
   at: At,
   agentId: Schema.String,
@@ -119,6 +173,9 @@ export class CallSettled extends Schema.TaggedClass<CallSettled>()("CallSettled"
 /**
  * A run began: the first line a journal writes, with the limits in force (of the guards the journal
  * was built over; absent when it was built without them) and the journal's own settings.
+ *
+ * @since 0.1.0
+ * @category events
  */
 export class RunStarted extends Schema.TaggedClass<RunStarted>()("RunStarted", {
   at: At,
@@ -130,24 +187,50 @@ export class RunStarted extends Schema.TaggedClass<RunStarted>()("RunStarted", {
   journal: Schema.Struct({ maxBytes: Schema.Number, maxFiles: Schema.Number, capacity: Schema.Number })
 }) {}
 
-/** The journal closed: the last line of a run that ended normally, with the ledger's final figures. */
+/**
+ * The journal closed: the last line of a run that ended normally, with the ledger's final figures.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class RunEnded extends Schema.TaggedClass<RunEnded>()("RunEnded", {
   at: At,
   spentUsd: Schema.optional(Schema.Number),
   reservedUsd: Schema.optional(Schema.Number)
 }) {}
 
-/** A sink's queue was full: this many events were not written (or sent) since the last report. */
+/**
+ * A sink's queue was full: this many events were not written (or sent) since the last report.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class EventsDropped extends Schema.TaggedClass<EventsDropped>()("EventsDropped", {
   at: At,
   dropped: Schema.Number
 }) {}
 
-/** Where an alert goes. */
+/**
+ * Where an alert goes.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const AlertSink = Schema.Literal("slack", "pagerduty")
+/**
+ * Where an alert goes: `"slack"` or `"pagerduty"`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type AlertSink = typeof AlertSink.Type
 
-/** What raised an alert: the tag of the event behind it. */
+/**
+ * What raised an alert: the tag of the event behind it.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const AlertKind = Schema.Literal(
   "BudgetThresholdCrossed",
   "BudgetExhausted",
@@ -155,6 +238,12 @@ export const AlertKind = Schema.Literal(
   "BreakerClosed",
   "RateLimitPause"
 )
+/**
+ * What raised an alert: the tag of the event behind it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type AlertKind = typeof AlertKind.Type
 
 const alertAttempt = {
@@ -167,13 +256,23 @@ const alertAttempt = {
   attempt: Schema.Number
 }
 
-/** An alert was accepted by its endpoint. */
+/**
+ * An alert was accepted by its endpoint.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class AlertDelivered extends Schema.TaggedClass<AlertDelivered>()("AlertDelivered", {
   ...alertAttempt,
   status: Schema.Number
 }) {}
 
-/** An attempt to deliver an alert failed; `retrying` says whether another attempt follows. */
+/**
+ * An attempt to deliver an alert failed; `retrying` says whether another attempt follows.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export class AlertFailed extends Schema.TaggedClass<AlertFailed>()("AlertFailed", {
   ...alertAttempt,
   /** The endpoint's answer, absent when none came. */
@@ -183,6 +282,13 @@ export class AlertFailed extends Schema.TaggedClass<AlertFailed>()("AlertFailed"
   retrying: Schema.Boolean
 }) {}
 
+/**
+ * The schema of every event the guards publish: a union of the event classes, by `_tag`, for
+ * encoding them to JSON (the journal) and decoding them back.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const GuardEvent = Schema.Union(
   BreakerOpened,
   BreakerHalfOpened,
@@ -201,8 +307,20 @@ export const GuardEvent = Schema.Union(
   AlertDelivered,
   AlertFailed
 )
+/**
+ * Any event the guards publish; match on `_tag`.
+ *
+ * @since 0.1.0
+ * @category events
+ */
 export type GuardEvent = typeof GuardEvent.Type
 
+/**
+ * A hub of guard events: guards publish on it, sinks subscribe to it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GuardEventsService {
   /** Never suspends: a slow subscriber loses its oldest events rather than slowing a call. */
   readonly publish: (event: GuardEvent) => Effect.Effect<void>
@@ -211,10 +329,20 @@ export interface GuardEventsService {
   readonly subscribe: Effect.Effect<Queue.Dequeue<GuardEvent>, never, Scope.Scope>
 }
 
-/** How many unread events a subscriber may fall behind before its oldest are dropped. */
+/**
+ * How many unread events a subscriber may fall behind before its oldest are dropped.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultCapacity = 4096
 
-/** A hub over a sliding PubSub: publishing never waits for a subscriber. */
+/**
+ * A hub over a sliding PubSub: publishing never waits for a subscriber.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (capacity: number = defaultCapacity): Effect.Effect<GuardEventsService> =>
   Effect.map(PubSub.sliding<GuardEvent>(capacity), fromPubSub)
 
@@ -237,6 +365,9 @@ const fromPubSub = (pubsub: PubSub.PubSub<GuardEvent>): GuardEventsService => {
  * The hub guards publish on. It is read from the calling fiber's context when an event is
  * published, so it needs no layer: by default every guard in the process shares one hub;
  * provide `GuardEvents.layer` to give a program (or a test) a hub of its own.
+ *
+ * @since 0.1.0
+ * @category tags
  */
 export class GuardEvents extends Context.Reference<GuardEvents>()("@fleetguard/core/GuardEvents", {
   defaultValue: (): GuardEventsService => Effect.runSync(make())
@@ -245,7 +376,12 @@ export class GuardEvents extends Context.Reference<GuardEvents>()("@fleetguard/c
     Layer.effect(GuardEvents, make(capacity))
 }
 
-/** Publishes on the hub in context, stamped with the current time; built only if someone listens. */
+/**
+ * Publishes on the hub in context, stamped with the current time; built only if someone listens.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const publish = (event: (at: number) => GuardEvent): Effect.Effect<void> =>
   Effect.withFiberRuntime((fiber) => publishFrom(fiber, event) ?? Effect.void)
 
@@ -254,6 +390,8 @@ export const publish = (event: (at: number) => GuardEvent): Effect.Effect<void> 
  * listens (the event is not even built).
  *
  * @internal
+ * @since 0.1.0
+ * @category utils
  */
 export const publishFrom = (
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
@@ -263,7 +401,12 @@ export const publishFrom = (
   return hub.listening() ? hub.publish(event(nowOf(fiber))) : undefined
 }
 
-/** Publishes a `Rejected` event for the running agent (or `agentId`, when the refusal names one). */
+/**
+ * Publishes a `Rejected` event for the running agent (or `agentId`, when the refusal names one).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const rejected = (
   reason: Rejected["reason"],
   detail: string,
@@ -279,12 +422,20 @@ export const rejected = (
 /**
  * Names this run in the journal and in alerts (PagerDuty's dedup keys). One per process unless
  * provided: two journals in one process then share it.
+ *
+ * @since 0.1.0
+ * @category tags
  */
 export class RunId extends Context.Reference<RunId>()("@fleetguard/core/RunId", {
   defaultValue: (): string => crypto.randomUUID()
 }) {}
 
-/** Subscribes to the hub in context; the subscription ends with the scope. */
+/**
+ * Subscribes to the hub in context; the subscription ends with the scope.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const subscribe: Effect.Effect<Queue.Dequeue<GuardEvent>, never, Scope.Scope> = Effect.flatMap(
   GuardEvents,
   (hub) => hub.subscribe

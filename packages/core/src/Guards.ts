@@ -2,6 +2,7 @@
  * Guards: every guard from one options object or from the environment, and `wrap`, which applies
  * them all to any effect — the way to guard a call made through another SDK.
  *
+ * @module
  * @since 0.1.0
  */
 
@@ -31,6 +32,12 @@ import { Journal } from "./Journal.js"
 import { decode, Options, option } from "./Options.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
 
+/**
+ * The options of every guard, by guard, for `Guards.layer`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GuardsOptions {
   readonly budget: BudgetOptions
   readonly concurrency: ConcurrencyOptions
@@ -40,6 +47,12 @@ export interface GuardsOptions {
   readonly pricing?: PriceTable | undefined
 }
 
+/**
+ * The services `Guards.layer` provides, and that `Guards.wrap` and `LlmClient` need.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type GuardServices = Concurrency | Budget | Depth | CircuitBreaker | Pricing
 
 const Group = option(
@@ -67,7 +80,12 @@ const under = <A, R>(group: string, layer: Layer.Layer<A, InvalidOption, R>) =>
       })
   )
 
-/** All guards; a bad option fails the layer naming it (`concurrency.maxConcurrency`). */
+/**
+ * All guards; a bad option fails the layer naming it (`concurrency.maxConcurrency`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options: GuardsOptions): Layer.Layer<GuardServices, InvalidOption> =>
   Layer.unwrapEffect(
     Effect.map(decode(OptionsSchema, options), () =>
@@ -122,6 +140,9 @@ const journalConfig = Layer.unwrapEffect(
  * FLEETGUARD_JOURNAL set, the journal too (built over the guards, so that `RunStarted` records
  * their limits), and with a Slack or PagerDuty variable set, the alerts (through the program's
  * HttpClient, else fetch). Closing the layer delivers pending alerts, then drains the journal.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | InvalidOption> =>
   Alerts.layerConfig().pipe(
@@ -141,6 +162,12 @@ export const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigErro
     )
   )
 
+/**
+ * What `Guards.wrap` reserves before it runs an effect, and what a success cost.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface WrapOptions<A> {
   /** The upper bound reserved before `self` runs. */
   readonly estimateUsd: number
@@ -148,6 +175,12 @@ export interface WrapOptions<A> {
   readonly actualUsd: (a: A) => number
 }
 
+/**
+ * Every failure `Guards.wrap` adds to the wrapped effect's own: the guards' refusals.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | InvalidAmount | GuardUnavailable
 
 /**
@@ -155,6 +188,9 @@ export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | Inva
  * tracking, settlement. A success is charged `actualUsd`; a failure nothing; an interruption after
  * `self` started the full reservation (it may have been paid for), before it started nothing.
  * Failures of `self` count in the breaker as its `isFailure` decides.
+ *
+ * @since 0.1.0
+ * @category combinators
  */
 export const wrap: {
   <A>(
@@ -206,4 +242,10 @@ export const wrap: {
 
 const noPause = () => undefined
 
+/**
+ * The guards as one: their layers from options or from the environment, and `wrap`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const Guards = { layer, layerConfig, wrap } as const

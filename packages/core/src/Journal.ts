@@ -8,6 +8,7 @@
  * line is `RunStarted` with the limits in force, its last `RunEnded`. Files rotate by size, and
  * several processes may append to one journal.
  *
+ * @module
  * @since 0.1.0
  */
 
@@ -26,6 +27,12 @@ import * as Appender from "./internal/journalAppender.js"
 import * as Metrics from "./Metrics.js"
 import { decode, layerFromConfig, Options, option, PositiveInteger } from "./Options.js"
 
+/**
+ * Where a journal is written, when its files rotate, and how many events may wait for the writer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface JournalOptions {
   /** The file to append to; its directory is created when missing. */
   readonly path: string
@@ -37,10 +44,29 @@ export interface JournalOptions {
   readonly capacity?: number | undefined
 }
 
-/** A journal line: `{ v: 1, at, pid, runId, event }`. */
+/**
+ * A journal line: `{ v: 1, at, pid, runId, event }`.
+ *
+ * @useDeclaredType
+ * @since 0.1.0
+ * @category models
+ */
 export type JournalLine = Format.Line
+/**
+ * The schema of a journal line, `{ v: 1, at, pid, runId, event }`, for decoding lines read by
+ * other means than `Journal.read`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const JournalLine = Format.Line
 
+/**
+ * What the journal's writer has done so far: lines written, events dropped, lines lost.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface JournalStats {
   /** Lines appended. */
   readonly written: number
@@ -50,13 +76,24 @@ export interface JournalStats {
   readonly failed: number
 }
 
+/**
+ * A running journal: the file it appends to, the run it records, and its writer's counts.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface JournalService {
   readonly path: string
   readonly runId: string
   readonly stats: Effect.Effect<JournalStats>
 }
 
-/** The journal cannot be opened, written or read; `reason` says why (the system's error). */
+/**
+ * The journal cannot be opened, written or read; `reason` says why (the system's error).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class JournalUnavailable extends Schema.TaggedError<JournalUnavailable>()("JournalUnavailable", {
   path: Schema.String,
   reason: Schema.String
@@ -66,7 +103,12 @@ export class JournalUnavailable extends Schema.TaggedError<JournalUnavailable>()
   }
 }
 
-/** Neither the journal nor any rotated file of it exists. */
+/**
+ * Neither the journal nor any rotated file of it exists.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class JournalNotFound extends Schema.TaggedError<JournalNotFound>()("JournalNotFound", {
   path: Schema.String
 }) {
@@ -75,7 +117,19 @@ export class JournalNotFound extends Schema.TaggedError<JournalNotFound>()("Jour
   }
 }
 
+/**
+ * The default `maxBytes`: a file rotates before it would pass 10 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultMaxBytes = 10 * 1024 * 1024
+/**
+ * The default `maxFiles`: 5 files kept, the current one included.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultMaxFiles = 5
 
 const OptionsSchema = Options({
@@ -179,6 +233,14 @@ const makeWriter = (appender: Appender.Appender, path: string, pid: number, runI
   return { stats, accept, writeBatch }
 }
 
+/**
+ * Opens the journal `options` name and starts its writer in the scope: every event published on
+ * the `GuardEvents` hub is appended, from `RunStarted` to the `RunEnded` written when the scope
+ * closes, after the queue is drained.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (
   options: JournalOptions
 ): Effect.Effect<JournalService, InvalidOption | JournalUnavailable, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
@@ -240,6 +302,12 @@ export const make = (
     return { path: decoded.path, runId, stats: Effect.sync(() => ({ ...writer.stats })) } satisfies JournalService
   })
 
+/**
+ * The `Journal` `options` name, running for the layer's lifetime.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (
   options: JournalOptions
 ): Layer.Layer<Journal, InvalidOption | JournalUnavailable, FileSystem.FileSystem | Path.Path> =>
@@ -248,6 +316,9 @@ export const layer = (
 /**
  * FLEETGUARD_JOURNAL (unset: no journal), FLEETGUARD_JOURNAL_MAX_BYTES, FLEETGUARD_JOURNAL_MAX_FILES.
  * Build it over the guards so that `RunStarted` records their limits.
+ *
+ * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<JournalOptions | undefined> = Config.all({
   path: Env.optional(Env.text("FLEETGUARD_JOURNAL")),
@@ -255,7 +326,12 @@ export const config: Config.Config<JournalOptions | undefined> = Config.all({
   maxFiles: Env.optional(Env.int("FLEETGUARD_JOURNAL_MAX_FILES"))
 }).pipe(Config.map(({ path, ...rest }) => (path === undefined ? undefined : { path, ...rest })))
 
-/** The journal FLEETGUARD_JOURNAL names, running for the layer's lifetime; nothing when it is unset. */
+/**
+ * The journal FLEETGUARD_JOURNAL names, running for the layer's lifetime; nothing when it is unset.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (options: Config.Config<JournalOptions | undefined> = config) =>
   layerFromConfig(
     options,
@@ -276,6 +352,12 @@ export const layerConfig = (options: Config.Config<JournalOptions | undefined> =
           )
   )
 
+/**
+ * What `Journal.read` found: the files it read, their lines, and how many lines it could not read.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface JournalContents {
   /** The files read, oldest first: the rotated ones, then the journal itself. */
   readonly files: ReadonlyArray<string>
@@ -286,7 +368,12 @@ export interface JournalContents {
   readonly unknown: number
 }
 
-/** Reads a journal and its rotated files, oldest first; a line that cannot be read is skipped and counted. */
+/**
+ * Reads a journal and its rotated files, oldest first; a line that cannot be read is skipped and counted.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const read = (
   path: string
 ): Effect.Effect<JournalContents, JournalNotFound | JournalUnavailable, FileSystem.FileSystem | Path.Path> =>
@@ -323,6 +410,13 @@ export const read = (
     }
   })
 
+/**
+ * The tag of a running journal, with the module's constructors, layers and reader as static
+ * members.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Journal extends Context.Tag("@fleetguard/core/Journal")<Journal, JournalService>() {
   static readonly make = make
   static readonly layer = layer

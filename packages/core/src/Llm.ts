@@ -1,25 +1,49 @@
 /**
  * The data every provider and the LlmClient speak.
  *
+ * @module
  * @since 0.1.0
  */
 import type { Effect } from "effect"
 import type { ProviderError } from "./Errors.js"
 
-/** A block of text, as the Messages API accepts it wherever it takes text (content and system). */
+/**
+ * A block of text, as the Messages API accepts it wherever it takes text (content and system).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TextBlock {
   readonly type: "text"
   readonly text: string
 }
 
-/** Text as the Messages API takes it: a string, or text blocks. */
+/**
+ * Text as the Messages API takes it: a string, or text blocks.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Content = string | ReadonlyArray<TextBlock>
 
+/**
+ * One turn of a conversation: who spoke, and what they said.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Message {
   readonly role: "user" | "assistant"
   readonly content: Content
 }
 
+/**
+ * A request for one completion: the model, the most tokens it may generate (which bounds the
+ * cost), the conversation and an optional system prompt.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CompletionRequest {
   readonly model: string
   readonly maxTokens: number
@@ -29,6 +53,12 @@ export interface CompletionRequest {
   readonly cache?: "5m" | "1h" | undefined
 }
 
+/**
+ * The tokens a call used, as the provider counts them: what the call is priced from.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Usage {
   readonly inputTokens: number
   readonly outputTokens: number
@@ -39,6 +69,12 @@ export interface Usage {
   readonly cacheCreation1hInputTokens?: number | undefined
 }
 
+/**
+ * A provider's answer: the text, the model that wrote it, why it stopped, and the tokens it used.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ProviderCompletion {
   readonly text: string
   readonly model: string
@@ -51,6 +87,12 @@ export interface ProviderCompletion {
   readonly rateLimitResetMillis?: number | undefined
 }
 
+/**
+ * A guarded call's answer: the provider's, with what it cost in USD.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Completion extends ProviderCompletion {
   readonly costUsd: number
 }
@@ -58,13 +100,21 @@ export interface Completion extends ProviderCompletion {
 /**
  * What a provider's stream reports, in order: usage as the provider counts it (at the start, and
  * again at the end with `final: true`), text as it arrives, then the whole completion.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type ProviderStreamEvent =
   | { readonly _tag: "Usage"; readonly usage: Usage; readonly final: boolean }
   | { readonly _tag: "TextDelta"; readonly text: string }
   | { readonly _tag: "Done"; readonly completion: ProviderCompletion }
 
-/** What `LlmClient.stream` emits: text deltas, then the completion with its cost. */
+/**
+ * What `LlmClient.stream` emits: text deltas, then the completion with its cost.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type StreamPart =
   | { readonly _tag: "TextDelta"; readonly text: string }
   | { readonly _tag: "Completion"; readonly completion: Completion }
@@ -72,6 +122,9 @@ export type StreamPart =
 /**
  * What an answer must carry for a guarded call to settle it and respect the provider's limits:
  * `ProviderCompletion` is one; a call made through another library can be another.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Answer {
   readonly usage: Usage
@@ -89,6 +142,9 @@ export interface Answer {
  * What a streamed call has received so far, updated by the stream as it goes: it decides whether
  * the call may still be retried (not once anything reached the caller) and what a stream cut short
  * is charged (the usage reported, or an upper bound from the bytes received).
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface StreamProgress {
   received: boolean
@@ -99,7 +155,12 @@ export interface StreamProgress {
   bytes: number
 }
 
-/** One call under every guard: `send` makes one attempt; a streamed call also reports its progress. */
+/**
+ * One call under every guard: `send` makes one attempt; a streamed call also reports its progress.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface GuardedCall<A extends Answer> {
   readonly send: Effect.Effect<A, ProviderError>
   readonly progress?: StreamProgress | undefined

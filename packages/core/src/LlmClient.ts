@@ -4,6 +4,7 @@
  * tracked and interruptible) with coordinated retries → settlement. Nothing leaks: whatever
  * happens, every reservation is settled and every permit given back.
  *
+ * @module
  * @since 0.1.0
  */
 import { Context, Effect, Either, type Fiber, Layer, Stream, Tracer } from "effect"
@@ -25,6 +26,9 @@ import { Pricing } from "./Pricing.js"
 import { budgetTokensFor, Retry } from "./Retry.js"
 
 /**
+ * The guarded client: every call it makes passes every guard, is retried through one coordination
+ * point and is settled against the budget.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -58,6 +62,8 @@ const unknownModel = (error: UnknownModel) =>
   )
 
 /**
+ * Builds the guarded client over the provider and the guards in context.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -141,6 +147,8 @@ export const make = Effect.gen(function* () {
 })
 
 /**
+ * The tag of the guarded client, with its layer and accessors as static members.
+ *
  * @since 0.1.0
  * @category tags
  */

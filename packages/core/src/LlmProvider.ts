@@ -3,6 +3,7 @@
  * makes one request per call (fleetguard owns retries) and must be interruptible: interrupting
  * the fiber (or the stream) aborts the request.
  *
+ * @module
  * @since 0.1.0
  */
 
@@ -11,6 +12,13 @@ import { Context, Layer } from "effect"
 import type { ProviderError } from "./Errors.js"
 import type { CompletionRequest, ProviderCompletion, ProviderStreamEvent } from "./Llm.js"
 
+/**
+ * What a provider implements: one request per call, interruptible, failing with a `ProviderError`;
+ * streaming is optional.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface LlmProviderService {
   readonly complete: (request: CompletionRequest) => Effect.Effect<ProviderCompletion, ProviderError>
   /**
@@ -32,6 +40,13 @@ export interface LlmProviderService {
     | undefined
 }
 
+/**
+ * The tag of the provider `LlmClient` sends its calls through; `LlmProvider.layer` provides one
+ * from its implementation.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class LlmProvider extends Context.Tag("@fleetguard/core/LlmProvider")<LlmProvider, LlmProviderService>() {
   static readonly layer = (service: LlmProviderService): Layer.Layer<LlmProvider> => Layer.succeed(LlmProvider, service)
 }

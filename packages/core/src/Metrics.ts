@@ -3,6 +3,7 @@
  * the application chooses the exporter (see docs/observability.md). Tagged variants are built once
  * here, since `Metric.tagged` on every call would build and hash a new metric key each time.
  *
+ * @module
  * @since 0.1.0
  */
 import { Metric } from "effect"
@@ -60,7 +61,13 @@ export const budgetRefusals = Metric.counter("fleetguard_budget_refusals_total",
   incremental: true
 })
 
-/** @internal */
+/**
+ * `budgetRefusals` tagged by `scope` (fleet, agent), built once: what the guards record.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category budget
+ */
 export const budgetRefusalsByScope = {
   fleet: Metric.tagged(budgetRefusals, "scope", "fleet"),
   agent: Metric.tagged(budgetRefusals, "scope", "agent")
@@ -120,7 +127,14 @@ export const llmCalls = Metric.counter("fleetguard_llm_calls_total", {
   incremental: true
 })
 
-/** @internal */
+/**
+ * `llmCalls` tagged by `outcome` (success, failure, interrupted), built once: what the client
+ * records.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category llm
+ */
 export const llmCallsByOutcome = {
   success: Metric.tagged(llmCalls, "outcome", "success"),
   failure: Metric.tagged(llmCalls, "outcome", "failure"),
@@ -138,7 +152,14 @@ export const llmTokens = Metric.counter("fleetguard_llm_tokens_total", {
   incremental: true
 })
 
-/** @internal */
+/**
+ * `llmTokens` tagged by `kind` (input, output, cache_write, cache_read), built once: what the
+ * client records.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category llm
+ */
 export const llmTokensByKind = {
   input: Metric.tagged(llmTokens, "kind", "input"),
   output: Metric.tagged(llmTokens, "kind", "output"),
@@ -165,7 +186,13 @@ export const llmRejections = Metric.counter("fleetguard_llm_rejections_total", {
   incremental: true
 })
 
-/** @internal */
+/**
+ * `llmRejections` tagged by `reason` for each guard refusal, built once: what the client records.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category llm
+ */
 export const llmRejectionsByReason: Readonly<Record<string, Metric.Metric.Counter<number>>> = {
   BudgetExceeded: Metric.tagged(llmRejections, "reason", "BudgetExceeded"),
   DepthLimitExceeded: Metric.tagged(llmRejections, "reason", "DepthLimitExceeded"),

@@ -11,21 +11,61 @@ import type { Config } from "effect"
 import { ConfigError, Duration, Effect, Either, Layer, ParseResult, Schema } from "effect"
 import { describeValue, InvalidOption } from "./Errors.js"
 
-/** The longest sleep a JavaScript timer can hold; Effect never wakes a longer one. */
+/**
+ * The longest sleep a JavaScript timer can hold; Effect never wakes a longer one.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const maxTimerMillis = 2 ** 31 - 1
 
-/** A leaf option: `is` decides, `reason` says what it must be. */
+/**
+ * A leaf option: `is` decides, `reason` says what it must be.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const option = <A>(is: (u: unknown) => u is A, reason: string): Schema.Schema<A> =>
   Schema.declare(is, { message: () => reason })
 
+/**
+ * Whether a value is a safe whole number ≥ 1.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isPositiveInteger = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n > 0
 
+/**
+ * Whether a value is a finite number > 0.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isPositiveFinite = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n > 0
 
+/**
+ * Whether a value is a number in (0, 1].
+ *
+ * @since 0.1.0
+ * @category guards
+ */
 export const isFraction = (n: unknown): n is number => typeof n === "number" && Number.isFinite(n) && n > 0 && n <= 1
 
+/**
+ * An option that must be a whole number ≥ 1 (a count, a limit).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const PositiveInteger = option(isPositiveInteger, "must be a whole number ≥ 1")
 
+/**
+ * An option that must be a fraction in (0, 1] (a threshold).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Fraction = option(isFraction, "must be a fraction in (0, 1]")
 
 const units: Readonly<Record<string, number>> = {
@@ -46,6 +86,9 @@ const durationText = /^\s*(\d+(?:\.\d+)?)\s*(nano|micro|milli|second|minute|hour
  * `Duration`, `[seconds, nanos]`, or text such as "1 second" or "500 millis" (a bare number is
  * millis). Undefined for anything negative, NaN, infinite or unreadable — where
  * `Duration.decode` would silently make a negative or NaN input zero.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const durationMillis = (input: unknown): number | undefined => {
   const ok = (ms: number) => (Number.isFinite(ms) && ms >= 0 ? ms : undefined)
@@ -64,7 +107,12 @@ export const durationMillis = (input: unknown): number | undefined => {
   return undefined
 }
 
-/** A duration option, decoded to milliseconds: finite, at most `maxTimerMillis`, positive unless `allowZero`. */
+/**
+ * A duration option, decoded to milliseconds: finite, at most `maxTimerMillis`, positive unless `allowZero`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const DurationMillis = (allowZero = false) =>
   Schema.transform(
     option(
@@ -78,17 +126,32 @@ export const DurationMillis = (allowZero = false) =>
     { strict: false, decode: (input) => durationMillis(input) ?? Number.NaN, encode: (millis) => millis }
   )
 
-/** A function option. */
+/**
+ * A function option.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const FunctionOption = option(
   (u): u is (...args: ReadonlyArray<never>) => unknown => typeof u === "function",
   "must be a function"
 )
 
-/** Options as an object of `fields`; anything else (null, a number, a string) is refused as a whole. */
+/**
+ * Options as an object of `fields`; anything else (null, a number, a string) is refused as a whole.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
 export const Options = <Fields extends Schema.Struct.Fields>(fields: Fields) =>
   Schema.Struct(fields).annotations({ message: () => "must be an object of options" })
 
-/** The first problem Schema found in `input`: where it is, what is there, and what it must be. */
+/**
+ * The first problem Schema found in `input`: where it is, what is there, and what it must be.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const firstIssue = (
   error: ParseResult.ParseError,
   input: unknown
@@ -109,6 +172,9 @@ export const firstIssue = (
 /**
  * Decodes `input` with `schema`. The first problem becomes `InvalidOption`: its path under
  * `prefix` names the option (`options` when the whole value is wrong).
+ *
+ * @since 0.1.0
+ * @category decoding
  */
 export const decode = <A, I>(
   schema: Schema.Schema<A, I>,
@@ -124,7 +190,12 @@ export const decode = <A, I>(
     }
   })
 
-/** Checks one option after decoding (a rule across options); the failure names it. */
+/**
+ * Checks one option after decoding (a rule across options); the failure names it.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const check = <A>(
   option: string,
   value: A,
@@ -136,6 +207,9 @@ export const check = <A>(
 /**
  * A guard's `layerConfig`: reads its options through `config`, builds the layer, and reports an
  * option the layer refuses as a `ConfigError` naming the environment variable it came from.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layerFromConfig = <O, I, R>(
   config: Config.Config<O>,

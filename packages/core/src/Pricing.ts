@@ -2,6 +2,7 @@
  * Pricing: USD per million tokens, per model. `estimate` gives an upper bound for a request before
  * it is sent (what the Budget reserves); `cost` prices the usage the provider reported.
  *
+ * @module
  * @since 0.1.0
  */
 import { Context, Effect, Either, Layer, Schema } from "effect"
@@ -12,7 +13,12 @@ import * as Request from "./internal/request.js"
 import type { CompletionRequest, Content, Usage } from "./Llm.js"
 import { decode, FunctionOption, Options, option } from "./Options.js"
 
-/** USD per million tokens. */
+/**
+ * USD per million tokens.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ModelPrice {
   readonly input: number
   readonly output: number
@@ -23,6 +29,12 @@ export interface ModelPrice {
   readonly cacheRead: number
 }
 
+/**
+ * Prices by model id: what `Pricing.layer` adds over the built-in table.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type PriceTable = Readonly<Record<string, ModelPrice>>
 
 const price = (input: number, cacheWrite5m: number, cacheWrite1h: number, cacheRead: number, output: number) =>
@@ -38,6 +50,9 @@ const frontier5 = price(10, 12.5, 20, 1, 50)
  * Published prices of current Claude models (USD per million tokens). Models without a published
  * figure (claude-haiku-5-5, claude-fable-5-2, claude-mythos-5-2) are left out on purpose: they
  * fail `UnknownModel` until a price is registered, rather than being priced at $0.
+ *
+ * @since 0.1.0
+ * @category constants
  */
 export const defaultTable: PriceTable = {
   "claude-opus-5-5": price(4, 5, 8, 0.2, 20),
@@ -57,14 +72,29 @@ export const defaultTable: PriceTable = {
   "claude-mythos-5": frontier5
 }
 
-/** Tokens a message's framing (role, separators) may add beyond its text. */
+/**
+ * Tokens a message's framing (role, separators) may add beyond its text.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const perMessageOverheadTokens = 16
-/** Tokens the request's own framing may add. */
+/**
+ * Tokens the request's own framing may add.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const perRequestOverheadTokens = 32
 
 const dated = /^(.*)-\d{8}$/
 
-/** A dated snapshot id (`claude-sonnet-4-5-20250929`) is priced as its model. */
+/**
+ * A dated snapshot id (`claude-sonnet-4-5-20250929`) is priced as its model.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const resolve = (table: PriceTable, model: string): ModelPrice | undefined =>
   entry(table, model) ?? entry(table, model.replace(dated, "$1"))
 
@@ -72,7 +102,12 @@ export const resolve = (table: PriceTable, model: string): ModelPrice | undefine
 const entry = (table: PriceTable, model: string): ModelPrice | undefined =>
   Object.hasOwn(table, model) ? table[model] : undefined
 
-/** UTF-8 length without encoding (no allocation per message). A lone surrogate counts 3, as it encodes. */
+/**
+ * UTF-8 length without encoding (no allocation per message). A lone surrogate counts 3, as it encodes.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const byteLength = (text: string): number => {
   let bytes = 0
   for (let i = 0; i < text.length; i++) {
@@ -90,7 +125,12 @@ export const byteLength = (text: string): number => {
   return bytes
 }
 
-/** The UTF-8 length of text given as a string or as text blocks. */
+/**
+ * The UTF-8 length of text given as a string or as text blocks.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const contentBytes = (content: Content): number => {
   if (typeof content === "string") return byteLength(content)
   let bytes = 0
@@ -101,6 +141,9 @@ export const contentBytes = (content: Content): number => {
 /**
  * An upper bound on the input tokens of `request`: a token is at least one UTF-8 byte, plus the
  * framing overheads (a text block is framed like a message).
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const maxInputTokens = (request: CompletionRequest): number => {
   let tokens = perRequestOverheadTokens
@@ -120,7 +163,12 @@ const inputRate = (p: ModelPrice, request: CompletionRequest): number =>
       ? Math.max(p.input, p.cacheWrite5m)
       : p.input
 
-/** USD for `usage` at `p`. Cache writes are priced at the 5-minute rate unless said to be 1-hour. */
+/**
+ * USD for `usage` at `p`. Cache writes are priced at the 5-minute rate unless said to be 1-hour.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const priceUsage = (p: ModelPrice, usage: Usage): number => {
   const write1h = Math.min(usage.cacheCreation1hInputTokens ?? 0, usage.cacheCreationInputTokens)
   return (
@@ -133,6 +181,14 @@ export const priceUsage = (p: ModelPrice, usage: Usage): number => {
   )
 }
 
+/**
+ * USD for `request` at `p` if it used every token it may: `inputTokens` (by default the byte
+ * bound, `maxInputTokens`) at the dearest input rate the request can be billed at, and `maxTokens`
+ * of output.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const priceEstimate = (
   p: ModelPrice,
   request: CompletionRequest,
@@ -142,6 +198,9 @@ export const priceEstimate = (
 /**
  * Counts can differ a little from what is billed (Anthropic documents its count as an estimate):
  * reserve this much more, never more than the byte bound.
+ *
+ * @since 0.1.0
+ * @category constants
  */
 export const countedInputMargin = 0.05
 
@@ -151,9 +210,19 @@ const withMargin = (counted: number, request: CompletionRequest): number =>
 /**
  * Counts a request's input tokens exactly (e.g. with the provider's token-counting endpoint), for
  * reservations tighter than the byte bound. When it fails, the byte bound is used.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type InputTokenCounter = (request: CompletionRequest) => Effect.Effect<number, unknown>
 
+/**
+ * Prices by model: an upper bound on a request's cost before it is sent, and the cost of the usage
+ * reported after.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface PricingService {
   readonly table: PriceTable
   /** The price of `model` (or of the model a dated snapshot id names). */
@@ -207,6 +276,9 @@ const TableSchema = Schema.Record({
 /**
  * A table of prices over the built-in one; a model in `table` replaces the built-in entry whole.
  * With `countInputTokens`, estimates use the exact input count instead of the byte bound.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   table: PriceTable = {},
@@ -266,11 +338,25 @@ export const make = (
     } satisfies PricingService & Engined<PricingEngine>
   })
 
+/**
+ * The `Pricing` service over the built-in table with `table` added, and exact input counts when
+ * `countInputTokens` is given.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (
   table: PriceTable = {},
   countInputTokens?: InputTokenCounter
 ): Layer.Layer<Pricing, InvalidOption> => Layer.effect(Pricing, make(table, countInputTokens))
 
+/**
+ * The tag of the price table, with the module's constructors, layers and estimators as static
+ * members.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, PricingService>() {
   static readonly make = make
   static readonly layer = layer

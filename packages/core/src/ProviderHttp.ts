@@ -4,11 +4,17 @@
  * a rate limit that is used up resets, and how far a request got when fetch failed — which decides
  * whether it is charged.
  *
+ * @module
  * @since 0.1.0
  */
 import { InvalidRequest, type ProviderError, ProviderUnavailable } from "./Errors.js"
 
-/** Response headers as `Headers` has them, or anything with `get`. */
+/**
+ * Response headers as `Headers` has them, or anything with `get`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface HeaderLookup {
   readonly get: (name: string) => string | null
 }
@@ -30,6 +36,9 @@ const dateIn = (text: string | null | undefined, form: RegExp) =>
  * How long the provider asked to wait: `retry-after-ms`, else `retry-after` in seconds or as an
  * HTTP date (relative to `now`, never negative). Undefined when it did not say or said nonsense
  * (negative, infinite, unparseable); a huge finite wait is returned as is, for the caller to cap.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const retryAfterMillis = (headers: HeaderLookup | undefined, now: number): number | undefined => {
   const ms = headers?.get("retry-after-ms")
@@ -47,6 +56,9 @@ const limits = ["requests", "tokens", "input-tokens", "output-tokens"] as const
  * When a rate limit the response reports as used up (`anthropic-ratelimit-*-remaining` at 0) resets,
  * in epoch millis: the latest such reset, or undefined when every limit has room left. A remaining
  * count or a reset that does not parse says nothing.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const exhaustedUntil = (headers: HeaderLookup | undefined): number | undefined => {
   let until: number | undefined
@@ -110,6 +122,9 @@ const textOf = (error: unknown) => (error instanceof Error ? error.message : Str
  * any other error of the operating system (sent, no answer: charged its upper bound), or neither:
  * fetch refused the request itself (an invalid header value, a port it will not use), and nothing
  * left the process (a client error). `scrub` removes secrets from the text kept.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export const fetchFailure = (failure: unknown, scrub: (text: string) => string = (text) => text): ProviderError => {
   const chain = causes(failure)

@@ -5,18 +5,25 @@
  * `Overloaded` and `ProviderUnavailable` back off exponentially with full jitter; and every retry
  * draws on one fleet-wide retry budget. Client errors and guard rejections are never retried.
  *
+ * @module
  * @since 0.1.0
  */
 import { Context, type Duration, Effect, Layer, Schema } from "effect"
 import type { InvalidOption } from "./Errors.js"
 import { DurationMillis, decode, isPositiveFinite, Options, option, PositiveInteger } from "./Options.js"
 
+/**
+ * How `LlmClient` retries: attempts per call, the backoff, and the fleet-wide retry budget.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RetryOptions {
   /** Attempts per call, the first included. Default 4. */
   readonly maxAttempts?: number | undefined
   /** First backoff ceiling; doubles each attempt. Default 500 ms. */
   readonly baseDelay?: Duration.DurationInput | undefined
-  /** Backoff ceiling. Default 30 seconds. */
+  /** Backoff ceiling. Default 30 seconds; one below `baseDelay` is taken as `baseDelay`. */
   readonly maxDelay?: Duration.DurationInput | undefined
   /**
    * Retry-budget size (gRPC's maxTokens). Default: 10, or 3 × maxConcurrency if larger, so that
@@ -27,6 +34,12 @@ export interface RetryOptions {
   readonly budgetTokenRatio?: number | undefined
 }
 
+/**
+ * Retry options decoded, in millis, with their defaults filled in.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RetryPolicy {
   readonly maxAttempts: number
   readonly baseDelayMillis: number
@@ -36,9 +49,23 @@ export interface RetryPolicy {
   readonly budgetTokenRatio: number
 }
 
+/**
+ * The retry budget's size under `policy`: its `budgetTokens` when given, else sized from the
+ * concurrency limit (10, or 3 × `maxConcurrency` if larger).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const budgetTokensFor = (policy: RetryPolicy, maxConcurrency: number): number =>
   policy.budgetTokens ?? Math.max(10, 3 * maxConcurrency)
 
+/**
+ * The policy used when no `Retry.layer` is provided: 4 attempts, backoff from 500 ms up to 30
+ * seconds, a budget sized from the concurrency limit, 0.1 token back per success.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaults: RetryPolicy = {
   maxAttempts: 4,
   baseDelayMillis: 500,
@@ -57,6 +84,12 @@ const OptionsSchema = Options({
   )
 })
 
+/**
+ * The policy `options` give, with defaults filled in, or `InvalidOption` naming a bad one.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: RetryOptions = {}): Effect.Effect<RetryPolicy, InvalidOption> =>
   Effect.map(decode(OptionsSchema, options), (o) => {
     const baseDelayMillis = o.baseDelay ?? defaults.baseDelayMillis
@@ -69,7 +102,12 @@ export const make = (options: RetryOptions = {}): Effect.Effect<RetryPolicy, Inv
     }
   })
 
-/** The retry policy `LlmClient.layer` is built with; `defaults` unless a `Retry.layer` is provided to it. */
+/**
+ * The retry policy `LlmClient.layer` is built with; `defaults` unless a `Retry.layer` is provided to it.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Retry extends Context.Reference<Retry>()("@fleetguard/core/Retry", {
   defaultValue: (): RetryPolicy => defaults
 }) {

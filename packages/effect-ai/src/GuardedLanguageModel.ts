@@ -34,6 +34,7 @@ import { decodePrompt, estimateRequest, toolDefinition } from "./internal/reques
  * `Effect.mapError` and `Stream.mapError`.
  *
  * @since 0.1.0
+ * @category errors
  */
 export const guardError: <E>(error: E) => E | LlmError = Errors.guardError
 
@@ -74,6 +75,9 @@ const callsNothing = LlmProvider.of({
 })
 
 /**
+ * Builds a `LanguageModel` that runs each call of the one in context under every guard, with the
+ * guards in context.
+ *
  * @since 0.1.0
  * @category constructors
  */

@@ -19,7 +19,14 @@ export const unavailable = Metric.counter("fleetguard_redis_unavailable_total", 
   incremental: true
 })
 
-/** @internal */
+/**
+ * `unavailable` tagged by `guard` (budget, concurrency, breaker), built once: what the guards
+ * record.
+ *
+ * @internal
+ * @since 0.1.0
+ * @category redis
+ */
 export const unavailableByGuard = {
   budget: Metric.tagged(unavailable, "guard", "budget"),
   concurrency: Metric.tagged(unavailable, "guard", "concurrency"),

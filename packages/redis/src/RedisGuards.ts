@@ -5,6 +5,7 @@
  * are one fleet. Agent code and `LlmClient` do not change: provide these layers instead of the
  * in-memory ones.
  *
+ * @module
  * @since 0.1.0
  */
 import {
@@ -29,6 +30,13 @@ import * as Leases from "./internal/leases.js"
 import * as Outbox from "./internal/outbox.js"
 import * as Store from "./internal/store.js"
 
+/**
+ * Where the fleet's state is kept in Redis (the server, the key prefix), the guards' options, and
+ * what to do while Redis cannot be reached.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RedisGuardsOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS); default `redis://127.0.0.1:6379`. */
   readonly url?: string | undefined
@@ -57,6 +65,12 @@ export interface RedisGuardsOptions {
   readonly timeout?: Duration.DurationInput | undefined
 }
 
+/**
+ * The services `RedisGuards.layer` provides: the guards whose state is shared through Redis.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RedisGuardServices = Budget | Concurrency | CircuitBreaker
 
 const isRedisUrl = (u: unknown): u is string => {
@@ -146,6 +160,9 @@ const decodeOptions = (options: RedisGuardsOptions) =>
  * `Budget`, `Concurrency` and `CircuitBreaker` on Redis. A bad option fails naming it
  * (`budget.limitUsd`, `lease`); Redis being unreachable does not fail the layer: calls fail with
  * `GuardUnavailable` (or pass, failing open) until it is back, and the layer recovers by itself.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: RedisGuardsOptions): Layer.Layer<RedisGuardServices, InvalidOption> =>
   Layer.scopedContext(
@@ -178,6 +195,9 @@ export const layer = (options: RedisGuardsOptions): Layer.Layer<RedisGuardServic
  * FLEETGUARD_REDIS_URL (required), FLEETGUARD_REDIS_PREFIX (default "fleetguard"),
  * FLEETGUARD_REDIS_FAIL_OPEN (default false), FLEETGUARD_REDIS_LEASE, FLEETGUARD_REDIS_IDLE_EXPIRY,
  * and the guards' usual FLEETGUARD_* variables.
+ *
+ * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<RedisGuardsOptions> = Config.all({
   url: Config.string("FLEETGUARD_REDIS_URL"),
@@ -206,7 +226,12 @@ const variables = {
   "breaker.halfOpenMaxCalls": "FLEETGUARD_BREAKER_HALF_OPEN_CALLS"
 } as const
 
-/** The Redis guards from the environment; a bad value fails naming the variable. */
+/**
+ * The Redis guards from the environment; a bad value fails naming the variable.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerConfig = (
   options: Config.Config<RedisGuardsOptions> = config
 ): Layer.Layer<RedisGuardServices, ConfigError.ConfigError> => Options.layerFromConfig(options, variables, layer)
@@ -215,6 +240,9 @@ export const layerConfig = (
  * Every guard from the environment, as `Guards.layerConfig()`, with `Budget`, `Concurrency` and
  * `CircuitBreaker` on Redis when FLEETGUARD_REDIS_URL is set: one variable moves a program from
  * one process to a fleet of them.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const guardsLayerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | InvalidOption> =>
   Layer.unwrapEffect(
@@ -223,4 +251,11 @@ export const guardsLayerConfig = (): Layer.Layer<GuardServices, ConfigError.Conf
     )
   )
 
+/**
+ * The guards on Redis as one: their layer from options or from the environment, and every guard
+ * with the shared ones on Redis.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const RedisGuards = { layer, layerConfig, config, guardsLayerConfig } as const

@@ -14,12 +14,29 @@ import type { ServeError } from "@effect/platform/HttpServerError"
 import { Context, type Duration, type Effect, Layer, type Scope } from "effect"
 import * as internal from "./internal/fakeAnthropicServer.js"
 
-/** The key the server accepts unless `Options.apiKey` says otherwise. */
+/**
+ * The key the server accepts unless `Options.apiKey` says otherwise.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
 export const defaultApiKey = internal.defaultApiKey
 
-/** How a 429 says when to come back: `retry-after` (seconds or an HTTP date) or `retry-after-ms`. */
+/**
+ * How a 429 says when to come back: `retry-after` (seconds or an HTTP date) or `retry-after-ms`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RetryAfter = { readonly seconds: number } | { readonly millis: number } | { readonly date: Date }
 
+/**
+ * What the server does instead of answering a call normally: an error status, a hang, a stream cut
+ * short or an unreadable body.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Fault =
   /**
    * 429 rate_limit_error, with the given retry-after header (none when absent). `headers` are added
@@ -57,29 +74,85 @@ export type Fault =
   /** 200 with valid JSON that is not a Message: no content, usage a string. */
   | { readonly _tag: "BadShape" }
 
+/**
+ * A 429 `rate_limit_error`, saying when to come back as `retryAfter` gives (not at all when
+ * absent), with `headers` added over the server's own.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const rateLimited = (retryAfter?: RetryAfter, headers?: Readonly<Record<string, string>>): Fault => ({
   _tag: "RateLimited",
   retryAfter,
   headers
 })
+/**
+ * A 529 `overloaded_error`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const overloaded: Fault = { _tag: "Overloaded" }
+/**
+ * An error `status` with the API's error body of `errorType` (and `message`, or a default one).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const status = (status: number, errorType: string, message?: string): Fault => ({
   _tag: "Status",
   status,
   errorType,
   message
 })
+/**
+ * No answer at all: only the client closing the connection ends the request.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const hang: Fault = { _tag: "Hang" }
+/**
+ * The connection destroyed after `afterDeltas` text deltas of a stream (before any answer, when
+ * not streaming).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const dropMidStream = (afterDeltas: number): Fault => ({ _tag: "DropMidStream", afterDeltas })
+/**
+ * An `event: error` after `afterDeltas` text deltas of a stream (`errorType`, default
+ * `overloaded_error`); when not streaming, that error's status and body.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const errorEvent = (afterDeltas: number, errorType?: string): Fault => ({
   _tag: "ErrorEvent",
   afterDeltas,
   errorType
 })
+/**
+ * A 200 whose body is not JSON (streaming: a `data:` line that is not).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const malformed: Fault = { _tag: "Malformed" }
+/**
+ * A 200 with valid JSON that is not a Message.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const badShape: Fault = { _tag: "BadShape" }
 
-/** What a script sees of a POST /v1/messages that passed the auth check and the rate-limit window. */
+/**
+ * What a script sees of a POST /v1/messages that passed the auth check and the rate-limit window.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FakeCall {
   /** 0 for the first POST /v1/messages the server received (rejected ones count too). */
   readonly index: number
@@ -89,22 +162,42 @@ export interface FakeCall {
   readonly stream: boolean
 }
 
-/** The fault for a call, or `undefined` to answer it normally. */
+/**
+ * The fault for a call, or `undefined` to answer it normally.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Script = (call: FakeCall) => Fault | undefined
 
-/** Faults by call index; other calls are answered normally. */
+/**
+ * Faults by call index; other calls are answered normally.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const byIndex =
   (faults: Readonly<Record<number, Fault>>): Script =>
   ({ index }) =>
     Object.hasOwn(faults, index) ? faults[index] : undefined
 
-/** `fault` for calls arriving in [fromMillis, toMillis) after the server started. */
+/**
+ * `fault` for calls arriving in [fromMillis, toMillis) after the server started.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const during =
   (fromMillis: number, toMillis: number, fault: Fault): Script =>
   ({ elapsedMillis }) =>
     elapsedMillis >= fromMillis && elapsedMillis < toMillis ? fault : undefined
 
-/** The first script with an answer wins. */
+/**
+ * The first script with an answer wins.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const sequence =
   (...scripts: ReadonlyArray<Script>): Script =>
   (call) => {
@@ -120,6 +213,9 @@ export const sequence =
  * tokens plus the output tokens it will get when admitted; one that does not fit is answered 429
  * with `retry-after` until the window ends. Limits left out are reported (4000 requests, 400000
  * tokens) but not enforced.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export interface Limits {
   readonly requestsPerMinute?: number | undefined
@@ -128,6 +224,13 @@ export interface Limits {
   readonly window?: Duration.DurationInput | undefined
 }
 
+/**
+ * How the server behaves: the key it accepts, its port, its latencies, the length of its replies,
+ * its fault script and its rate limits.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** Default `defaultApiKey`. Requests without `Authorization: Bearer <apiKey>` or `x-api-key: <apiKey>` get 401. */
   readonly apiKey?: string | undefined
@@ -149,6 +252,13 @@ export interface Options {
   readonly toolInput?: unknown
 }
 
+/**
+ * A request the server received, as it recorded it (never the API key): what was asked, which
+ * fault answered it, and how it ended.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RecordedRequest {
   /** 0 for the first request of any kind. */
   readonly index: number
@@ -172,6 +282,12 @@ export interface RecordedRequest {
   endedAt: number | null
 }
 
+/**
+ * A running server: where to point the SDK, and what it received.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface FakeAnthropicService {
   /** e.g. "http://127.0.0.1:43123": what the SDK's `baseURL` option takes. */
   readonly baseURL: string
@@ -187,13 +303,30 @@ export interface FakeAnthropicService {
   readonly peakInFlight: Effect.Effect<number>
 }
 
+/**
+ * The tag of a running server, for tests that take it from the context.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class FakeAnthropic extends Context.Tag("@fleetguard/testing/FakeAnthropic")<
   FakeAnthropic,
   FakeAnthropicService
 >() {}
 
-/** Starts a server; it stops (closing any open connection) when the scope closes. */
+/**
+ * Starts a server; it stops (closing any open connection) when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make: (options?: Options) => Effect.Effect<FakeAnthropicService, ServeError, Scope.Scope> = internal.make
 
+/**
+ * A server running for the layer's lifetime, as the `FakeAnthropic` service.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (options?: Options): Layer.Layer<FakeAnthropic, ServeError> =>
   Layer.scoped(FakeAnthropic, make(options))

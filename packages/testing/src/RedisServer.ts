@@ -4,6 +4,7 @@
  * every second as production Redis usually is, and written out on a clean stop: a restart keeps
  * the fleet's state as a Redis with persistence would), stopped — and restartable — by its user.
  *
+ * @module
  * @since 0.1.0
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
@@ -14,7 +15,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect, type Scope } from "effect"
 
-/** Where `redis-server` is, or why a suite that needs it cannot run. */
+/**
+ * Where `redis-server` is, or why a suite that needs it cannot run.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const availability: { readonly path: string } | { readonly missing: string } = (():
   | { readonly path: string }
   | { readonly missing: string } => {
@@ -54,6 +60,12 @@ const answersPing = (port: number) =>
     })
   })
 
+/**
+ * A running `redis-server`: its URL and port, and the means to stop, restart and remove it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RedisServer {
   readonly url: string
   readonly port: number
@@ -65,7 +77,12 @@ export interface RedisServer {
   readonly close: () => Promise<void>
 }
 
-/** Starts the `redis-server` on PATH; rejects when there is none (see `availability`). */
+/**
+ * Starts the `redis-server` on PATH; rejects when there is none (see `availability`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const start = async (): Promise<RedisServer> => {
   if ("missing" in availability) throw new Error(availability.missing)
   const { path } = availability
@@ -101,7 +118,12 @@ export const start = async (): Promise<RedisServer> => {
   }
 }
 
-/** A server for the scope; stopped, and its data removed, when the scope closes. */
+/**
+ * A server for the scope; stopped, and its data removed, when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make: Effect.Effect<RedisServer, never, Scope.Scope> = Effect.acquireRelease(
   Effect.promise(start),
   (server) => Effect.promise(server.close)

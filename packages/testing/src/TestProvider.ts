@@ -23,6 +23,13 @@ import { Clock, Context, Duration, Effect, Exit, Layer, Stream } from "effect"
 import type * as FakeAnthropic from "./FakeAnthropic.js"
 import * as Protocol from "./internal/fakeAnthropicProtocol.js"
 
+/**
+ * What the provider does with one call: reply (after a latency, streaming word by word), fail with
+ * a `ProviderError`, hang, or fail partway through a stream.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Step =
   | {
       readonly _tag: "Reply"
@@ -49,12 +56,38 @@ export type Step =
       readonly error: ProviderError
     }
 
+/**
+ * A reply of `text` (default `reply <index>`), after `latency`, with the usage and pacing
+ * `options` give.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const reply = (options: Omit<Extract<Step, { _tag: "Reply" }>, "_tag"> = {}): Step => ({
   _tag: "Reply",
   ...options
 })
+/**
+ * A failure with `error`, after `latency`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const fail = (error: ProviderError, latency?: Duration.DurationInput): Step => ({ _tag: "Fail", error, latency })
+/**
+ * No answer: only interruption ends the call.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const hang: Step = { _tag: "Hang" }
+/**
+ * A stream that sends `afterDeltas` words `deltaLatency` apart and then fails with `error` (when
+ * not streaming, a plain failure).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const cut = (afterDeltas: number, error: ProviderError, deltaLatency?: Duration.DurationInput): Step => ({
   _tag: "Cut",
   afterDeltas,
@@ -62,6 +95,13 @@ export const cut = (afterDeltas: number, error: ProviderError, deltaLatency?: Du
   deltaLatency
 })
 
+/**
+ * What a script sees of a call: its index, when it started, for which agent, the request, and
+ * whether it streams.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface CallInfo {
   /** 0 for the first call made to this provider. */
   readonly index: number
@@ -73,8 +113,21 @@ export interface CallInfo {
   readonly stream: boolean
 }
 
+/**
+ * The step for each call: what the provider does with it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Script = (call: CallInfo) => Step
 
+/**
+ * A call the provider received, as recorded: what it was, which step answered it, and how it
+ * ended.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RecordedCall extends CallInfo {
   readonly step: Step["_tag"]
   /** Epoch millis when it ended; null while in flight. */
@@ -82,6 +135,13 @@ export interface RecordedCall extends CallInfo {
   outcome: "replied" | "failed" | "interrupted" | null
 }
 
+/**
+ * The provider, with what it recorded: every call, the calls in flight, and the most ever in
+ * flight at once.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TestProviderService extends LlmProviderService {
   readonly calls: Effect.Effect<ReadonlyArray<RecordedCall>>
   readonly inFlight: Effect.Effect<number>
@@ -89,12 +149,23 @@ export interface TestProviderService extends LlmProviderService {
   readonly peakInFlight: Effect.Effect<number>
 }
 
+/**
+ * The tag of the test provider, for assertions on the calls it received.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class TestProvider extends Context.Tag("@fleetguard/testing/TestProvider")<
   TestProvider,
   TestProviderService
 >() {}
 
-/** Deterministic usage, as FakeAnthropic counts it: input as the API would bill the prompt, a token per output word. */
+/**
+ * Deterministic usage, as FakeAnthropic counts it: input as the API would bill the prompt, a token per output word.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const usageFor = (request: CompletionRequest, text: string, outputTokens?: number) => {
   const words = text.split(/\s+/).filter((w) => w.length > 0).length
   return {
@@ -105,7 +176,12 @@ export const usageFor = (request: CompletionRequest, text: string, outputTokens?
   }
 }
 
-/** A provider that answers every call after `latency` (default: at once). */
+/**
+ * A script that gives every call the same step.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const always =
   (step: Step): Script =>
   () =>
@@ -114,6 +190,9 @@ export const always =
 /**
  * Runs a FakeAnthropic fault script in memory, as the Anthropic provider would report each fault:
  * the same scenarios, on TestClock, with no server. Calls without a fault get `otherwise`.
+ *
+ * @since 0.1.0
+ * @category combinators
  */
 export const faults =
   (script: FakeAnthropic.Script, otherwise: Step = reply()): Script =>
@@ -173,7 +252,12 @@ export const faults =
     }
   }
 
-/** 429 with retry-after until `until` (epoch millis), then `after`. */
+/**
+ * 429 with retry-after until `until` (epoch millis), then `after`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const rateLimitedUntil =
   (until: number, after: Step = reply()): Script =>
   ({ at }) =>
@@ -181,6 +265,13 @@ export const rateLimitedUntil =
       ? fail(new RateLimited({ message: "rate limited", retryAfterMillis: until - at, requestId: "req_test" }))
       : after
 
+/**
+ * A provider that follows `script` (by default, replies to every call at once), recording every
+ * call.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (script: Script = always(reply())): Effect.Effect<TestProviderService> =>
   Effect.sync(() => {
     const calls: Array<RecordedCall> = []
@@ -294,7 +385,12 @@ const started = (
     )
   )
 
-/** Provides both `LlmProvider` (for `LlmClient`) and `TestProvider` (for assertions). */
+/**
+ * Provides both `LlmProvider` (for `LlmClient`) and `TestProvider` (for assertions).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (script?: Script): Layer.Layer<LlmProvider | TestProvider> =>
   Layer.effectContext(
     Effect.map(make(script), (service) => Context.make(TestProvider, service).pipe(Context.add(LlmProvider, service)))

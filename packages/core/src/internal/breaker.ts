@@ -2,8 +2,11 @@
  * Circuit-breaker policy as pure functions over immutable state. Every transition bumps the
  * generation, so the outcome of a call admitted under an earlier state is ignored rather than
  * miscounted (a call that started while Closed and ends after a trip says nothing about the probe).
+ *
+ * @module
  */
 
+/** How the breaker decides to trip: consecutive failures, or a failure rate over a window. */
 export type Policy =
   | { readonly _tag: "Consecutive"; readonly threshold: number }
   | {
