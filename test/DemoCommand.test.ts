@@ -13,7 +13,7 @@ describe("fleetguard demo, its command line", () => {
       expect(scenario).toMatchObject({
         code: 1,
         stdout: "",
-        stderr: 'fleetguard: --scenario "storms": not a scenario (storm, budget, fanout, trip)\n'
+        stderr: 'fleetguard: --scenario "storms": not a scenario (storm, budget, fanout, trip, all)\n'
       })
       for (const limit of ["abc", "0", "-1", "1e3", "11"]) {
         const refused = yield* inProcess(["demo", "--live", "--limit", limit])

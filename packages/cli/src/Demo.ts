@@ -11,6 +11,7 @@
 import { Pricing } from "@fleetguard/core"
 import { Clock, Effect } from "effect"
 import type { Env } from "./internal/demo/agents.js"
+import * as All from "./internal/demo/all.js"
 import * as BudgetScenario from "./internal/demo/budget.js"
 import * as FanOut from "./internal/demo/fanout.js"
 import * as Progress from "./internal/demo/progress.js"
@@ -55,7 +56,8 @@ const runners: Record<ScenarioName, (env: Env) => Effect.Effect<ScenarioResult>>
   storm: Storm.run,
   budget: BudgetScenario.run,
   fanout: FanOut.run,
-  trip: Trip.run
+  trip: Trip.run,
+  all: All.run
 }
 
 /**

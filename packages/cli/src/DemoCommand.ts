@@ -22,7 +22,7 @@ export const options = {
   scenario: Options.text("scenario").pipe(
     Options.withPseudoName("NAME"),
     Options.withDescription(
-      "Run one scenario: storm, budget, fanout or trip. Default: each in turn."
+      "Run one scenario: storm, budget, fanout, trip or all (every failure at once). Default: each in turn."
     ),
     Options.optional
   ),

@@ -9,7 +9,7 @@ import { Agent, type CompletionRequest, Depth, LlmClient } from "@fleetguard/cor
 import type { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
 import { type Env, guards, range, request } from "./agents.js"
-import { guarded, guardedSide, naive, naiveSide, side } from "./fleet.js"
+import { guarded, guardedSide, type Naive, naive, naiveSide, side } from "./fleet.js"
 import { pauses, refusals } from "./measure.js"
 import type { Row, ScenarioResult } from "./scenario.js"
 import { cost, count, traffic } from "./table.js"
@@ -23,52 +23,80 @@ const server: FakeAnthropic.Options = { latency: "30 millis", outputTokens: maxT
 const ask = (path: string) => request(`sub-query ${path}`, maxTokens)
 
 /**
- * Agents spawned at each depth, counted as each one starts its work.
+ * A research tree: each agent asks, then spawns `width` sub-agents, down to `levels` below the root,
+ * counting in `spawned` the agents that ran at each depth.
  *
  * @since 0.1.0
  * @category agents
  */
-export const perLevel = () => range(levels + 1).map(() => 0)
+export interface Tree {
+  readonly levels: number
+  readonly ask: (path: string) => CompletionRequest
+  readonly spawned: Array<number>
+}
+
+/** @since 0.1.0 @category agents */
+export const tree = (levels: number, ask: (path: string) => CompletionRequest): Tree => ({
+  levels,
+  ask,
+  spawned: range(levels + 1).map(() => 0)
+})
+
+const spawn = (t: Tree, level: number) => {
+  t.spawned[level] = (t.spawned[level] ?? 0) + 1
+}
+
+/**
+ * The tree as plain code writes it: `Promise.all` over every sub-query planned.
+ *
+ * @since 0.1.0
+ * @category agents
+ */
+export const naiveTree = (client: Naive, t: Tree, path: string, level = 0): Promise<void> => {
+  spawn(t, level)
+  return client
+    .complete(t.ask(path))
+    .then(() =>
+      level < t.levels
+        ? Promise.all(range(width).map((b) => naiveTree(client, t, `${path}.${b}`, level + 1))).then(() => undefined)
+        : undefined
+    )
+}
+
+/**
+ * The same tree through fleetguard: the same plan, each sub-agent an agent of its own, and `Depth`
+ * deciding how much of the plan runs.
+ *
+ * @since 0.1.0
+ * @category agents
+ */
+export const guardedTree = (t: Tree, path: string, level = 0): Effect.Effect<void, unknown, LlmClient | Depth> =>
+  Agent.run(
+    `agent-${path}`,
+    Effect.gen(function* () {
+      spawn(t, level)
+      yield* LlmClient.complete(t.ask(path))
+      if (level < t.levels) yield* Depth.fanOut(range(width), (b) => guardedTree(t, `${path}.${b}`, level + 1))
+    })
+  )
 
 const naiveFleet = (env: Env) =>
   side(env.progress, "fanout · naive", server, (fake, startedAt) =>
     Effect.promise(async () => {
       const client = naive(fake, env.pricing, startedAt)
-      const spawned = perLevel()
-      const agent = async (level: number, path: string): Promise<void> => {
-        spawned[level] = (spawned[level] ?? 0) + 1
-        await client.complete(ask(path))
-        if (level < levels) await Promise.all(range(width).map((b) => agent(level + 1, `${path}.${b}`)))
-      }
-      await agent(0, "0")
-      return { spawned, charges: client.charges }
+      const t = tree(levels, ask)
+      await naiveTree(client, t, "0")
+      return { spawned: t.spawned, charges: client.charges }
     })
   )
 
-/**
- * The guarded research tree, counting in `spawned` the agents that ran at each depth.
- *
- * @since 0.1.0
- * @category agents
- */
-export const guardedTree = (ask: (path: string) => CompletionRequest, spawned: Array<number>) => {
-  const agent = (level: number, path: string): Effect.Effect<void, unknown, LlmClient | Depth> =>
-    Agent.run(
-      `agent-${path}`,
-      Effect.gen(function* () {
-        spawned[level] = (spawned[level] ?? 0) + 1
-        yield* LlmClient.complete(ask(path))
-        // The same plan as the naive agent's; Depth decides how much of it runs.
-        if (level < levels) yield* Depth.fanOut(range(width), (b) => agent(level + 1, `${path}.${b}`))
-      })
-    )
-  return Effect.either(agent(0, "0"))
-}
-
 const guardedFleet = (env: Env) =>
   side(env.progress, "fanout · guarded", server, (fake) => {
-    const spawned = perLevel()
-    return Effect.map(guarded(fake, guards, guardedTree(ask, spawned)), (run) => ({ ...run, spawned }))
+    const t = tree(levels, ask)
+    return Effect.map(guarded(fake, guards, Effect.either(guardedTree(t, "0"))), (run) => ({
+      ...run,
+      spawned: t.spawned
+    }))
   })
 
 const levelRows = (naiveSpawned: ReadonlyArray<number>, guardedSpawned: ReadonlyArray<number>): ReadonlyArray<Row> => [

@@ -10,7 +10,7 @@ import { Budget, Events, GuardEvents, Guards, LlmClient } from "@fleetguard/core
 import { Chunk, Config, Console, Effect, Layer, Option, Queue, Redacted } from "effect"
 import { guards, request } from "./agents.js"
 import { MissingApiKey } from "./errors.js"
-import { guardedTree, perLevel } from "./fanout.js"
+import { guardedTree, tree } from "./fanout.js"
 import { refusals } from "./measure.js"
 import { guardedAgents } from "./storm.js"
 import { usd } from "./table.js"
@@ -24,9 +24,9 @@ const scenarios = (limitUsd: number) =>
     const events = yield* Events.subscribe
     const failed = yield* guardedAgents((i, s) => request(`storm agent ${i}, step ${s}`, maxTokens, liveModel))
     yield* Console.log(`storm: 20 agents, ${failed} stopped by a refusal or an error`)
-    const spawned = perLevel()
-    yield* guardedTree((path) => request(`sub-query ${path}`, maxTokens, liveModel), spawned)
-    yield* Console.log(`fanout: agents run per depth ${spawned.join(", ")}`)
+    const research = tree(3, (path) => request(`sub-query ${path}`, maxTokens, liveModel))
+    yield* Effect.either(guardedTree(research, "0"))
+    yield* Console.log(`fanout: agents run per depth ${research.spawned.join(", ")}`)
     const refused = Object.entries(refusals(Chunk.toReadonlyArray(yield* Queue.takeAll(events))))
     const { spentUsd } = yield* Budget.snapshot
     yield* Console.log(

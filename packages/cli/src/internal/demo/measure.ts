@@ -130,3 +130,15 @@ export const settled = (events: ReadonlyArray<GuardEvent>, startedAt: number): A
 /** The first trip, if the breaker tripped. @since 0.1.0 @category measures */
 export const firstTrip = (events: ReadonlyArray<GuardEvent>): Events.BreakerOpened | undefined =>
   events.find((e): e is Events.BreakerOpened => e._tag === "BreakerOpened")
+
+/**
+ * When a breaker that trips after `threshold` failures would have tripped: when the server answered
+ * that failure (5xx). Infinity when there were fewer.
+ *
+ * @since 0.1.0
+ * @category measures
+ */
+export const wouldTrip = (calls: ReadonlyArray<Call>, threshold: number): number => {
+  const failed = calls.flatMap((c) => (c.status !== null && c.status >= 500 && c.endedAt !== null ? [c.endedAt] : []))
+  return failed.sort((a, b) => a - b)[threshold - 1] ?? Number.POSITIVE_INFINITY
+}

@@ -6,7 +6,7 @@
  */
 
 /** The scenarios, in the order the demo runs them. */
-export const names = ["storm", "budget", "fanout", "trip"] as const
+export const names = ["storm", "budget", "fanout", "trip", "all"] as const
 
 /** @since 0.1.0 @category models */
 export type ScenarioName = (typeof names)[number]

@@ -11,7 +11,7 @@ import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect, Stream } from "effect"
 import { type Env, guards, range, request } from "./agents.js"
 import { guarded, guardedSide, naive, naiveSide, side } from "./fleet.js"
-import { firstTrip, pauses, refusals, spent } from "./measure.js"
+import { firstTrip, pauses, refusals, spent, wouldTrip } from "./measure.js"
 import type { Call, Lane, Row, ScenarioResult } from "./scenario.js"
 import { cost, count, traffic, usd } from "./table.js"
 
@@ -92,12 +92,6 @@ const guardedFleet = (env: Env) =>
     return guarded(fake, guards, Effect.all([readersDone, workersDone], { concurrency: "unbounded", discard: true }))
   })
 
-/** When a breaker tripping after `failureThreshold` failures would trip: the answer of that failure. */
-const wouldTrip = (calls: ReadonlyArray<Call>): number => {
-  const failed = calls.flatMap((c) => (c.status !== null && c.status >= 500 && c.endedAt !== null ? [c.endedAt] : []))
-  return failed.sort((a, b) => a - b)[guards.breaker.failureThreshold - 1] ?? Number.POSITIVE_INFINITY
-}
-
 const lanesOf = (calls: ReadonlyArray<Call>, trip: number): Array<Lane> =>
   calls
     .filter((c) => c.stream)
@@ -140,7 +134,7 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
     const g = yield* guardedFleet(env)
     const [naiveRecord, guardedRecord] = [naiveSide(n), guardedSide(g)]
     const trips = [
-      wouldTrip(n.calls),
+      wouldTrip(n.calls, guards.breaker.failureThreshold),
       (firstTrip(g.result.events)?.at ?? Number.POSITIVE_INFINITY) - g.startedAt
     ] as const
     const lanes = { naive: lanesOf(n.calls, trips[0]), guarded: lanesOf(g.calls, trips[1]) }

@@ -1,0 +1,107 @@
+/**
+ * Scenario 5, all at once, as the seed article's fleet meets them: 20 research agents start
+ * together, each planning sub-queries 6 wide and 2 levels deep; the API rate-limits the start, and
+ * later every request fails. Naive: per-agent caps only, the SDK's retries, `Promise.all`. Guarded:
+ * the same agents under the one guard configuration.
+ *
+ * @since 0.1.0
+ */
+import { FakeAnthropic } from "@fleetguard/testing"
+import { Effect } from "effect"
+import { type Env, guards, range, request } from "./agents.js"
+import { guardedTree, naiveTree, type Tree, tree } from "./fanout.js"
+import { guarded, guardedSide, naive, naiveSide, side } from "./fleet.js"
+import { firstTrip, madeWhileWaiting, pauses, refusals, wouldTrip } from "./measure.js"
+import type { Call, Row, ScenarioResult } from "./scenario.js"
+import { cost, count, traffic } from "./table.js"
+
+const agents = 20
+const levels = 2
+const maxTokens = 800
+const retryAfterMillis = 1000
+const rateLimitedUntil = 1500
+const failingFrom = 2500
+
+const server: FakeAnthropic.Options = {
+  latency: "40 millis",
+  outputTokens: maxTokens,
+  script: FakeAnthropic.sequence(
+    FakeAnthropic.during(0, rateLimitedUntil, FakeAnthropic.rateLimited({ seconds: retryAfterMillis / 1000 })),
+    FakeAnthropic.during(failingFrom, Number.POSITIVE_INFINITY, FakeAnthropic.status(500, "api_error"))
+  )
+}
+
+const research = () => tree(levels, (path) => request(`research ${path}`, maxTokens))
+
+const naiveFleet = (env: Env) =>
+  side(env.progress, "all · naive", server, (fake, startedAt) =>
+    Effect.promise(async () => {
+      const client = naive(fake, env.pricing, startedAt)
+      const t = research()
+      await Promise.allSettled(range(agents).map((r) => naiveTree(client, t, `${r}`)))
+      return { spawned: t.spawned, charges: client.charges }
+    })
+  )
+
+const guardedFleet = (env: Env) =>
+  side(env.progress, "all · guarded", server, (fake) => {
+    const t = research()
+    const fleet = Effect.forEach(range(agents), (r) => Effect.either(guardedTree(t, `${r}`)), {
+      concurrency: "unbounded",
+      discard: true
+    })
+    return Effect.map(guarded(fake, guards, fleet), (run) => ({ ...run, spawned: t.spawned }))
+  })
+
+const rows = (
+  n: ReadonlyArray<Call>,
+  g: ReadonlyArray<Call>,
+  trees: readonly [Tree["spawned"], Tree["spawned"]],
+  trips: readonly [number, number]
+): ReadonlyArray<Row> => [
+  [
+    "calls made while a 429 said wait",
+    count(madeWhileWaiting(n, retryAfterMillis)),
+    count(madeWhileWaiting(g, retryAfterMillis))
+  ],
+  ...range(levels + 1).map(
+    (level) => [`agents run at depth ${level}`, count(trees[0][level] ?? 0), count(trees[1][level] ?? 0)] as const
+  ),
+  [
+    "requests started after the trip",
+    count(n.filter((c) => c.at > trips[0]).length),
+    count(g.filter((c) => c.at > trips[1]).length)
+  ]
+]
+
+/**
+ * Runs every failure mode at once, naive then guarded.
+ *
+ * @since 0.1.0
+ * @category scenarios
+ */
+export const run = (env: Env): Effect.Effect<ScenarioResult> =>
+  Effect.gen(function* () {
+    const n = yield* naiveFleet(env)
+    const g = yield* guardedFleet(env)
+    const [naiveRecord, guardedRecord] = [naiveSide(n), guardedSide(g)]
+    const trips = [
+      wouldTrip(n.calls, guards.breaker.failureThreshold),
+      (firstTrip(g.result.events)?.at ?? Number.POSITIVE_INFINITY) - g.startedAt
+    ] as const
+    return {
+      name: "all",
+      title: "5. All at once",
+      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimitedUntil / 1000} s, every request failing from ${failingFrom / 1000} s on. Naive: only per-agent caps.`,
+      rows: [
+        ...traffic(naiveRecord, guardedRecord),
+        ...rows(n.calls, g.calls, [n.result.spawned, g.result.spawned], trips),
+        ...cost(naiveRecord, guardedRecord, guards.budget.limitUsd)
+      ],
+      refused: refusals(g.result.events),
+      pauses: pauses(g.result.events),
+      limitUsd: guards.budget.limitUsd,
+      naive: naiveRecord,
+      guarded: guardedRecord
+    }
+  })
