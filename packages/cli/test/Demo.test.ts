@@ -67,7 +67,24 @@ describe("fleetguard demo", () => {
           Math.min(...(lanes?.naive ?? []).map((l) => l.end))
         )
         expect(result.guarded.spentUsd).toBeLessThan(result.naive.spentUsd)
+        expect(result.rows).toContainEqual(["requests started after the trip", expect.any(String), "0"])
       }),
     30_000
+  )
+
+  it.live(
+    "all at once: the naive fleet overspends; the guarded one stays within its limit and draws fewer 429s",
+    () =>
+      Effect.gen(function* () {
+        const result = yield* scenario("all")
+        expect(result.guarded.spentUsd).toBeLessThanOrEqual(result.limitUsd)
+        expect(statuses(result.guarded, 429)).toBeLessThan(statuses(result.naive, 429))
+        expect(result.guarded.calls.length).toBeLessThan(result.naive.calls.length)
+        expect(result.refused.FanOutTruncated).toBeGreaterThan(0)
+        expect(result.naive.spentUsd).toBeGreaterThan(result.limitUsd)
+        expect(result.refused.BudgetExceeded).toBeGreaterThan(0)
+        expect(Demo.html({ results: [result], wallMillis: 0 })).toContain('data-chart="all-spend"')
+      }),
+    60_000
   )
 })

@@ -1,7 +1,7 @@
 /**
  * Scenario 5, all at once, as the seed article's fleet meets them: 20 research agents start
  * together, each planning sub-queries 6 wide and 2 levels deep; the API rate-limits the start, and
- * later every request fails. Naive: per-agent caps only, the SDK's retries, `Promise.all`. Guarded:
+ * fails every request once it has answered enough of them. Naive: per-agent caps only, the SDK's retries, `Promise.all`. Guarded:
  * the same agents under the one guard configuration.
  *
  * @since 0.1.0
@@ -20,21 +20,29 @@ const levels = 2
 const maxTokens = 800
 const retryAfterMillis = 1000
 const rateLimitedUntil = 1500
-const failingFrom = 2500
+// The upstream fails after this much work (answers), not after a time: a fleet that waits out the
+// 429s must not meet the outage earlier for it.
+const failingAfter = 250
 
-const server: FakeAnthropic.Options = {
+/** Every request fails once `failingAfter` were answered (a count of its own per server). */
+const outageAfter = (answers: number): FakeAnthropic.Script => {
+  let answered = 0
+  return () => (answered++ < answers ? undefined : FakeAnthropic.status(500, "api_error"))
+}
+
+const server = (): FakeAnthropic.Options => ({
   latency: "40 millis",
   outputTokens: maxTokens,
   script: FakeAnthropic.sequence(
     FakeAnthropic.during(0, rateLimitedUntil, FakeAnthropic.rateLimited({ seconds: retryAfterMillis / 1000 })),
-    FakeAnthropic.during(failingFrom, Number.POSITIVE_INFINITY, FakeAnthropic.status(500, "api_error"))
+    outageAfter(failingAfter)
   )
-}
+})
 
 const research = () => tree(levels, (path) => request(`research ${path}`, maxTokens))
 
 const naiveFleet = (env: Env) =>
-  side(env.progress, "all · naive", server, (fake, startedAt) =>
+  side(env.progress, "all · naive", server(), (fake, startedAt) =>
     Effect.promise(async () => {
       const client = naive(fake, env.pricing, startedAt)
       const t = research()
@@ -44,7 +52,7 @@ const naiveFleet = (env: Env) =>
   )
 
 const guardedFleet = (env: Env) =>
-  side(env.progress, "all · guarded", server, (fake) => {
+  side(env.progress, "all · guarded", server(), (fake) => {
     const t = research()
     const fleet = Effect.forEach(range(agents), (r) => Effect.either(guardedTree(t, `${r}`)), {
       concurrency: "unbounded",
@@ -52,6 +60,9 @@ const guardedFleet = (env: Env) =>
     })
     return Effect.map(guarded(fake, guards, fleet), (run) => ({ ...run, spawned: t.spawned }))
   })
+
+const afterTrip = (calls: ReadonlyArray<Call>, trip: number) =>
+  Number.isFinite(trip) ? count(calls.filter((c) => c.at > trip).length) : "no trip"
 
 const rows = (
   n: ReadonlyArray<Call>,
@@ -67,11 +78,7 @@ const rows = (
   ...range(levels + 1).map(
     (level) => [`agents run at depth ${level}`, count(trees[0][level] ?? 0), count(trees[1][level] ?? 0)] as const
   ),
-  [
-    "requests started after the trip",
-    count(n.filter((c) => c.at > trips[0]).length),
-    count(g.filter((c) => c.at > trips[1]).length)
-  ]
+  ["requests started after the trip", afterTrip(n, trips[0]), afterTrip(g, trips[1])]
 ]
 
 /**
@@ -92,7 +99,7 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
     return {
       name: "all",
       title: "5. All at once",
-      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimitedUntil / 1000} s, every request failing from ${failingFrom / 1000} s on. Naive: only per-agent caps.`,
+      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimitedUntil / 1000} s, then every request fails once ${failingAfter} were answered. Naive: only per-agent caps.`,
       rows: [
         ...traffic(naiveRecord, guardedRecord),
         ...rows(n.calls, g.calls, [n.result.spawned, g.result.spawned], trips),
