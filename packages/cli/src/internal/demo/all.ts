@@ -10,10 +10,10 @@ import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
 import { type Env, guards, range, request } from "./agents.js"
 import { guardedTree, naiveTree, type Tree, tree } from "./fanout.js"
-import { guarded, guardedSide, naive, naiveSide, side } from "./fleet.js"
-import { firstTrip, madeWhileWaiting, pauses, refusals, wouldTrip } from "./measure.js"
+import { guarded, naive, result, side } from "./fleet.js"
+import { madeWhileWaiting, trips } from "./measure.js"
 import type { Call, Row, ScenarioResult } from "./scenario.js"
-import { cost, count, traffic } from "./table.js"
+import { cost, count, startedAfter, traffic } from "./table.js"
 
 const agents = 20
 const levels = 2
@@ -61,9 +61,6 @@ const guardedFleet = (env: Env) =>
     return Effect.map(guarded(fake, guards, fleet), (run) => ({ ...run, spawned: t.spawned }))
   })
 
-const afterTrip = (calls: ReadonlyArray<Call>, trip: number) =>
-  Number.isFinite(trip) ? count(calls.filter((c) => c.at > trip).length) : "no trip"
-
 const rows = (
   n: ReadonlyArray<Call>,
   g: ReadonlyArray<Call>,
@@ -78,7 +75,7 @@ const rows = (
   ...range(levels + 1).map(
     (level) => [`agents run at depth ${level}`, count(trees[0][level] ?? 0), count(trees[1][level] ?? 0)] as const
   ),
-  ["requests started after the trip", afterTrip(n, trips[0]), afterTrip(g, trips[1])]
+  ["requests started after the trip", startedAfter(n, trips[0]), startedAfter(g, trips[1])]
 ]
 
 /**
@@ -91,24 +88,20 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
   Effect.gen(function* () {
     const n = yield* naiveFleet(env)
     const g = yield* guardedFleet(env)
-    const [naiveRecord, guardedRecord] = [naiveSide(n), guardedSide(g)]
-    const trips = [
-      wouldTrip(n.calls, guards.breaker.failureThreshold),
-      (firstTrip(g.result.events)?.at ?? Number.POSITIVE_INFINITY) - g.startedAt
-    ] as const
-    return {
+    const tripped = trips(n.calls, { ...g.result, startedAt: g.startedAt }, guards.breaker.failureThreshold)
+    const about = {
       name: "all",
       title: "5. All at once",
-      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimitedUntil / 1000} s, then every request fails once ${failingAfter} were answered. Naive: only per-agent caps.`,
-      rows: [
-        ...traffic(naiveRecord, guardedRecord),
-        ...rows(n.calls, g.calls, [n.result.spawned, g.result.spawned], trips),
-        ...cost(naiveRecord, guardedRecord, guards.budget.limitUsd)
+      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimitedUntil / 1000} s, then every request fails once ${failingAfter} were answered. Naive: only per-agent caps.`
+    } as const
+    return result(
+      about,
+      (naive, guarded) => [
+        ...traffic(naive, guarded),
+        ...rows(n.calls, g.calls, [n.result.spawned, g.result.spawned], tripped),
+        ...cost(naive, guarded, guards.budget.limitUsd)
       ],
-      refused: refusals(g.result.events),
-      pauses: pauses(g.result.events),
-      limitUsd: guards.budget.limitUsd,
-      naive: naiveRecord,
-      guarded: guardedRecord
-    }
+      n,
+      g
+    )
   })

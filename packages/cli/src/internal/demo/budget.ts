@@ -9,8 +9,7 @@ import { Agent, LlmClient } from "@fleetguard/core"
 import type { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
 import { type Env, guards, range, request } from "./agents.js"
-import { guarded, guardedSide, naive, naiveSide, side } from "./fleet.js"
-import { pauses, refusals } from "./measure.js"
+import { guarded, naive, result, side } from "./fleet.js"
 import type { ScenarioResult } from "./scenario.js"
 import { cost, count, traffic, usd } from "./table.js"
 
@@ -63,25 +62,24 @@ const guardedFleet = (env: Env) =>
  */
 export const run = (env: Env): Effect.Effect<ScenarioResult> =>
   Effect.gen(function* () {
-    const n = naiveSide(yield* naiveFleet(env))
+    const n = yield* naiveFleet(env)
     const g = yield* guardedFleet(env)
-    const guardedRecord = guardedSide(g)
     const limitUsd = guards.budget.limitUsd
-    return {
+    const about = {
       name: "budget",
       title: "2. Per-agent caps without a fleet cap",
-      setup: `${agents} agents, each working until it reaches its ${usd(agentCapUsd)} cap; the guarded fleet also has a ${usd(limitUsd)} fleet limit.`,
-      rows: [
-        ...traffic(n, guardedRecord).slice(0, 2),
+      setup: `${agents} agents, each working until it reaches its ${usd(agentCapUsd)} cap; the guarded fleet also has a ${usd(limitUsd)} fleet limit.`
+    } as const
+    return result(
+      about,
+      (naive, guarded) => [
+        ...traffic(naive, guarded).slice(0, 2),
         ["cap that stopped the fleet", `${agents} × ${usd(agentCapUsd)} per agent`, `${usd(limitUsd)} fleet limit`],
         ["exposure the caps allowed", usd(agents * agentCapUsd), usd(limitUsd)],
-        ["calls charged", count(n.charges.length), count(guardedRecord.charges.length)],
-        ...cost(n, guardedRecord, limitUsd)
+        ["calls charged", count(naive.charges.length), count(guarded.charges.length)],
+        ...cost(naive, guarded, limitUsd)
       ],
-      refused: refusals(g.result.events),
-      pauses: pauses(g.result.events),
-      limitUsd,
-      naive: n,
-      guarded: guardedRecord
-    }
+      n,
+      g
+    )
   })

@@ -9,8 +9,7 @@ import { Agent, type CompletionRequest, Depth, LlmClient } from "@fleetguard/cor
 import type { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
 import { type Env, guards, range, request } from "./agents.js"
-import { guarded, guardedSide, type Naive, naive, naiveSide, side } from "./fleet.js"
-import { pauses, refusals } from "./measure.js"
+import { guarded, type Naive, naive, result, side } from "./fleet.js"
 import type { Row, ScenarioResult } from "./scenario.js"
 import { cost, count, traffic } from "./table.js"
 
@@ -121,20 +120,19 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
   Effect.gen(function* () {
     const n = yield* naiveFleet(env)
     const g = yield* guardedFleet(env)
-    const [naiveRecord, guardedRecord] = [naiveSide(n), guardedSide(g)]
-    return {
+    const about = {
       name: "fanout",
       title: "3. Fan-out",
-      setup: `A research agent spawns ${width} sub-agents that do the same, ${levels} levels below it; guarded: maxDepth ${guards.depth.maxDepth}, maxFanOut ${guards.depth.maxFanOut}.`,
-      rows: [
+      setup: `A research agent spawns ${width} sub-agents that do the same, ${levels} levels below it; guarded: maxDepth ${guards.depth.maxDepth}, maxFanOut ${guards.depth.maxFanOut}.`
+    } as const
+    return result(
+      about,
+      (naive, guarded) => [
         ...levelRows(n.result.spawned, g.result.spawned),
-        ...traffic(naiveRecord, guardedRecord).slice(0, 2),
-        ...cost(naiveRecord, guardedRecord, guards.budget.limitUsd)
+        ...traffic(naive, guarded).slice(0, 2),
+        ...cost(naive, guarded, guards.budget.limitUsd)
       ],
-      refused: refusals(g.result.events),
-      pauses: pauses(g.result.events),
-      limitUsd: guards.budget.limitUsd,
-      naive: naiveRecord,
-      guarded: guardedRecord
-    }
+      n,
+      g
+    )
   })

@@ -21,9 +21,10 @@ import {
 } from "@fleetguard/core"
 import { FakeAnthropic } from "@fleetguard/testing"
 import { Chunk, Clock, Duration, Effect, Layer, Queue, Redacted } from "effect"
-import { callsOf, settled, spent } from "./measure.js"
+import { guards } from "./agents.js"
+import { callsOf, pauses, refusals, settled, spent } from "./measure.js"
 import type { Progress } from "./progress.js"
-import type { Call, Charge, Side } from "./scenario.js"
+import type { Call, Charge, ScenarioResult, Side } from "./scenario.js"
 
 /**
  * A side's run: its result, the server's record and how long it took.
@@ -149,26 +150,40 @@ export const guarded = <A, E>(
     Effect.scoped
   )
 
-/**
- * A naive side as the tables show it: charged what its answers reported.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const naiveSide = (ran: Ran<{ readonly charges: ReadonlyArray<Charge> }>): Side => ({
+/** A naive side as the tables show it: charged what its answers reported. */
+const naiveSide = (ran: Ran<{ readonly charges: ReadonlyArray<Charge> }>): Side => ({
   calls: ran.calls,
   charges: ran.result.charges,
   spentUsd: spent(ran.result.charges),
   wallMillis: ran.wallMillis
 })
 
+/** A guarded side as the tables show it: charged what its calls were settled at. */
+const guardedSide = (ran: Ran<GuardedRun<unknown>>): Side => {
+  const charges = settled(ran.result.events, ran.startedAt)
+  return { calls: ran.calls, charges, spentUsd: spent(charges), wallMillis: ran.wallMillis }
+}
+
 /**
- * A guarded side as the tables show it: charged what its calls were settled at.
+ * A scenario's result from its two runs: the guarded side's pauses and refusals next to its figures.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const guardedSide = (ran: Ran<GuardedRun<unknown>>): Side => {
-  const charges = settled(ran.result.events, ran.startedAt)
-  return { calls: ran.calls, charges, spentUsd: spent(charges), wallMillis: ran.wallMillis }
+export const result = (
+  about: Pick<ScenarioResult, "name" | "title" | "setup" | "lanes">,
+  rows: (naive: Side, guarded: Side) => ScenarioResult["rows"],
+  naiveRun: Ran<{ readonly charges: ReadonlyArray<Charge> }>,
+  guardedRun: Ran<GuardedRun<unknown>>
+): ScenarioResult => {
+  const [n, g] = [naiveSide(naiveRun), guardedSide(guardedRun)]
+  return {
+    ...about,
+    rows: rows(n, g),
+    refused: refusals(guardedRun.result.events),
+    pauses: pauses(guardedRun.result.events),
+    limitUsd: guards.budget.limitUsd,
+    naive: n,
+    guarded: g
+  }
 }

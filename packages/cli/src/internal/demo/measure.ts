@@ -127,18 +127,31 @@ export const pauses = (events: ReadonlyArray<GuardEvent>): number => {
 export const settled = (events: ReadonlyArray<GuardEvent>, startedAt: number): Array<Charge> =>
   events.flatMap((e) => (e._tag === "CallSettled" && e.costUsd > 0 ? [{ at: e.at - startedAt, usd: e.costUsd }] : []))
 
-/** The first trip, if the breaker tripped. @since 0.1.0 @category measures */
-export const firstTrip = (events: ReadonlyArray<GuardEvent>): Events.BreakerOpened | undefined =>
+/** The first trip, if the breaker tripped. */
+const firstTrip = (events: ReadonlyArray<GuardEvent>): Events.BreakerOpened | undefined =>
   events.find((e): e is Events.BreakerOpened => e._tag === "BreakerOpened")
 
 /**
  * When a breaker that trips after `threshold` failures would have tripped: when the server answered
  * that failure (5xx). Infinity when there were fewer.
+ */
+const wouldTrip = (calls: ReadonlyArray<Call>, threshold: number): number => {
+  const failed = calls.flatMap((c) => (c.status !== null && c.status >= 500 && c.endedAt !== null ? [c.endedAt] : []))
+  return failed.sort((a, b) => a - b)[threshold - 1] ?? Number.POSITIVE_INFINITY
+}
+
+/**
+ * Each side's trip, in millis since it started: the naive side's when a breaker with `threshold`
+ * would have tripped, the guarded side's when its breaker did. Infinity for a side that had none.
  *
  * @since 0.1.0
  * @category measures
  */
-export const wouldTrip = (calls: ReadonlyArray<Call>, threshold: number): number => {
-  const failed = calls.flatMap((c) => (c.status !== null && c.status >= 500 && c.endedAt !== null ? [c.endedAt] : []))
-  return failed.sort((a, b) => a - b)[threshold - 1] ?? Number.POSITIVE_INFINITY
-}
+export const trips = (
+  naive: ReadonlyArray<Call>,
+  guarded: { readonly events: ReadonlyArray<GuardEvent>; readonly startedAt: number },
+  threshold: number
+): readonly [naive: number, guarded: number] => [
+  wouldTrip(naive, threshold),
+  (firstTrip(guarded.events)?.at ?? Number.POSITIVE_INFINITY) - guarded.startedAt
+]

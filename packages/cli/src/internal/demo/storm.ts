@@ -9,8 +9,8 @@ import { Agent, type CompletionRequest, LlmClient } from "@fleetguard/core"
 import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
 import { type Env, guards, range, request } from "./agents.js"
-import { guarded, guardedSide, naive, naiveSide, side } from "./fleet.js"
-import { bursts, firstWave, madeWhileWaiting, pauses, refusals, spread } from "./measure.js"
+import { guarded, naive, result, side } from "./fleet.js"
+import { bursts, firstWave, instantMillis, madeWhileWaiting, spread } from "./measure.js"
 import type { Call, Row, ScenarioResult } from "./scenario.js"
 import { cost, count, traffic } from "./table.js"
 
@@ -71,7 +71,7 @@ const waitRows = (naiveCalls: ReadonlyArray<Call>, guardedCalls: ReadonlyArray<C
       count(madeWhileWaiting(guardedCalls, retryAfterMillis))
     ],
     [`first ${agents} calls after the wait: fired over`, `${spread(n ?? [])} ms`, `${spread(g ?? [])} ms`],
-    ["  at distinct 10 ms instants", count(nb.length), count(gb.length)],
+    [`  at distinct ${instantMillis} ms instants`, count(nb.length), count(gb.length)],
     ["  most calls in one instant", count(nb[0] ?? 0), count(gb[0] ?? 0)]
   ]
 }
@@ -86,21 +86,20 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
   Effect.gen(function* () {
     const n = yield* naiveFleet(env)
     const g = yield* guardedFleet(env)
-    const [naiveRecord, guardedRecord] = [naiveSide(n), guardedSide(g)]
-    return {
+    const about = {
       name: "storm",
       title: "1. Retry storm",
-      setup: `${agents} agents start together, ${steps} calls each; the API answers 429 (retry-after ${retryAfterMillis / 1000} s) for the first ${incidentMillis / 1000} s.`,
-      rows: [
-        ...traffic(naiveRecord, guardedRecord),
+      setup: `${agents} agents start together, ${steps} calls each; the API answers 429 (retry-after ${retryAfterMillis / 1000} s) for the first ${incidentMillis / 1000} s.`
+    } as const
+    return result(
+      about,
+      (naive, guarded) => [
+        ...traffic(naive, guarded),
         ...waitRows(n.calls, g.calls),
         ["agents that failed", `${n.result.failed} of ${agents}`, `${g.result.result} of ${agents}`],
-        ...cost(naiveRecord, guardedRecord, guards.budget.limitUsd)
+        ...cost(naive, guarded, guards.budget.limitUsd)
       ],
-      refused: refusals(g.result.events),
-      pauses: pauses(g.result.events),
-      limitUsd: guards.budget.limitUsd,
-      naive: naiveRecord,
-      guarded: guardedRecord
-    }
+      n,
+      g
+    )
   })

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { serverErrors, withStatus } from "./measure.js"
-import type { Row, ScenarioResult, Side } from "./scenario.js"
+import type { Call, Row, ScenarioResult, Side } from "./scenario.js"
 
 /** @since 0.1.0 @category formatting */
 export const usd = (n: number): string => `$${n.toFixed(4)}`
@@ -15,6 +15,15 @@ export const count = (n: number): string => String(n)
 
 /** @since 0.1.0 @category formatting */
 export const seconds = (millis: number): string => `${(millis / 1000).toFixed(2)} s`
+
+/**
+ * How many requests started after a side's trip, or "no trip".
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const startedAfter = (calls: ReadonlyArray<Call>, trip: number): string =>
+  Number.isFinite(trip) ? count(calls.filter((c) => c.at > trip).length) : "no trip"
 
 /**
  * The server's view of both sides: requests and how they were answered.

@@ -10,10 +10,10 @@ import { Agent, type Events, LlmClient } from "@fleetguard/core"
 import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect, Stream } from "effect"
 import { type Env, guards, range, request } from "./agents.js"
-import { guarded, guardedSide, naive, naiveSide, side } from "./fleet.js"
-import { firstTrip, pauses, refusals, spent, wouldTrip } from "./measure.js"
+import { guarded, naive, result, side } from "./fleet.js"
+import { spent, trips } from "./measure.js"
 import type { Call, Lane, Row, ScenarioResult } from "./scenario.js"
-import { cost, count, traffic, usd } from "./table.js"
+import { cost, count, startedAfter, traffic, usd } from "./table.js"
 
 const readers = 15
 const workers = 5
@@ -107,19 +107,14 @@ const span = (lanes: ReadonlyArray<Lane>) => {
   return ends.length === 0 ? "—" : `+${Math.min(...ends)} to +${Math.max(...ends)} ms`
 }
 
-const tripRows = (
-  n: ReadonlyArray<Lane>,
-  g: ReadonlyArray<Lane>,
-  after: readonly [number, number]
-): ReadonlyArray<Row> => [
+const tripRows = (n: ReadonlyArray<Lane>, g: ReadonlyArray<Lane>): ReadonlyArray<Row> => [
   [
     "long streams in flight at the trip",
     count(n.filter((l) => l.start < 0 && l.end > 0).length),
     count(g.filter((l) => l.start < 0 && l.end > 0).length)
   ],
   ["  interrupted", count(n.filter((l) => l.interrupted).length), count(g.filter((l) => l.interrupted).length)],
-  ["  ended, after the trip", span(n), span(g)],
-  ["requests started after the trip", count(after[0]), count(after[1])]
+  ["  ended, after the trip", span(n), span(g)]
 ]
 
 /**
@@ -132,31 +127,28 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
   Effect.gen(function* () {
     const n = yield* naiveFleet(env)
     const g = yield* guardedFleet(env)
-    const [naiveRecord, guardedRecord] = [naiveSide(n), guardedSide(g)]
-    const trips = [
-      wouldTrip(n.calls, guards.breaker.failureThreshold),
-      (firstTrip(g.result.events)?.at ?? Number.POSITIVE_INFINITY) - g.startedAt
-    ] as const
-    const lanes = { naive: lanesOf(n.calls, trips[0]), guarded: lanesOf(g.calls, trips[1]) }
-    const after = [
-      n.calls.filter((c) => c.at > trips[0]).length,
-      g.calls.filter((c) => c.at > trips[1]).length
-    ] as const
-    return {
+    const [naiveTrip, guardedTrip] = trips(
+      n.calls,
+      { ...g.result, startedAt: g.startedAt },
+      guards.breaker.failureThreshold
+    )
+    const lanes = { naive: lanesOf(n.calls, naiveTrip), guarded: lanesOf(g.calls, guardedTrip) }
+    const about = {
       name: "trip",
       title: "4. A trip with 15 calls in flight",
       setup: `${readers} agents stream long answers while ${workers} workers make short calls; every request from ${failAfterMillis} ms after the last of them started fails with 500. The naive side's "trip" is when its ${guards.breaker.failureThreshold}rd failure was answered.`,
-      rows: [
-        ...tripRows(lanes.naive, lanes.guarded, after),
-        ["what the long streams were charged", usd(n.result.streamsUsd), usd(interruptedUsd(g.result.events))],
-        ...traffic(naiveRecord, guardedRecord),
-        ...cost(naiveRecord, guardedRecord, guards.budget.limitUsd)
-      ],
-      refused: refusals(g.result.events),
-      pauses: pauses(g.result.events),
-      limitUsd: guards.budget.limitUsd,
-      naive: naiveRecord,
-      guarded: guardedRecord,
       lanes
-    }
+    } as const
+    return result(
+      about,
+      (naive, guarded) => [
+        ...tripRows(lanes.naive, lanes.guarded),
+        ["requests started after the trip", startedAfter(n.calls, naiveTrip), startedAfter(g.calls, guardedTrip)],
+        ["what the long streams were charged", usd(n.result.streamsUsd), usd(interruptedUsd(g.result.events))],
+        ...traffic(naive, guarded),
+        ...cost(naive, guarded, guards.budget.limitUsd)
+      ],
+      n,
+      g
+    )
   })
