@@ -21,8 +21,9 @@ import * as Storm from "./internal/demo/storm.js"
 import * as Table from "./internal/demo/table.js"
 import * as Trip from "./internal/demo/trip.js"
 
+export { InvalidDemoOption, MissingApiKey } from "./internal/demo/errors.js"
 export type { Progress } from "./internal/demo/progress.js"
-export type { ScenarioName, ScenarioResult } from "./internal/demo/scenario.js"
+export type { Call, Charge, Lane, Row, ScenarioName, ScenarioResult, Side } from "./internal/demo/scenario.js"
 
 /**
  * The scenarios `--scenario` names, in the order they run.

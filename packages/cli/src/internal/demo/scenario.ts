@@ -5,11 +5,11 @@
  * @since 0.1.0
  */
 
-/** The scenarios, in the order the demo runs them. */
-export const names = ["storm", "budget", "fanout", "trip", "all"] as const
-
 /** @since 0.1.0 @category models */
-export type ScenarioName = (typeof names)[number]
+export type ScenarioName = "storm" | "budget" | "fanout" | "trip" | "all"
+
+/** The scenarios, in the order the demo runs them. @since 0.1.0 @category constants */
+export const names: ReadonlyArray<ScenarioName> = ["storm", "budget", "fanout", "trip", "all"]
 
 /**
  * One POST /v1/messages as the server recorded it, times in millis since the side started.
