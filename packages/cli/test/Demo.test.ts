@@ -20,10 +20,13 @@ describe("fleetguard demo", () => {
     () =>
       Effect.gen(function* () {
         const result = yield* scenario("storm")
-        expect(statuses(result.guarded, 429)).toBeLessThan(statuses(result.naive, 429))
-        expect(statuses(result.guarded, 200)).toBe(statuses(result.naive, 200))
-        expect(result.pauses).toBeGreaterThanOrEqual(1)
-        expect(Demo.format({ results: [result], wallMillis: 0 })).toContain("calls made while a 429 said wait")
+        const table = Demo.format({ results: [result], wallMillis: 0 })
+        // Each naive agent's first two attempts fall in the window; the gate lets few through.
+        expect(statuses(result.guarded, 429), table).toBeLessThan(statuses(result.naive, 429))
+        const [, naiveWaiting, guardedWaiting] =
+          result.rows.find(([label]) => label.startsWith("calls made while")) ?? []
+        expect(Number(guardedWaiting), table).toBeLessThan(Number(naiveWaiting))
+        expect(result.pauses, table).toBeGreaterThanOrEqual(1)
       }),
     30_000
   )

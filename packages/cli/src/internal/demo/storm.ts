@@ -18,7 +18,7 @@ const agents = 20
 const steps = 2
 const maxTokens = 100
 const retryAfterMillis = 1000
-const incidentMillis = 1500
+const incidentMillis = 2200
 
 const server: FakeAnthropic.Options = {
   latency: "50 millis",
