@@ -32,8 +32,12 @@ const spendLine = (charges: ReadonlyArray<Charge>): Array<readonly [number, numb
 
 const rateLimited = (calls: ReadonlyArray<Call>) => calls.filter((c) => c.status === 429).map((c) => c.at)
 
+/** Both sides' whole run: the charts of a scenario share their time axis. */
+const duration = (r: ScenarioResult) => seconds(Math.max(r.naive.wallMillis, r.guarded.wallMillis))
+
 const callsChart = (r: ScenarioResult) =>
   Svg.lines({
+    xMax: duration(r),
     name: `${r.name}-calls`,
     title: `${r.title}: calls over time`,
     xLabel: "seconds since the side started",
@@ -48,6 +52,7 @@ const callsChart = (r: ScenarioResult) =>
 
 const spendChart = (r: ScenarioResult) =>
   Svg.lines({
+    xMax: duration(r),
     name: `${r.name}-spend`,
     title: `${r.title}: spend against the limit`,
     xLabel: "seconds since the side started",

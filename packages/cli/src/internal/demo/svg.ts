@@ -130,12 +130,14 @@ export const lines = (options: {
   readonly series: ReadonlyArray<Series>
   readonly marks?: ReadonlyArray<Mark> | undefined
   readonly format?: ((n: number) => string) | undefined
+  /** The end of the x axis, shared by charts meant to be compared; default the last point. */
+  readonly xMax?: number | undefined
 }): string => {
   const all = options.series.flatMap((s) => s.points)
   const marks = options.marks ?? []
   const s = scale(
     0,
-    Math.max(1, ...all.map(([x]) => x)),
+    options.xMax ?? Math.max(1, ...all.map(([x]) => x)),
     Math.max(...all.map(([, y]) => y), ...marks.map((m) => m.at), 1e-9)
   )
   const marked = marks.map(
