@@ -78,7 +78,7 @@ done
 step "npx fleetguard --help"
 help=$(cd "$work/app" && npx --no -- fleetguard --help) || fail "fleetguard --help exited $?"
 echo "$help"
-[[ "$help" == *usage* ]] || fail "fleetguard --help printed no usage"
+[[ "${help,,}" == *usage* ]] || fail "fleetguard --help printed no usage"
 status=0
 (cd "$work/app" && npx --no -- fleetguard no-such-command) >/dev/null 2>&1 || status=$?
 [[ "$status" -eq 2 ]] || fail "fleetguard no-such-command exited $status, not 2"

@@ -257,7 +257,9 @@ describe("fleetguard, the command", () => {
       Effect.gen(function* () {
         const root = yield* fleetguard(["--help"])
         expect(root.code).toBe(0)
-        expect(root.stdout).toMatch(/- demo +One fleet of agents run naive, then guarded/)
+        expect(root.stdout).toMatch(
+          /- demo \[--scenario NAME\] \[--report FILE\] \[--live\] \[--limit USD\] +Each failure mode as a scenario/
+        )
         expect(root.stdout).toContain(
           "- status [--journal PATH] [--run ID] [--all] [--since DURATION] [--json] [--watch]"
         )
@@ -282,7 +284,8 @@ describe("fleetguard, the command", () => {
         expect(flag.stderr).toContain("usage: fleetguard status [--journal PATH]")
         const command = yield* fleetguard(["stauts"])
         expect(command.code).toBe(2)
-        expect(command.stderr).toContain("usage: fleetguard demo\n       fleetguard status")
+        expect(command.stderr).toContain("usage: fleetguard demo [--scenario NAME]")
+        expect(command.stderr).toContain("\n       fleetguard status")
         const since = yield* inProcess(["status", "--since", "soon"])
         expect(since.code).toBe(2)
         expect(since.stderr).toContain('--since "soon": not a duration')

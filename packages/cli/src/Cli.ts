@@ -49,6 +49,8 @@ export const main = (argv: ReadonlyArray<string>) =>
       UnknownRun: (error) => userError(error.message),
       AmbiguousRun: (error) => userError(error.message),
       ConflictingOptions: (error) => userError(error.message),
+      InvalidDemoOption: (error) => userError(error.message),
+      MissingApiKey: (error) => userError(error.message),
       ConfigError: (error) => userError(String(error))
     })
   )

@@ -1,0 +1,107 @@
+/**
+ * Scenario 5, all at once, as the seed article's fleet meets them: 20 research agents start
+ * together, each planning sub-queries 6 wide and 2 levels deep; the API rate-limits the start, and
+ * fails every request once it has answered enough of them. Naive: per-agent caps only, the SDK's retries, `Promise.all`. Guarded:
+ * the same agents under the one guard configuration.
+ *
+ * @since 0.1.0
+ */
+import { FakeAnthropic } from "@fleetguard/testing"
+import { Effect } from "effect"
+import { type Env, guards, range, request } from "./agents.js"
+import { guardedTree, naiveTree, type Tree, tree } from "./fanout.js"
+import { guarded, naive, result, side } from "./fleet.js"
+import { madeWhileWaiting, trips } from "./measure.js"
+import type { Call, Row, ScenarioResult } from "./scenario.js"
+import { cost, count, startedAfter, traffic } from "./table.js"
+
+const agents = 20
+const levels = 2
+const maxTokens = 800
+const retryAfterMillis = 1000
+const rateLimitedUntil = 1500
+// The upstream fails after this much work (answers), not after a time: a fleet that waits out the
+// 429s must not meet the outage earlier for it.
+const failingAfter = 250
+
+/** Every request fails once `failingAfter` were answered (a count of its own per server). */
+const outageAfter = (answers: number): FakeAnthropic.Script => {
+  let answered = 0
+  return () => (answered++ < answers ? undefined : FakeAnthropic.status(500, "api_error"))
+}
+
+const server = (): FakeAnthropic.Options => ({
+  latency: "40 millis",
+  outputTokens: maxTokens,
+  script: FakeAnthropic.sequence(
+    FakeAnthropic.during(0, rateLimitedUntil, FakeAnthropic.rateLimited({ seconds: retryAfterMillis / 1000 })),
+    outageAfter(failingAfter)
+  )
+})
+
+const research = () => tree(levels, (path) => request(`research ${path}`, maxTokens))
+
+const naiveFleet = (env: Env) =>
+  side(env.progress, "all · naive", server(), (fake, startedAt) =>
+    Effect.promise(async () => {
+      const client = naive(fake, env.pricing, startedAt)
+      const t = research()
+      await Promise.allSettled(range(agents).map((r) => naiveTree(client, t, `${r}`)))
+      return { spawned: t.spawned, charges: client.charges }
+    })
+  )
+
+const guardedFleet = (env: Env) =>
+  side(env.progress, "all · guarded", server(), (fake) => {
+    const t = research()
+    const fleet = Effect.forEach(range(agents), (r) => Effect.either(guardedTree(t, `${r}`)), {
+      concurrency: "unbounded",
+      discard: true
+    })
+    return Effect.map(guarded(fake, guards, fleet), (run) => ({ ...run, spawned: t.spawned }))
+  })
+
+const rows = (
+  n: ReadonlyArray<Call>,
+  g: ReadonlyArray<Call>,
+  trees: readonly [Tree["spawned"], Tree["spawned"]],
+  trips: readonly [number, number]
+): ReadonlyArray<Row> => [
+  [
+    "calls made while a 429 said wait",
+    count(madeWhileWaiting(n, retryAfterMillis)),
+    count(madeWhileWaiting(g, retryAfterMillis))
+  ],
+  ...range(levels + 1).map(
+    (level) => [`agents run at depth ${level}`, count(trees[0][level] ?? 0), count(trees[1][level] ?? 0)] as const
+  ),
+  ["requests started after the trip", startedAfter(n, trips[0]), startedAfter(g, trips[1])]
+]
+
+/**
+ * Runs every failure mode at once, naive then guarded.
+ *
+ * @since 0.1.0
+ * @category scenarios
+ */
+export const run = (env: Env): Effect.Effect<ScenarioResult> =>
+  Effect.gen(function* () {
+    const n = yield* naiveFleet(env)
+    const g = yield* guardedFleet(env)
+    const tripped = trips(n.calls, { ...g.result, startedAt: g.startedAt }, guards.breaker.failureThreshold)
+    const about = {
+      name: "all",
+      title: "5. All at once",
+      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimitedUntil / 1000} s, then every request fails once ${failingAfter} were answered. Naive: only per-agent caps.`
+    } as const
+    return result(
+      about,
+      (naive, guarded) => [
+        ...traffic(naive, guarded),
+        ...rows(n.calls, g.calls, [n.result.spawned, g.result.spawned], tripped),
+        ...cost(naive, guarded, guards.budget.limitUsd)
+      ],
+      n,
+      g
+    )
+  })
