@@ -6,7 +6,6 @@
  * @since 0.1.0
  */
 import { Effect, Option } from "effect"
-import { dual } from "effect/Function"
 import { CircuitBreaker } from "./CircuitBreaker.js"
 import type { CircuitOpen } from "./Errors.js"
 import * as AgentId from "./internal/agentId.js"
@@ -46,9 +45,15 @@ export const current: Effect.Effect<string> = AgentId.current
 export const run: {
   (agentId: string): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
   <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R>
-} = dual(2, <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>) =>
+} = ((agentId: string, self?: Effect.Effect<unknown, unknown, unknown>) => {
+  // The id comes first in both forms, so Effect's `dual` (which puts the effect first) does not fit.
+  return self === undefined
+    ? (effect: Effect.Effect<unknown, unknown, unknown>) => runAs(agentId, effect)
+    : runAs(agentId, self)
+}) as never
+
+const runAs = <A, E, R>(agentId: string, self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
   Effect.flatMap(Effect.serviceOption(CircuitBreaker), (breaker) => {
     const named = Effect.locally(self, AgentId.currentAgentId, agentId)
     return Option.isSome(breaker) ? breaker.value.track(named) : named
   })
-)

@@ -120,4 +120,11 @@ describe("Agent", () => {
       expect(yield* Agent.current).toBe("default")
     })
   )
+
+  it.effect("Agent.run in a pipe names the agent as the two-argument form does", () =>
+    Effect.gen(function* () {
+      expect(yield* Agent.current.pipe(Agent.run("piped"))).toBe("piped")
+      expect(yield* Effect.succeed(1).pipe(Agent.run("piped"))).toBe(1)
+    })
+  )
 })
