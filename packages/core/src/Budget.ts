@@ -10,15 +10,12 @@
 import { Cause, Config, Context, Effect, Either, Exit, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
-import type { GuardUnavailable, InvalidOption } from "./Errors.js"
-import { BudgetExceeded, InvalidAmount } from "./Errors.js"
-import * as Events from "./Events.js"
+import type { BudgetExceeded, GuardUnavailable, InvalidAmount, InvalidOption } from "./Errors.js"
 import * as AgentId from "./internal/agentId.js"
-import { type BudgetEngine, type Engined, EngineId } from "./internal/engine.js"
+import * as InMemory from "./internal/budget.js"
 import { withService } from "./internal/fiber.js"
 import * as Ledger from "./internal/ledger.js"
 import * as Settle from "./internal/settle.js"
-import * as Metrics from "./Metrics.js"
 import { check, decode, Fraction, layerFromConfig, Options, option } from "./Options.js"
 
 /**
@@ -98,24 +95,6 @@ export interface BudgetService {
   readonly snapshot: Effect.Effect<BudgetSnapshot>
 }
 
-/** Nanodollars, or undefined for anything but a number of USD ≥ 0 the ledger can hold exactly. */
-const amount = (usd: unknown): number | undefined =>
-  typeof usd === "number" && usd >= 0 ? Ledger.toNanos(usd) : undefined
-
-const invalidAmount = (field: string, usd: unknown) =>
-  new InvalidAmount({
-    field,
-    value: usd,
-    reason:
-      typeof usd === "number" && usd >= 0 ? "must be finite and below 9,000,000 USD" : "must be a number of USD ≥ 0"
-  })
-
-const isReservation = (u: unknown): u is Reservation =>
-  typeof u === "object" && u !== null && Number.isSafeInteger((u as { readonly id?: unknown }).id)
-
-const notAReservation = (value: unknown) =>
-  new InvalidAmount({ field: "reservation", value, reason: "must be a reservation made by Budget.reserve" })
-
 /**
  * An amount given as `field` in whole nanodollars, as this ledger holds it, or the `InvalidAmount`
  * this ledger fails with: for ledgers kept elsewhere (another store), which must refuse the same.
@@ -124,8 +103,8 @@ const notAReservation = (value: unknown) =>
  * @category utils
  */
 export const nanosOf = (field: string, usd: unknown): Either.Either<number, InvalidAmount> => {
-  const nanos = amount(usd)
-  return nanos === undefined ? Either.left(invalidAmount(field, usd)) : Either.right(nanos)
+  const nanos = InMemory.amount(usd)
+  return nanos === undefined ? Either.left(InMemory.invalidAmount(field, usd)) : Either.right(nanos)
 }
 
 /**
@@ -143,7 +122,7 @@ export const usdOf: (nanos: number) => number = Ledger.toUsd
  * @category guards
  */
 export const checkReservation = (value: unknown): Either.Either<Reservation, InvalidAmount> =>
-  isReservation(value) ? Either.right(value) : Either.left(notAReservation(value))
+  InMemory.isReservation(value) ? Either.right(value) : Either.left(InMemory.notAReservation(value))
 
 /** A limit the ledger can hold: positive, and not rounded to $0 or past its range in nanodollars. */
 const Limit = option(
@@ -163,11 +142,7 @@ const OptionsSchema = Options({
  * @since 0.1.0
  * @category models
  */
-export interface DecodedBudgetOptions {
-  readonly limitUsd: number
-  readonly perAgentLimitUsd: number
-  readonly alertAt: number
-}
+export interface DecodedBudgetOptions extends InMemory.Limits {}
 
 /**
  * Decodes budget options as `make` does, defaults filled in: for ledgers kept elsewhere (another
@@ -196,141 +171,7 @@ export const decodeOptions = (options: BudgetOptions): Effect.Effect<DecodedBudg
  * @category constructors
  */
 export const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
-  Effect.gen(function* () {
-    const { limitUsd, perAgentLimitUsd, alertAt } = yield* decodeOptions(options)
-    // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
-    // Ref.modify would be, without an interpreter step of its own on every call.
-    const book = new Ledger.Book(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
-
-    const crossed = Effect.suspend(() => {
-      const l = book.fleet
-      return Events.publish(
-        (at) =>
-          new Events.BudgetThresholdCrossed({
-            at,
-            alertAt,
-            limitUsd,
-            spentUsd: Ledger.toUsd(l.spent),
-            reservedUsd: Ledger.toUsd(l.reserved)
-          })
-      )
-    })
-
-    const refused = (agentId: string, usd: number, refusal: Extract<Ledger.ReserveResult, { _tag: "Refused" }>) =>
-      Effect.gen(function* () {
-        const error = new BudgetExceeded({
-          scope: refusal.scope,
-          agentId,
-          requestedUsd: usd,
-          remainingUsd: Ledger.toUsd(refusal.remaining),
-          limitUsd: Ledger.toUsd(refusal.limit)
-        })
-        Metrics.budgetRefusalsByScope[refusal.scope].unsafeUpdate(1, [])
-        yield* Events.rejected("BudgetExceeded", error.message, { agentId, scope: refusal.scope })
-        if (refusal.firstExhaustion) {
-          const l = book.fleet
-          yield* Events.publish(
-            (at) =>
-              new Events.BudgetExhausted({
-                at,
-                agentId,
-                requestedUsd: usd,
-                limitUsd,
-                spentUsd: Ledger.toUsd(l.spent),
-                reservedUsd: Ledger.toUsd(l.reserved)
-              })
-          )
-        }
-        return yield* Effect.fail(error)
-      })
-
-    // The hot path: one synchronous validation, one step of the ledger, and effects only for what is rare.
-    const reserve = (agentId: string, usd: number): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount> =>
-      Effect.suspend((): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount> => {
-        const nanos = amount(usd)
-        if (nanos === undefined) return Effect.fail(invalidAmount("usd", usd))
-        if (typeof agentId !== "string")
-          return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
-        const [result, id] = book.reserve(agentId, nanos)
-        if (result._tag === "Refused") return refused(agentId, usd, result)
-        const reservation: Reservation = { id, agentId, usd: Ledger.toUsd(nanos) }
-        return result.crossedAlert ? Effect.as(crossed, reservation) : Effect.succeed(reservation)
-      })
-
-    /** Settles now; what is left to publish (the alert, an estimate exceeded), if anything. */
-    const settleNow = (reservation: Reservation, nanos: number): Effect.Effect<void> | undefined => {
-      const result = book.settle(reservation.id, nanos)
-      if (result._tag === "AlreadySettled") return undefined
-      if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
-      if (!result.crossedAlert && nanos <= result.hold.amount) return undefined
-      return Effect.zipRight(
-        result.crossedAlert ? crossed : Effect.void,
-        nanos > result.hold.amount
-          ? Events.publish(
-              (at) =>
-                new Events.EstimateExceeded({
-                  at,
-                  agentId: result.hold.agentId,
-                  reservedUsd: Ledger.toUsd(result.hold.amount),
-                  actualUsd: Ledger.toUsd(nanos)
-                })
-            )
-          : Effect.void
-      )
-    }
-
-    const settle = (reservation: Reservation, nanos: number): Effect.Effect<void> =>
-      Effect.suspend(() => settleNow(reservation, nanos) ?? Effect.void)
-
-    const engine: BudgetEngine = {
-      tryReserve: (agentId, usd) => {
-        const nanos = amount(usd)
-        if (nanos === undefined || typeof agentId !== "string") return undefined
-        const id = book.reserveQuietly(agentId, nanos)
-        return id === undefined ? undefined : { id, agentId, usd: Ledger.toUsd(nanos) }
-      },
-      settle: (reservation, usd) => {
-        const nanos = amount(usd)
-        return nanos === undefined ? settle(reservation, reservation.usd) : settleNow(reservation, nanos)
-      }
-    }
-
-    const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
-      if (!isReservation(reservation)) return Effect.fail(notAReservation(reservation))
-      const nanos = amount(actualUsd)
-      return nanos === undefined ? Effect.fail(invalidAmount("actualUsd", actualUsd)) : settle(reservation, nanos)
-    }
-
-    const release = (reservation: Reservation): Effect.Effect<void> =>
-      isReservation(reservation) ? settle(reservation, 0) : Effect.void
-
-    const snapshot = Effect.sync(
-      (l = book.fleet): BudgetSnapshot => ({
-        limitUsd,
-        perAgentLimitUsd,
-        alertAt,
-        spentUsd: Ledger.toUsd(l.spent),
-        reservedUsd: Ledger.toUsd(l.reserved),
-        agents: Object.fromEntries(
-          Array.from(book.accounts, ([id, a]) => [
-            id,
-            { spentUsd: Ledger.toUsd(a.spent), reservedUsd: Ledger.toUsd(a.reserved) }
-          ])
-        )
-      })
-    )
-
-    return {
-      limitUsd,
-      perAgentLimitUsd,
-      alertAt,
-      reserve,
-      commit,
-      release,
-      snapshot,
-      [EngineId]: engine
-    } satisfies BudgetService & Engined<BudgetEngine>
-  })
+  Effect.map(decodeOptions(options), (decoded): BudgetService => InMemory.make(decoded))
 
 /**
  * The in-memory `Budget` with the limits `options` give.

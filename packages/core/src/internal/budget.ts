@@ -1,0 +1,162 @@
+/**
+ * The in-memory Budget: the ledger's `Book` behind the service's methods, and the events and
+ * metrics that a reservation, a refusal and a settlement publish. The hot path is one synchronous
+ * validation and one step of the ledger; effects are built only for what is rare.
+ */
+import { Effect } from "effect"
+import { BudgetExceeded, InvalidAmount } from "../Errors.js"
+import * as Events from "../Events.js"
+import * as Metrics from "../Metrics.js"
+import { type BudgetEngine, type Engined, EngineId } from "./engine.js"
+import * as Ledger from "./ledger.js"
+
+/** The limits, decoded, in USD. */
+export interface Limits {
+  readonly limitUsd: number
+  readonly perAgentLimitUsd: number
+  readonly alertAt: number
+}
+
+/** Nanodollars, or undefined for anything but a number of USD ≥ 0 the ledger can hold exactly. */
+export const amount = (usd: unknown): number | undefined =>
+  typeof usd === "number" && usd >= 0 ? Ledger.toNanos(usd) : undefined
+
+export const invalidAmount = (field: string, usd: unknown) =>
+  new InvalidAmount({
+    field,
+    value: usd,
+    reason:
+      typeof usd === "number" && usd >= 0 ? "must be finite and below 9,000,000 USD" : "must be a number of USD ≥ 0"
+  })
+
+export const isReservation = (u: unknown): u is Ledger.Reservation =>
+  typeof u === "object" && u !== null && Number.isSafeInteger((u as { readonly id?: unknown }).id)
+
+export const notAReservation = (value: unknown) =>
+  new InvalidAmount({ field: "reservation", value, reason: "must be a reservation made by Budget.reserve" })
+
+/** The service over a fresh ledger with these limits. */
+export const make = ({ limitUsd, perAgentLimitUsd, alertAt }: Limits) => {
+  // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
+  // Ref.modify would be, without an interpreter step of its own on every call.
+  const book = new Ledger.Book(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
+
+  const crossed = Effect.suspend(() => {
+    const l = book.fleet
+    return Events.publish(
+      (at) =>
+        new Events.BudgetThresholdCrossed({
+          at,
+          alertAt,
+          limitUsd,
+          spentUsd: Ledger.toUsd(l.spent),
+          reservedUsd: Ledger.toUsd(l.reserved)
+        })
+    )
+  })
+
+  const refused = (agentId: string, usd: number, refusal: Extract<Ledger.ReserveResult, { _tag: "Refused" }>) =>
+    Effect.gen(function* () {
+      const error = new BudgetExceeded({
+        scope: refusal.scope,
+        agentId,
+        requestedUsd: usd,
+        remainingUsd: Ledger.toUsd(refusal.remaining),
+        limitUsd: Ledger.toUsd(refusal.limit)
+      })
+      Metrics.budgetRefusalsByScope[refusal.scope].unsafeUpdate(1, [])
+      yield* Events.rejected("BudgetExceeded", error.message, { agentId, scope: refusal.scope })
+      if (refusal.firstExhaustion) {
+        const l = book.fleet
+        yield* Events.publish(
+          (at) =>
+            new Events.BudgetExhausted({
+              at,
+              agentId,
+              requestedUsd: usd,
+              limitUsd,
+              spentUsd: Ledger.toUsd(l.spent),
+              reservedUsd: Ledger.toUsd(l.reserved)
+            })
+        )
+      }
+      return yield* Effect.fail(error)
+    })
+
+  // The hot path: one synchronous validation, one step of the ledger, and effects only for what is rare.
+  const reserve = (agentId: string, usd: number): Effect.Effect<Ledger.Reservation, BudgetExceeded | InvalidAmount> =>
+    Effect.suspend((): Effect.Effect<Ledger.Reservation, BudgetExceeded | InvalidAmount> => {
+      const nanos = amount(usd)
+      if (nanos === undefined) return Effect.fail(invalidAmount("usd", usd))
+      if (typeof agentId !== "string")
+        return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
+      const [result, id] = book.reserve(agentId, nanos)
+      if (result._tag === "Refused") return refused(agentId, usd, result)
+      const reservation: Ledger.Reservation = { id, agentId, usd: Ledger.toUsd(nanos) }
+      return result.crossedAlert ? Effect.as(crossed, reservation) : Effect.succeed(reservation)
+    })
+
+  /** Settles now; what is left to publish (the alert, an estimate exceeded), if anything. */
+  const settleNow = (reservation: Ledger.Reservation, nanos: number): Effect.Effect<void> | undefined => {
+    const result = book.settle(reservation.id, nanos)
+    if (result._tag === "AlreadySettled") return undefined
+    if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
+    if (!result.crossedAlert && nanos <= result.hold.amount) return undefined
+    return Effect.zipRight(
+      result.crossedAlert ? crossed : Effect.void,
+      nanos > result.hold.amount
+        ? Events.publish(
+            (at) =>
+              new Events.EstimateExceeded({
+                at,
+                agentId: result.hold.agentId,
+                reservedUsd: Ledger.toUsd(result.hold.amount),
+                actualUsd: Ledger.toUsd(nanos)
+              })
+          )
+        : Effect.void
+    )
+  }
+
+  const settle = (reservation: Ledger.Reservation, nanos: number): Effect.Effect<void> =>
+    Effect.suspend(() => settleNow(reservation, nanos) ?? Effect.void)
+
+  const engine: BudgetEngine = {
+    tryReserve: (agentId, usd) => {
+      const nanos = amount(usd)
+      if (nanos === undefined || typeof agentId !== "string") return undefined
+      const id = book.reserveQuietly(agentId, nanos)
+      return id === undefined ? undefined : { id, agentId, usd: Ledger.toUsd(nanos) }
+    },
+    settle: (reservation, usd) => {
+      const nanos = amount(usd)
+      return nanos === undefined ? settle(reservation, reservation.usd) : settleNow(reservation, nanos)
+    }
+  }
+
+  const commit = (reservation: Ledger.Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
+    if (!isReservation(reservation)) return Effect.fail(notAReservation(reservation))
+    const nanos = amount(actualUsd)
+    return nanos === undefined ? Effect.fail(invalidAmount("actualUsd", actualUsd)) : settle(reservation, nanos)
+  }
+
+  const release = (reservation: Ledger.Reservation): Effect.Effect<void> =>
+    isReservation(reservation) ? settle(reservation, 0) : Effect.void
+
+  const snapshot = Effect.sync((l = book.fleet) => ({
+    limitUsd,
+    perAgentLimitUsd,
+    alertAt,
+    spentUsd: Ledger.toUsd(l.spent),
+    reservedUsd: Ledger.toUsd(l.reserved),
+    agents: Object.fromEntries(
+      Array.from(book.accounts, ([id, a]) => [
+        id,
+        { spentUsd: Ledger.toUsd(a.spent), reservedUsd: Ledger.toUsd(a.reserved) }
+      ])
+    )
+  }))
+
+  const service = { limitUsd, perAgentLimitUsd, alertAt, reserve, commit, release, snapshot }
+  return { ...service, [EngineId]: engine } satisfies typeof service & Engined<BudgetEngine>
+}
