@@ -13,28 +13,13 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import {
-  Config,
-  Context,
-  Duration,
-  Effect,
-  Either,
-  Fiber,
-  Layer,
-  Metric,
-  Option,
-  Queue,
-  Redacted,
-  Schema,
-  type Scope
-} from "effect"
+import { Config, Context, Effect, Fiber, Layer, Option, Queue, Redacted, Schema, type Scope } from "effect"
 import { Budget } from "./Budget.js"
 import * as Env from "./Env.js"
 import { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
+import * as Delivery from "./internal/alertDelivery.js"
 import * as Alert from "./internal/alerts.js"
-import * as Metrics from "./Metrics.js"
 import { check, decode, layerFromConfig, Options, option } from "./Options.js"
 
 /**
@@ -111,14 +96,7 @@ export const defaultPagerDutyUrl = "https://events.pagerduty.com/v2/enqueue"
  * @since 0.1.0
  * @category constants
  */
-export const maxAttempts = 5
-const firstRetryAfter = Duration.seconds(1)
-/** An endpoint that has not answered by then counts as a failed attempt. */
-const attemptTimeout = Duration.seconds(10)
-/** Alerts waiting per sink; rare by construction (once per incident), so a full queue means a stuck endpoint. */
-const queueCapacity = 32
-/** How long closing the layer waits for alerts still being delivered. */
-const drainTimeout = Duration.seconds(10)
+export const maxAttempts = Delivery.maxAttempts
 
 const isSecret = (u: unknown): u is Redacted.Redacted<string> =>
   Redacted.isRedacted(u) && typeof Redacted.value(u) === "string"
@@ -145,181 +123,27 @@ const OptionsSchema = Options({
 /** Options whose value an error must not show, even when given in the wrong form. */
 const secretOptions: ReadonlySet<string> = new Set(["slack.webhookUrl", "pagerDuty.routingKey"])
 
-/** Why an attempt failed, in words that never hold the URL or the key. */
-interface Failure {
-  readonly status?: number | undefined
-  readonly reason: string
-  readonly retryable: boolean
-}
-
-interface Sink {
-  readonly name: Events.AlertSink
-  readonly accepts: (alert: Alert.Alert) => boolean
-  readonly send: (alert: Alert.Alert, spend: Alert.Spend | undefined) => Effect.Effect<number, Failure>
-}
-
-/** POSTs `body` and classifies the answer: 2xx delivered; 429, 5xx and no answer retried; other 4xx not. */
-const post = (client: HttpClient.HttpClient, url: string, body: unknown): Effect.Effect<number, Failure> =>
-  client.execute(HttpClientRequest.bodyUnsafeJson(HttpClientRequest.post(url), body)).pipe(
-    Effect.timeoutFail({
-      duration: attemptTimeout,
-      onTimeout: (): Failure => ({ reason: `no answer within ${Duration.format(attemptTimeout)}`, retryable: true })
-    }),
-    Effect.mapError(
-      (error): Failure =>
-        "retryable" in error ? error : { reason: `no answer (${error._tag}: ${error.reason})`, retryable: true }
-    ),
-    Effect.flatMap((response) =>
-      Effect.zipRight(
-        Effect.ignore(response.text),
-        response.status >= 200 && response.status < 300
-          ? Effect.succeed(response.status)
-          : Effect.fail<Failure>({
-              status: response.status,
-              reason: `answered ${response.status}`,
-              retryable: response.status === 429 || response.status >= 500
-            })
-      )
-    )
-  )
-
-const slackSink = (slack: SlackOptions, client: HttpClient.HttpClient, origin: Alert.Origin): Sink => ({
+const slackSink = (slack: SlackOptions, client: HttpClient.HttpClient, origin: Alert.Origin): Delivery.Sink => ({
   name: "slack",
   // Slack is told what happened; resolving incidents is PagerDuty's.
   accepts: (alert) => alert.action === "trigger",
-  send: (alert, spend) => post(client, Redacted.value(slack.webhookUrl), Alert.slackMessage(alert, spend, origin))
+  send: (alert, spend) =>
+    Delivery.post(client, Redacted.value(slack.webhookUrl), Alert.slackMessage(alert, spend, origin))
 })
 
-const pagerDutySink = (pagerDuty: PagerDutyOptions, client: HttpClient.HttpClient, origin: Alert.Origin): Sink => ({
+const pagerDutySink = (
+  pagerDuty: PagerDutyOptions,
+  client: HttpClient.HttpClient,
+  origin: Alert.Origin
+): Delivery.Sink => ({
   name: "pagerduty",
   accepts: () => true,
   send: (alert, spend) =>
-    post(client, pagerDuty.url ?? defaultPagerDutyUrl, {
+    Delivery.post(client, pagerDuty.url ?? defaultPagerDutyUrl, {
       routing_key: Redacted.value(pagerDuty.routingKey),
       ...Alert.pagerDutyEvent(alert, spend, origin)
     })
 })
-
-/** One span per attempt: alerts are rare, and the HTTP client's own spans are off. */
-const traced = <A, E>(
-  self: Effect.Effect<A, E>,
-  about: { readonly sink: string; readonly kind: string; readonly incident: string; readonly attempt: number }
-) =>
-  Effect.withSpan(self, "Alerts.deliver", {
-    attributes: {
-      "fleetguard.alert.sink": about.sink,
-      "fleetguard.alert.kind": about.kind,
-      "fleetguard.alert.incident": about.incident,
-      "fleetguard.alert.attempt": about.attempt
-    }
-  })
-
-interface Delivery {
-  readonly alert: Alert.Alert
-  readonly spend: Alert.Spend | undefined
-}
-
-/** A sink with its queue, its counts, and whether anything is waiting or being delivered. */
-interface Runner {
-  readonly sink: Sink
-  readonly queue: Queue.Queue<Delivery>
-  readonly stats: { delivered: number; failedAttempts: number; dropped: number }
-  readonly metrics: { readonly [K in "delivered" | "failed" | "dropped"]: Metric.Metric.Counter<number> }
-  readonly idle: Effect.Latch
-  pending: number
-}
-
-const attemptOf = (runner: Runner, alert: Alert.Alert, attempt: number) => ({
-  sink: runner.sink.name,
-  kind: alert.kind,
-  incident: alert.incident,
-  attempt
-})
-
-const drop = (runner: Runner, alert: Alert.Alert, count: number, why: string) =>
-  Effect.zipRight(
-    Effect.sync(() => {
-      runner.stats.dropped += count
-      runner.metrics.dropped.unsafeUpdate(count, [])
-    }),
-    Effect.logWarning(`fleetguard alerts: the ${alert.kind} alert was not delivered to ${runner.sink.name}: ${why}`)
-  )
-
-/** Attempt `n` of a delivery, and the ones after it while the failures are worth retrying. */
-const attempt = (runner: Runner, delivery: Delivery, n: number): Effect.Effect<void> =>
-  Effect.flatMap(
-    Effect.either(traced(runner.sink.send(delivery.alert, delivery.spend), attemptOf(runner, delivery.alert, n))),
-    (result) => {
-      const about = attemptOf(runner, delivery.alert, n)
-      if (Either.isRight(result)) {
-        runner.stats.delivered++
-        runner.metrics.delivered.unsafeUpdate(1, [])
-        return Events.publish((at) => new Events.AlertDelivered({ at, ...about, status: result.right }))
-      }
-      const { status, reason, retryable } = result.left
-      const retrying = retryable && n < maxAttempts
-      runner.stats.failedAttempts++
-      runner.metrics.failed.unsafeUpdate(1, [])
-      return Effect.zipRight(
-        Events.publish((at) => new Events.AlertFailed({ at, ...about, status, reason, retrying })),
-        retrying
-          ? Effect.zipRight(
-              Effect.sleep(Duration.times(firstRetryAfter, 2 ** (n - 1))),
-              attempt(runner, delivery, n + 1)
-            )
-          : drop(runner, delivery.alert, 1, `${reason} (attempt ${n})`)
-      )
-    }
-  )
-
-/** Queues a delivery, or drops it (counted) when the queue is full: the router never waits. */
-const offer = (runner: Runner, delivery: Delivery) =>
-  Effect.suspend(() => {
-    if (!runner.queue.unsafeOffer(delivery))
-      return drop(runner, delivery.alert, 1, `${queueCapacity} alerts were already waiting`)
-    runner.pending++
-    runner.idle.unsafeClose()
-    return Effect.void
-  })
-
-/** Waits, for at most `drainTimeout`, until nothing is waiting or being delivered. */
-const drained = (runner: Runner) =>
-  Effect.catchAll(Effect.timeout(runner.idle.await, drainTimeout), () =>
-    Effect.zipRight(
-      Effect.sync(() => {
-        runner.stats.dropped += runner.pending
-        runner.metrics.dropped.unsafeUpdate(runner.pending, [])
-      }),
-      Effect.logWarning(
-        `fleetguard alerts: ${runner.pending} alert(s) to ${runner.sink.name} were still undelivered at close`
-      )
-    )
-  )
-
-/** A sink's queue and the fiber that delivers from it, one alert at a time. */
-const run = (sink: Sink): Effect.Effect<Runner, never, Scope.Scope> =>
-  Effect.gen(function* () {
-    const attempts = Metric.tagged(Metrics.alertAttempts, "sink", sink.name)
-    const runner: Runner = {
-      sink,
-      queue: yield* Queue.bounded<Delivery>(queueCapacity),
-      stats: { delivered: 0, failedAttempts: 0, dropped: 0 },
-      metrics: {
-        delivered: Metric.tagged(attempts, "outcome", "delivered"),
-        failed: Metric.tagged(attempts, "outcome", "failed"),
-        dropped: Metric.tagged(Metrics.alertsDropped, "sink", sink.name)
-      },
-      idle: yield* Effect.makeLatch(true),
-      pending: 0
-    }
-    const done = Effect.sync(() => {
-      if (--runner.pending === 0) runner.idle.unsafeOpen()
-    })
-    yield* Effect.forkScoped(
-      Effect.forever(Effect.flatMap(Queue.take(runner.queue), (d) => Effect.ensuring(attempt(runner, d, 1), done)))
-    )
-    return runner
-  })
 
 const decodeOptions = (options: AlertsOptions) =>
   Effect.gen(function* () {
@@ -357,7 +181,7 @@ export const make = (
         ...(decoded.slack === undefined ? [] : [slackSink(decoded.slack, client, origin)]),
         ...(decoded.pagerDuty === undefined ? [] : [pagerDutySink(decoded.pagerDuty, client, origin)])
       ],
-      run
+      Delivery.run
     )
     const budget = yield* Effect.serviceOption(Budget)
     // Spend as it stood when the incident happened, whenever the alert is delivered.
@@ -371,7 +195,7 @@ export const make = (
       state = next
       if (alert === undefined) return Effect.void
       const accepting = runners.filter((r) => r.sink.accepts(alert))
-      return Effect.flatMap(spendNow, (spend) => Effect.forEach(accepting, (r) => offer(r, { alert, spend })))
+      return Effect.flatMap(spendNow, (spend) => Effect.forEach(accepting, (r) => Delivery.offer(r, { alert, spend })))
     }
     const subscription = yield* Events.subscribe
     const router = yield* Effect.forkScoped(
@@ -385,7 +209,7 @@ export const make = (
         yield* Effect.yieldNow()
         yield* Fiber.interrupt(router)
         yield* Effect.forEach(yield* Queue.takeAll(subscription), route)
-        yield* Effect.forEach(runners, drained, { concurrency: "unbounded" })
+        yield* Effect.forEach(runners, Delivery.drained, { concurrency: "unbounded" })
       })
     )
     return {
