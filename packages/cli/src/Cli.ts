@@ -3,6 +3,7 @@
  * unknown command or option is refused with the usage; a user's mistake (no journal, an unknown
  * run) is said in plain words, never with a stack trace. `main` answers the exit status.
  *
+ * @module
  * @since 0.1.0
  */
 import { Command, Usage, ValidationError } from "@effect/cli"
@@ -11,6 +12,12 @@ import { Console, Effect } from "effect"
 import * as DemoCommand from "./DemoCommand.js"
 import * as Status from "./Status.js"
 
+/**
+ * The `fleetguard` command: `demo` and `status` as subcommands.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const fleetguard = Command.make("fleetguard").pipe(
   Command.withDescription("Keeps fleets of concurrent LLM agents inside a cost envelope."),
   Command.withSubcommands([DemoCommand.command, Status.command])
@@ -32,7 +39,12 @@ const usage = (argv: ReadonlyArray<string>) => {
 /** What the user can fix, said on stderr in plain words. */
 const userError = (message: string) => Effect.as(Console.error(`fleetguard: ${message}`), 1)
 
-/** Runs the command line; succeeds with the exit status (0, 1 for a user's mistake, 2 for bad usage). */
+/**
+ * Runs the command line; succeeds with the exit status (0, 1 for a user's mistake, 2 for bad usage).
+ *
+ * @since 0.1.0
+ * @category running
+ */
 export const main = (argv: ReadonlyArray<string>) =>
   cli(argv).pipe(
     Effect.as(0),

@@ -34,6 +34,8 @@ export type { Call, Charge, Lane, Row, ScenarioName, ScenarioResult, Side } from
 export const scenarios: ReadonlyArray<ScenarioName> = names
 
 /**
+ * What `Demo.run` is given: the scenarios to run, and where to show progress.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -45,6 +47,8 @@ export interface DemoOptions {
 }
 
 /**
+ * What `Demo.run` measured: each scenario's result, and how long the whole demo took.
+ *
  * @since 0.1.0
  * @category models
  */

@@ -3,6 +3,7 @@
  * `--report FILE` says where the HTML report goes (by default a file in the temp folder), and
  * `--live` runs the storm and fan-out guarded only against the real API under a hard `--limit`.
  *
+ * @module
  * @since 0.1.0
  */
 import { tmpdir } from "node:os"

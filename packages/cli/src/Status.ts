@@ -3,6 +3,7 @@
  * agents by spend, breaker trips, rate-limit pauses, alerts, refusals — as a table for people or
  * as one JSON object (`--json`), once or redrawn as lines arrive (`--watch`).
  *
+ * @module
  * @since 0.1.0
  */
 import { Command, Options, ValidationError } from "@effect/cli"
@@ -13,7 +14,12 @@ import { Env, Options as GuardOptions, Journal, type JournalContents } from "@fl
 import { Clock, Console, Effect, Either, Option, Schema, Stream } from "effect"
 import { type Selection, type StatusReport, summarize } from "./Summary.js"
 
-/** Neither `--journal` nor FLEETGUARD_JOURNAL says where the journal is. */
+/**
+ * Neither `--journal` nor FLEETGUARD_JOURNAL says where the journal is.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class NoJournalGiven extends Schema.TaggedError<NoJournalGiven>()("NoJournalGiven", {}) {
   override get message(): string {
     return [
@@ -25,7 +31,12 @@ export class NoJournalGiven extends Schema.TaggedError<NoJournalGiven>()("NoJour
   }
 }
 
-/** Options given together that contradict each other. */
+/**
+ * Options given together that contradict each other.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ConflictingOptions extends Schema.TaggedError<ConflictingOptions>()("ConflictingOptions", {
   options: Schema.String
 }) {
@@ -49,6 +60,12 @@ const parseSince = (text: string): number | undefined => {
   return GuardOptions.durationMillis(short === null ? text : `${short[1]} ${unitNames[short[2] ?? ""]}`)
 }
 
+/**
+ * The options of `fleetguard status`: `--journal`, `--run`, `--all`, `--since`, `--json`, `--watch`.
+ *
+ * @since 0.1.0
+ * @category options
+ */
 export const options = {
   journal: Options.text("journal").pipe(
     Options.withPseudoName("PATH"),
@@ -116,7 +133,12 @@ const section = (title: string, lines: ReadonlyArray<string>) => [
   ...lines.map((line) => `  ${line}`)
 ]
 
-/** The report as a table. */
+/**
+ * The report as a table.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
 export const table = (report: StatusReport, now: number): string => {
   const { fleet } = report
   const share = fleet.limitUsd > 0 ? ` (${Math.round((100 * fleet.spentUsd) / fleet.limitUsd)}%)` : ""
@@ -202,7 +224,12 @@ const watch = (path: string, parsed: Parsed) =>
     )
   })
 
-/** The handler: reads FLEETGUARD_JOURNAL when `--journal` is not given. */
+/**
+ * The handler: reads FLEETGUARD_JOURNAL when `--journal` is not given.
+ *
+ * @since 0.1.0
+ * @category running
+ */
 export const run = (parsed: Parsed) =>
   Effect.gen(function* () {
     if (parsed.all && Option.isSome(parsed.run)) return yield* new ConflictingOptions({ options: "--run and --all" })
@@ -210,6 +237,12 @@ export const run = (parsed: Parsed) =>
     return yield* parsed.watch ? watch(path, parsed) : once(path, parsed)
   })
 
+/**
+ * `fleetguard status`, as an @effect/cli command.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
 export const command = Command.make("status", options, run).pipe(
   Command.withDescription(
     "Where the fleet stands, from its journal: spend, agents, breaker trips, pauses, alerts, refusals"

@@ -3,11 +3,18 @@
  * Pure over decoded lines, so that it is tested directly and any tool that reads a journal
  * (`Journal.read` from @fleetguard/core) can summarise it the same way.
  *
+ * @module
  * @since 0.1.0
  */
 import type { Events, JournalContents, JournalLine } from "@fleetguard/core"
 import { Either, Schema } from "effect"
 
+/**
+ * What `fleetguard status` reports for a run: the object `--json` prints.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StatusReport {
   readonly journal: string
   /** The run summarised; "all" with `--all`; "" when no run has a line in the window. */
@@ -32,6 +39,12 @@ export interface StatusReport {
   readonly skippedLines: number
 }
 
+/**
+ * Which lines of the journal to summarise: the run (`--run`, or all of them) and the window (`--since`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Selection {
   /** A run id, or the start of one. */
   readonly run?: string | undefined
@@ -41,7 +54,12 @@ export interface Selection {
   readonly since?: number | undefined
 }
 
-/** No run in the journal has an id that starts with `run`. */
+/**
+ * No run in the journal has an id that starts with `run`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class UnknownRun extends Schema.TaggedError<UnknownRun>()("UnknownRun", {
   run: Schema.String,
   known: Schema.Array(Schema.String)
@@ -52,7 +70,12 @@ export class UnknownRun extends Schema.TaggedError<UnknownRun>()("UnknownRun", {
   }
 }
 
-/** More than one run has an id that starts with `run`. */
+/**
+ * More than one run has an id that starts with `run`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class AmbiguousRun extends Schema.TaggedError<AmbiguousRun>()("AmbiguousRun", {
   run: Schema.String,
   matches: Schema.Array(Schema.String)
@@ -66,7 +89,12 @@ export class AmbiguousRun extends Schema.TaggedError<AmbiguousRun>()("AmbiguousR
 const nanos = (usd: number) => Math.round(usd * 1e9)
 const usd = (n: number) => n / 1e9
 
-/** Run ids, by when each run's first line was written, oldest first. */
+/**
+ * Run ids, by when each run's first line was written, oldest first.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const runsOf = (lines: ReadonlyArray<JournalLine>): ReadonlyArray<string> => {
   const first = new Map<string, number>()
   for (const line of lines) first.set(line.runId, Math.min(first.get(line.runId) ?? Infinity, line.at))
@@ -163,7 +191,12 @@ const rejectionsOf = (lines: ReadonlyArray<JournalLine>): Record<string, number>
   return counts
 }
 
-/** The report for the latest run (or `selection.run`, or every run), over the lines in the window. */
+/**
+ * The report for the latest run (or `selection.run`, or every run), over the lines in the window.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
 export const summarize = (
   journal: string,
   contents: Pick<JournalContents, "lines" | "torn" | "unknown">,

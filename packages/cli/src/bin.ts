@@ -5,6 +5,7 @@
  *   fleetguard demo      the same fleet, naive and guarded, against a local FakeAnthropic
  *   fleetguard status    where the fleet stands, from its journal
  *
+ * @module
  * @since 0.1.0
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
