@@ -7,7 +7,7 @@ import { Effect } from "effect"
 import { BudgetExceeded, InvalidAmount } from "../Errors.js"
 import * as Events from "../Events.js"
 import * as Metrics from "../Metrics.js"
-import { type BudgetEngine, type Engined, EngineId } from "./engine.js"
+import { type BudgetEngine, EngineId } from "./engine.js"
 import * as Ledger from "./ledger.js"
 
 /** The limits, decoded, in USD. */
@@ -157,6 +157,5 @@ export const make = ({ limitUsd, perAgentLimitUsd, alertAt }: Limits) => {
     )
   }))
 
-  const service = { limitUsd, perAgentLimitUsd, alertAt, reserve, commit, release, snapshot }
-  return { ...service, [EngineId]: engine } satisfies typeof service & Engined<BudgetEngine>
+  return { limitUsd, perAgentLimitUsd, alertAt, reserve, commit, release, snapshot, [EngineId]: engine }
 }
