@@ -5,8 +5,8 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { stripVTControlCharacters } from "node:util"
-import { Cli } from "@fleetguard/cli"
-import { type Console, Effect } from "effect"
+import { Cli, Output } from "@fleetguard/cli"
+import { ConfigProvider, type Console, Effect, Fiber, type Scope } from "effect"
 
 const bin = "packages/cli/src/bin.ts"
 
@@ -17,11 +17,14 @@ const environment = (env: Readonly<Record<string, string>>) => ({
 
 export interface Ran {
   readonly code: number
+  /** Without escape codes, as a reader sees it. */
   readonly stdout: string
   readonly stderr: string
+  /** Exactly as written, escape codes included. */
+  readonly raw?: { readonly stdout: string; readonly stderr: string }
 }
 
-// @effect/cli colours its help even when it is not printed to a terminal.
+// What a reader sees, whatever codes a bin writes.
 export const plain = (text: string) => stripVTControlCharacters(text)
 
 /** Runs a TypeScript bin of the repository (a path from the root) in a child process. */
@@ -36,7 +39,8 @@ export const runBin = (path: string, args: ReadonlyArray<string>, env: Readonly<
           Effect.succeed({
             code: error === null ? 0 : typeof error.code === "number" ? error.code : 1,
             stdout: plain(stdout),
-            stderr: plain(stderr)
+            stderr: plain(stderr),
+            raw: { stdout, stderr }
           })
         )
     )
@@ -72,8 +76,14 @@ export const spawnBin = (path: string, args: ReadonlyArray<string>, env: Readonl
 export const spawned = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}) =>
   spawnBin(bin, args, env)
 
-/** Runs `fleetguard args` in this process — the bin's own code — with what it prints captured. */
-export const inProcess = (args: ReadonlyArray<string>) =>
+/** How `inProcess` runs `fleetguard`: the output it prints to, and the environment it reads (its only variables). */
+export interface InProcessOptions {
+  readonly output?: Output.OutputService
+  readonly env?: Readonly<Record<string, string>>
+}
+
+/** `fleetguard args` started in this process, what it prints captured as it prints it. */
+const started = (args: ReadonlyArray<string>, options: InProcessOptions) =>
   Effect.gen(function* () {
     const out: Array<string> = []
     const err: Array<string> = []
@@ -83,6 +93,37 @@ export const inProcess = (args: ReadonlyArray<string>) =>
       log: (...parts) => Effect.sync(() => void out.push(`${parts.join(" ")}\n`)),
       error: (...parts) => Effect.sync(() => void err.push(`${parts.join(" ")}\n`))
     }
-    const code = yield* Effect.withConsole(Cli.main(["node", "fleetguard", ...args]), capture)
-    return { code, stdout: plain(out.join("")), stderr: plain(err.join("")) } satisfies Ran
+    const main = Cli.main(["node", "fleetguard", ...args]).pipe(
+      Effect.withConsole(capture),
+      options.output === undefined ? (self) => self : Effect.provideService(Output.Output, options.output),
+      options.env === undefined
+        ? (self) => self
+        : Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(options.env))))
+    )
+    return { main, stdout: () => out.join(""), stderr: () => err.join("") }
+  })
+
+/** Runs `fleetguard args` in this process — the bin's own code — with what it prints captured. */
+export const inProcess = (args: ReadonlyArray<string>, options: InProcessOptions = {}) =>
+  Effect.gen(function* () {
+    const run = yield* started(args, options)
+    const code = yield* run.main
+    const raw = { stdout: run.stdout(), stderr: run.stderr() }
+    return { code, stdout: plain(raw.stdout), stderr: plain(raw.stderr), raw } satisfies Ran
+  })
+
+/** A long-running `fleetguard args` in this process (`status --watch`), interrupted when the scope closes. */
+export const inProcessForked = (
+  args: ReadonlyArray<string>,
+  options: InProcessOptions = {}
+): Effect.Effect<
+  { readonly stdout: Effect.Effect<string> },
+  never,
+  Scope.Scope | Effect.Effect.Context<ReturnType<typeof Cli.main>>
+> =>
+  Effect.gen(function* () {
+    const run = yield* started(args, options)
+    const fiber = yield* Effect.fork(run.main)
+    yield* Effect.addFinalizer(() => Fiber.interrupt(fiber))
+    return { stdout: Effect.sync(run.stdout) }
   })

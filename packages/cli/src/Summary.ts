@@ -10,6 +10,21 @@ import type { Events, JournalContents, JournalLine } from "@fleetguard/core"
 import { Either, Schema } from "effect"
 
 /**
+ * One agent's line in the report: what its calls were charged, how many it made, and what was refused it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AgentSummary {
+  readonly agentId: string
+  readonly spentUsd: number
+  /** Its `CallSettled` lines, failed and interrupted calls included. */
+  readonly calls: number
+  /** Its refusals by the refusing error's tag; an agent refused every call is listed with nothing spent. */
+  readonly rejections: Readonly<Record<string, number>>
+}
+
+/**
  * What `fleetguard status` reports for a run: the object `--json` prints.
  *
  * @since 0.1.0
@@ -22,9 +37,14 @@ export interface StatusReport {
   /** Runs with a line in the window. */
   readonly runs: number
   readonly lastEventAt: number | null
+  /**
+   * When the run wrote its `RunEnded` (with `--all`: the latest, once every run has); null while it
+   * runs, or when it was cut off (killed, or its journal never closed).
+   */
+  readonly endedAt: number | null
   readonly fleet: { readonly limitUsd: number; readonly spentUsd: number; readonly reservedUsd: number }
   /** By spend, highest first. */
-  readonly agents: ReadonlyArray<{ readonly agentId: string; readonly spentUsd: number; readonly calls: number }>
+  readonly agents: ReadonlyArray<AgentSummary>
   readonly trips: ReadonlyArray<{ readonly at: number; readonly interrupted: number }>
   readonly pauses: ReadonlyArray<{ readonly at: number; readonly untilMillis: number; readonly capped: boolean }>
   readonly alerts: ReadonlyArray<{
@@ -35,8 +55,21 @@ export interface StatusReport {
   }>
   /** Refusals by the refusing error's tag. */
   readonly rejections: Readonly<Record<string, number>>
-  /** Lines that could not be read: torn by a crash, or of an unknown version or event. */
+  /**
+   * Lines that could not be read: torn by a crash, of an unknown version or event, or holding a value
+   * no guard writes (a time outside the Date range, an amount the ledger cannot hold).
+   */
   readonly skippedLines: number
+  /**
+   * Events the journal's writer dropped (its `EventsDropped` lines) among the lines shown: the agents'
+   * figures, trips, pauses and refusals miss that many events.
+   */
+  readonly droppedEvents: number
+  /**
+   * Runs shown whose first line (`RunStarted`) is no longer in the journal: rotated away past
+   * `maxFiles`. Their agents' figures cover only the lines kept; `fleet` still has the ledger's.
+   */
+  readonly prunedRuns: number
 }
 
 /**
@@ -54,6 +87,33 @@ export interface Selection {
   readonly since?: number | undefined
 }
 
+// What a terminal acts on rather than shows: C0 and C1 controls (escape sequences start with ESC or
+// CSI), DEL, line separators and the bidirectional overrides that reorder what is shown.
+const unprintable = /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu
+const named: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" }
+const code = (c: string, digits: number) => (c.codePointAt(0) ?? 0).toString(16).padStart(digits, "0")
+
+/**
+ * `text` (a run id, an agent id: anything read from a journal) safe to print to a terminal: every
+ * character a terminal would act on is shown escaped (`\x1b`, `\n`, `\u202e`).
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const printable = (text: string): string =>
+  text.replace(unprintable, (c) => named[c] ?? (c < "\u0100" ? `\\x${code(c, 2)}` : `\\u${code(c, 4)}`))
+
+/**
+ * The report as the one line of JSON `--json` prints. JSON escapes C0 controls itself; the other
+ * characters a terminal acts on are escaped too (`\u009b`), so the text is safe to print and reads
+ * back as the same object.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const toJson = (report: StatusReport): string =>
+  JSON.stringify(report).replace(unprintable, (c) => `\\u${code(c, 4)}`)
+
 /**
  * No run in the journal has an id that starts with `run`.
  *
@@ -65,8 +125,9 @@ export class UnknownRun extends Schema.TaggedError<UnknownRun>()("UnknownRun", {
   known: Schema.Array(Schema.String)
 }) {
   override get message(): string {
-    const known = this.known.length === 0 ? "it holds none" : `its runs, latest last: ${this.known.join(", ")}`
-    return `no run ${this.run} in the journal (${known})`
+    const known =
+      this.known.length === 0 ? "it holds none" : `its runs, latest last: ${this.known.map(printable).join(", ")}`
+    return `no run ${printable(this.run)} in the journal (${known})`
   }
 }
 
@@ -81,13 +142,34 @@ export class AmbiguousRun extends Schema.TaggedError<AmbiguousRun>()("AmbiguousR
   matches: Schema.Array(Schema.String)
 }) {
   override get message(): string {
-    return `${this.run} is the start of several runs' ids: ${this.matches.join(", ")}`
+    return `${printable(this.run)} is the start of several runs' ids: ${this.matches.map(printable).join(", ")}`
   }
 }
 
 // Sums in whole nanodollars, as the ledger keeps them: adding floats would show $0.30000000000000004.
 const nanos = (usd: number) => Math.round(usd * 1e9)
 const usd = (n: number) => n / 1e9
+
+/** The widest time a `Date` holds, either side of 1970. */
+const maxTime = 8.64e15
+const times = new Set(["at", "pausedUntil", "reopenAt"])
+const counts = new Set(["dropped", "interrupted"])
+
+/**
+ * Whether a value read from a line is one a guard could have written: a finite number; a time a
+ * `Date` holds; an amount the ledger holds (whole nanodollars as a safe integer, not negative); a
+ * count a whole number. A line with any other value is skipped, so that no sum can overflow and no
+ * time fails to print.
+ */
+const plausible = (value: unknown, key: string): boolean => {
+  if (typeof value === "number") {
+    if (key.endsWith("Usd")) return value >= 0 && Number.isSafeInteger(nanos(value))
+    if (times.has(key)) return Math.abs(value) <= maxTime
+    if (counts.has(key)) return value >= 0 && Number.isSafeInteger(value)
+    return Number.isFinite(value)
+  }
+  return typeof value !== "object" || value === null || Object.entries(value).every(([k, v]) => plausible(v, k))
+}
 
 /**
  * Run ids, by when each run's first line was written, oldest first.
@@ -119,14 +201,14 @@ const pick = (
 }
 
 /**
- * One run's spend: what its calls were charged, or more if its latest ledger figure says so (the
- * ledger also holds spend made outside `LlmClient`). A ledger figure covers the whole run, so it
- * counts only when the run began inside the window.
+ * One run's spend over its lines in the window: what its calls were charged, or more if its latest
+ * ledger figure says so (the ledger also holds spend made outside `LlmClient`, and calls whose lines
+ * were dropped or rotated away). A ledger figure covers the whole run, so it counts only when the
+ * run began inside the window (`whole`).
  */
-const spendOf = (lines: ReadonlyArray<JournalLine>) => {
+const spendOf = (lines: ReadonlyArray<JournalLine>, whole: boolean) => {
   let calls = 0
   let ledger: { readonly spentUsd?: number | undefined; readonly reservedUsd?: number | undefined } | undefined
-  const whole = lines.some((line) => line.event._tag === "RunStarted")
   for (const { event } of lines) {
     if (event._tag === "CallSettled") calls += nanos(event.costUsd)
     if (
@@ -146,19 +228,28 @@ const limitOf = (lines: ReadonlyArray<JournalLine>): number => {
   return 0
 }
 
-const agentsOf = (lines: ReadonlyArray<JournalLine>): StatusReport["agents"] => {
-  const agents = new Map<string, { spent: number; calls: number }>()
+const agentsOf = (lines: ReadonlyArray<JournalLine>): ReadonlyArray<AgentSummary> => {
+  const agents = new Map<string, { spent: number; calls: number; rejections: Record<string, number> }>()
+  const agent = (agentId: string) => {
+    const found = agents.get(agentId) ?? { spent: 0, calls: 0, rejections: {} }
+    agents.set(agentId, found)
+    return found
+  }
   for (const { event } of lines) {
-    if (event._tag !== "CallSettled") continue
-    const agent = agents.get(event.agentId) ?? { spent: 0, calls: 0 }
-    agents.set(event.agentId, { spent: agent.spent + nanos(event.costUsd), calls: agent.calls + 1 })
+    if (event._tag === "CallSettled") {
+      const a = agent(event.agentId)
+      a.spent += nanos(event.costUsd)
+      a.calls++
+    } else if (event._tag === "Rejected") {
+      const { rejections } = agent(event.agentId)
+      rejections[event.reason] = (rejections[event.reason] ?? 0) + 1
+    }
   }
   return [...agents]
     .sort(([a, x], [b, y]) => y.spent - x.spent || (a < b ? -1 : a > b ? 1 : 0))
-    .map(([agentId, { spent, calls }]) => ({ agentId, spentUsd: usd(spent), calls }))
+    .map(([agentId, { spent, calls, rejections }]) => ({ agentId, spentUsd: usd(spent), calls, rejections }))
 }
 
-/** One entry per alert: delivered if any attempt was, at its latest attempt. */
 /** One entry per pause: a later 429 that only moved the end of a pause (`extended`) moves the entry's end. */
 const pausesOf = (lines: ReadonlyArray<JournalLine>): StatusReport["pauses"] => {
   const pauses: Array<{ at: number; untilMillis: number; capped: boolean }> = []
@@ -173,6 +264,7 @@ const pausesOf = (lines: ReadonlyArray<JournalLine>): StatusReport["pauses"] => 
   return pauses
 }
 
+/** One entry per alert: delivered if any attempt was, at its latest attempt. */
 const alertsOf = (lines: ReadonlyArray<JournalLine>): StatusReport["alerts"] => {
   const alerts = new Map<string, { at: number; kind: string; sink: Events.AlertSink; delivered: boolean }>()
   for (const { runId, event } of lines) {
@@ -191,8 +283,26 @@ const rejectionsOf = (lines: ReadonlyArray<JournalLine>): Record<string, number>
   return counts
 }
 
+/** When each run started and ended, as far as the journal (all of it, not the window) still says. */
+const boundsOf = (lines: ReadonlyArray<JournalLine>) => {
+  const started = new Map<string, number>()
+  const ended = new Map<string, number>()
+  for (const { runId, event } of lines) {
+    if (event._tag === "RunStarted") started.set(runId, Math.min(started.get(runId) ?? Infinity, event.at))
+    if (event._tag === "RunEnded") ended.set(runId, Math.max(ended.get(runId) ?? -Infinity, event.at))
+  }
+  return { started, ended }
+}
+
+/** The latest end of the runs, once every one of them has ended. */
+const endOf = (runs: ReadonlyArray<string>, ended: ReadonlyMap<string, number>): number | null =>
+  runs.length === 0 || runs.some((runId) => !ended.has(runId))
+    ? null
+    : Math.max(...runs.map((runId) => ended.get(runId) ?? -Infinity))
+
 /**
  * The report for the latest run (or `selection.run`, or every run), over the lines in the window.
+ * A line holding a value no guard writes (see `skippedLines`) is skipped like a torn one.
  *
  * @since 0.1.0
  * @category utils
@@ -202,19 +312,28 @@ export const summarize = (
   contents: Pick<JournalContents, "lines" | "torn" | "unknown">,
   selection: Selection = {}
 ): Either.Either<StatusReport, UnknownRun | AmbiguousRun> => {
+  const readable = contents.lines.filter((line) => plausible(line, ""))
   const since = selection.since ?? -Infinity
-  const inWindow = contents.lines.filter((line) => line.at >= since)
-  return Either.map(pick(runsOf(contents.lines), selection), (chosen) => {
+  const inWindow = readable.filter((line) => line.at >= since)
+  const { started, ended } = boundsOf(readable)
+  return Either.map(pick(runsOf(readable), selection), (chosen) => {
     const runIds = new Set(chosen)
     const lines = inWindow.filter((line) => runIds.has(line.runId))
-    const spends = chosen.map((runId) => spendOf(lines.filter((line) => line.runId === runId)))
+    const shown = runsOf(lines)
+    const spends = shown.map((runId) =>
+      spendOf(
+        lines.filter((line) => line.runId === runId),
+        selection.since === undefined || (started.get(runId) ?? -Infinity) >= since
+      )
+    )
     return {
       journal,
       runId: selection.all === true ? "all" : (chosen[0] ?? ""),
       runs: runsOf(inWindow).length,
       lastEventAt: lines.reduce<number | null>((last, line) => Math.max(last ?? line.at, line.at), null),
+      endedAt: endOf(chosen, ended),
       fleet: {
-        limitUsd: limitOf(contents.lines.filter((line) => line.runId === chosen.at(-1))),
+        limitUsd: limitOf(readable.filter((line) => line.runId === chosen.at(-1))),
         spentUsd: usd(spends.reduce((n, s) => n + s.spent, 0)),
         reservedUsd: usd(spends.reduce((n, s) => n + s.reserved, 0))
       },
@@ -225,7 +344,9 @@ export const summarize = (
       pauses: pausesOf(lines),
       alerts: alertsOf(lines),
       rejections: rejectionsOf(lines),
-      skippedLines: contents.torn + contents.unknown
+      skippedLines: contents.torn + contents.unknown + contents.lines.length - readable.length,
+      droppedEvents: lines.reduce((n, { event }) => n + (event._tag === "EventsDropped" ? event.dropped : 0), 0),
+      prunedRuns: shown.filter((runId) => !started.has(runId)).length
     }
   })
 }
