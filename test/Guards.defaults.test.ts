@@ -35,6 +35,10 @@ const overloaded = Effect.either(
   Guards.wrap({ estimateUsd: 0.01, actualUsd: () => 0 })(Effect.fail(new Overloaded({ message: "busy" })))
 )
 
+const boom = () => {
+  throw new Error("SECRET in a getter")
+}
+
 /** The option `layer` fails with; that it fails, never throws. */
 const refusal = (options: unknown) =>
   Effect.flip(Effect.provide(Budget.snapshot, Guards.layer(options as GuardsOptions)))
@@ -110,9 +114,6 @@ describe("Guards.layer: only budget.limitUsd is required", () => {
     "an option that cannot be read (a getter that throws, a Proxy): InvalidOption naming it, never a throw",
     () =>
       Effect.gen(function* () {
-        const boom = () => {
-          throw new Error("SECRET in a getter")
-        }
         const hostile = new Proxy(
           {},
           {
@@ -143,9 +144,6 @@ describe("Guards.wrap: bad options are a typed error, and nothing runs", () => {
     "not an object, a bad estimate, a cost that is not a function, a getter that throws: InvalidAmount naming it",
     () =>
       Effect.gen(function* () {
-        const boom = () => {
-          throw new Error("boom")
-        }
         for (const [options, field] of [
           [undefined, "options"],
           [null, "options"],
