@@ -19,13 +19,25 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ _tag: fc.constant("release" as const), pick: fc.nat() })
 )
 
+/** Settles the hold `o` picks — settled ones too: settling twice must change nothing — at its share of the hold. */
+const settlePicked = (book: Ledger.Book, ids: ReadonlyArray<number>, o: Exclude<Op, { _tag: "reserve" }>) => {
+  const id = ids[o.pick % Math.max(1, ids.length)] ?? -1
+  const amount = o._tag === "commit" ? Math.floor(((book.holds.get(id)?.amount ?? 0) * o.percent) / 100) : 0
+  return [book.settle(id, amount), amount] as const
+}
+
+/** A ledger with the default per-agent limit: a fifth of the fleet limit. */
+const bookOf = (limit: number) => new Ledger.Book(limit, Math.floor(limit / 5), 0.8)
+
+/** A fleet limit and what is done to a ledger of it. */
+const histories = { limit: cents(2_000).filter((n) => n > 0), ops: fc.array(op, { maxLength: 200 }) }
+
 describe("ledger", () => {
   it.prop(
     "keeps spent + reserved within both limits; spent is the sum of commits; a refusal changes nothing",
-    { limit: cents(2_000).filter((n) => n > 0), ops: fc.array(op, { maxLength: 200 }) },
+    histories,
     ({ limit, ops }) => {
-      const book = new Ledger.Book(limit, Math.floor(limit / 5), 0.8)
-      const ids: Array<number> = []
+      const [book, ids] = [bookOf(limit), [] as number[]]
       let committed = 0
       for (const o of ops) {
         const before = book.fleet
@@ -36,11 +48,8 @@ describe("ledger", () => {
             expect(book.fleet.spent).toBe(before.spent)
             expect(book.fleet.reserved).toBe(before.reserved)
           }
-        } else if (ids.length > 0) {
-          // Picking settled ids too: settling twice must change nothing.
-          const id = ids[o.pick % ids.length] ?? -1
-          const amount = o._tag === "commit" ? Math.floor(((book.holds.get(id)?.amount ?? 0) * o.percent) / 100) : 0
-          const result = book.settle(id, amount)
+        } else {
+          const [result, amount] = settlePicked(book, ids, o)
           if (result._tag === "Settled") committed += amount
           else expect(book.fleet).toBe(before)
         }
@@ -58,14 +67,12 @@ describe("ledger", () => {
 
   it.prop(
     "a named agent is admitted iff the amount fits the fleet and its own limit; the default agent iff it fits the fleet",
-    { limit: cents(2_000).filter((n) => n > 0), ops: fc.array(op, { maxLength: 200 }) },
+    histories,
     ({ limit, ops }) => {
-      const book = new Ledger.Book(limit, Math.floor(limit / 5), 0.8)
-      const ids: Array<number> = []
+      const [book, ids] = [bookOf(limit), [] as number[]]
       for (const o of ops) {
         if (o._tag !== "reserve") {
-          const id = ids[o.pick % Math.max(1, ids.length)] ?? -1
-          book.settle(id, o._tag === "commit" ? Math.floor(((book.holds.get(id)?.amount ?? 0) * o.percent) / 100) : 0)
+          settlePicked(book, ids, o)
           continue
         }
         const agentId = agentName(o.agent)
