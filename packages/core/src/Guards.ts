@@ -10,7 +10,7 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Path from "@effect/platform/Path"
-import { Config, ConfigError, Context, Effect, Layer, Option, Schema } from "effect"
+import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option } from "effect"
 import { dual } from "effect/Function"
 import { Alerts } from "./Alerts.js"
 import { Budget, type BudgetOptions } from "./Budget.js"
@@ -22,27 +22,28 @@ import {
   type CircuitOpen,
   type DepthLimitExceeded,
   type GuardUnavailable,
-  type InvalidAmount,
+  InvalidAmount,
   InvalidOption
 } from "./Errors.js"
 import * as AgentId from "./internal/agentId.js"
 import { permitted, reserving } from "./internal/guarded.js"
 import * as Settle from "./internal/settle.js"
 import { Journal } from "./Journal.js"
-import { decode, Options, option } from "./Options.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
 
 /**
- * The options of every guard, by guard, for `Guards.layer`.
+ * The options of every guard, by guard, for `Guards.layer`. Only `budget.limitUsd` is required:
+ * any other option left out (a whole group, or one option of a group) takes the default
+ * `Guards.layerConfig()` uses when its variable is unset (docs/configuration.md lists them).
  *
  * @since 0.1.0
  * @category models
  */
 export interface GuardsOptions {
   readonly budget: BudgetOptions
-  readonly concurrency: ConcurrencyOptions
-  readonly depth: DepthOptions
-  readonly breaker: CircuitBreakerOptions
+  readonly concurrency?: Partial<ConcurrencyOptions> | undefined
+  readonly depth?: Partial<DepthOptions> | undefined
+  readonly breaker?: Partial<CircuitBreakerOptions> | undefined
   /** Prices over the built-in table. */
   readonly pricing?: PriceTable | undefined
 }
@@ -55,48 +56,87 @@ export interface GuardsOptions {
  */
 export type GuardServices = Concurrency | Budget | Depth | CircuitBreaker | Pricing
 
-const Group = option(
-  (u): u is object => typeof u === "object" && u !== null && !Array.isArray(u),
-  "must be an object of options"
-)
+const isGroup = (u: unknown): u is object => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const OptionsSchema = Options({
-  budget: Group,
-  concurrency: Group,
-  depth: Group,
-  breaker: Group,
-  pricing: Schema.optional(Schema.Unknown)
-})
+const refused = (option: string, value: unknown, reason: string) => new InvalidOption({ option, value, reason })
+
+/**
+ * An object of options read once into plain data, so that no getter or Proxy of the caller's runs
+ * later: its own fields, those set to `undefined` left out (not given); undefined when `value` is.
+ * A value that is not an object, or cannot be read, fails naming it. The fields are not checked:
+ * `O` is what the caller claims, and the guard's layer decodes it.
+ */
+const readGroup = <O>(value: unknown, name: string): Effect.Effect<O | undefined, InvalidOption> =>
+  Effect.suspend(() => {
+    if (value === undefined) return Effect.succeed(undefined)
+    if (!isGroup(value)) return Effect.fail(refused(name, value, "must be an object of options"))
+    // The top level's fields are named alone: `budget`, not `options.budget`.
+    const field = (key: string) => (name === "options" ? key : `${name}.${key}`)
+    const read = <A>(f: () => A, option: string) =>
+      Effect.try({ try: f, catch: () => refused(option, undefined, "could not be read (reading it threw)") })
+    return Effect.flatMap(
+      read(() => Object.keys(value), name),
+      (keys) =>
+        Effect.map(
+          Effect.forEach(keys, (key) =>
+            read(() => [key, (value as Record<string, unknown>)[key]] as const, field(key))
+          ),
+          (fields) => Object.fromEntries(fields.filter(([, field]) => field !== undefined)) as unknown as O
+        )
+    )
+  })
+
+/** A group the options must have. */
+const readRequired = <O>(value: unknown, name: string): Effect.Effect<O, InvalidOption> =>
+  Effect.flatMap(readGroup<O>(value, name), (group) =>
+    group === undefined ? Effect.fail(refused(name, undefined, "is required")) : Effect.succeed(group)
+  )
+
+const noVariables = ConfigProvider.fromMap(new Map())
+
+/**
+ * A group's options: those given, over what the guard's `config` reads with no variable set —
+ * the defaults of `layerConfig`, from the one place they are written. An option the config has
+ * no default for is required here too.
+ */
+const withDefaults = <O>(group: string, config: Config.Config<O>, given: unknown): Effect.Effect<O, InvalidOption> =>
+  Effect.flatMap(readGroup<Partial<O>>(given, group), (options) =>
+    Effect.map(
+      Effect.mapError(Effect.withConfigProvider(config, noVariables), () => refused(group, undefined, "is required")),
+      (defaults) => ({ ...defaults, ...options })
+    )
+  )
 
 /** A guard's layer whose refusals name the option by its place in `GuardsOptions` (`budget.limitUsd`). */
 const under = <A, R>(group: string, layer: Layer.Layer<A, InvalidOption, R>) =>
-  Layer.mapError(
-    layer,
-    (error) =>
-      new InvalidOption({
-        option: error.option === "options" ? group : `${group}.${error.option}`,
-        value: error.value,
-        reason: error.reason
-      })
+  Layer.mapError(layer, (error) =>
+    refused(error.option === "options" ? group : `${group}.${error.option}`, error.value, error.reason)
   )
 
 /**
- * All guards; a bad option fails the layer naming it (`concurrency.maxConcurrency`).
+ * All guards; a bad option fails the layer naming it (`concurrency.maxConcurrency`), whatever the
+ * options are (null, a getter that throws, a Proxy).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (options: GuardsOptions): Layer.Layer<GuardServices, InvalidOption> =>
   Layer.unwrapEffect(
-    Effect.map(decode(OptionsSchema, options), () =>
-      Layer.mergeAll(
-        under("concurrency", Concurrency.layer(options.concurrency)),
-        under("budget", Budget.layer(options.budget)),
-        under("depth", Depth.layer(options.depth)),
-        under("breaker", CircuitBreaker.layer(options.breaker)),
-        under("pricing", Pricing.layer(options.pricing))
+    Effect.gen(function* () {
+      const given = yield* readRequired<GuardsOptions>(options, "options")
+      const budget = yield* readRequired<BudgetOptions>(given.budget, "budget")
+      const concurrency = yield* withDefaults("concurrency", Concurrency.config, given.concurrency)
+      const depth = yield* withDefaults("depth", Depth.config, given.depth)
+      const breaker = yield* withDefaults("breaker", CircuitBreaker.config, given.breaker)
+      const pricing = yield* readGroup<PriceTable>(given.pricing, "pricing")
+      return Layer.mergeAll(
+        under("concurrency", Concurrency.layer(concurrency)),
+        under("budget", Budget.layer(budget)),
+        under("depth", Depth.layer(depth)),
+        under("breaker", CircuitBreaker.layer(breaker)),
+        under("pricing", Pricing.layer(pricing))
       )
-    )
+    })
   )
 
 /**
@@ -176,6 +216,41 @@ export interface WrapOptions<A> {
 }
 
 /**
+ * `wrap`'s options, each read once (a getter runs once), or `InvalidAmount` naming what is wrong:
+ * not an object, an estimate the ledger cannot hold, a cost that is not a function.
+ */
+const checkedWrapOptions = <A>(options: WrapOptions<A>): WrapOptions<A> | InvalidAmount => {
+  if (!isGroup(options))
+    return new InvalidAmount({
+      field: "options",
+      value: options,
+      reason: "must be an object { estimateUsd, actualUsd }"
+    })
+  const estimateUsd = fieldOf(options, "estimateUsd")
+  if (estimateUsd instanceof InvalidAmount) return estimateUsd
+  const estimate = Budget.nanosOf("estimateUsd", estimateUsd)
+  if (Either.isLeft(estimate)) return estimate.left
+  const actualUsd = fieldOf(options, "actualUsd")
+  if (actualUsd instanceof InvalidAmount) return actualUsd
+  return typeof actualUsd === "function"
+    ? { estimateUsd: estimateUsd as number, actualUsd: actualUsd as (a: A) => number }
+    : new InvalidAmount({
+        field: "actualUsd",
+        value: actualUsd,
+        reason: "must be a function from the result to its cost in USD"
+      })
+}
+
+/** `options[field]`, or `InvalidAmount` naming it when reading it throws. */
+const fieldOf = (options: object, field: string): unknown => {
+  try {
+    return (options as Record<string, unknown>)[field]
+  } catch {
+    return new InvalidAmount({ field, value: undefined, reason: "could not be read (reading it threw)" })
+  }
+}
+
+/**
  * Every failure `Guards.wrap` adds to the wrapped effect's own: the guards' refusals.
  *
  * @since 0.1.0
@@ -187,7 +262,10 @@ export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | Inva
  * Every guard around any effect: depth check, reservation, gate, permit, breaker admission and
  * tracking, settlement. A success is charged `actualUsd`; a failure nothing; an interruption after
  * `self` started the full reservation (it may have been paid for), before it started nothing.
- * Failures of `self` count in the breaker as its `isFailure` decides.
+ * Failures of `self` count in the breaker as its `isFailure` decides, but for rate limits
+ * (`isRateLimit`), which never count. Options that are not an object, an estimate the ledger
+ * cannot hold or a cost that is not a function fail `InvalidAmount` naming it, and `self` does
+ * not run.
  *
  * @since 0.1.0
  * @category combinators
@@ -214,8 +292,11 @@ export const wrap: {
           Effect.all([Budget, Concurrency, CircuitBreaker, Depth]),
           Effect.dieMessage("unreachable")
         )
+      const checked = checkedWrapOptions(options)
+      if (checked instanceof InvalidAmount) return Effect.fail(checked)
+      const { estimateUsd, actualUsd } = checked
       const guarded = Effect.uninterruptibleMask((restore) =>
-        reserving(budget.value, fiber.getFiberRef(AgentId.currentAgentId), options.estimateUsd, (reservation) => {
+        reserving(budget.value, fiber.getFiberRef(AgentId.currentAgentId), estimateUsd, (reservation) => {
           let started = false
           const call = Effect.suspend(() => {
             started = true
@@ -227,7 +308,7 @@ export const wrap: {
               Settle.settle(
                 budget.value,
                 reservation,
-                Settle.owedOnExit(exit, started, (a) => Settle.cost(() => options.actualUsd(a)))
+                Settle.owedOnExit(exit, started, (a) => Settle.cost(() => actualUsd(a)))
               ),
               exit
             )

@@ -10,41 +10,53 @@ type Op =
   | { readonly _tag: "commit"; readonly pick: number; readonly percent: number }
   | { readonly _tag: "release"; readonly pick: number }
 
+/** Agent 0 is the one outside any `Agent.run`. */
+const agentName = (agent: number) => (agent === 0 ? "default" : `agent-${agent}`)
+
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ _tag: fc.constant("reserve" as const), agent: fc.integer({ min: 0, max: 4 }), amount: cents(400) }),
   fc.record({ _tag: fc.constant("commit" as const), pick: fc.nat(), percent: fc.integer({ min: 0, max: 100 }) }),
   fc.record({ _tag: fc.constant("release" as const), pick: fc.nat() })
 )
 
+/** Settles the hold `o` picks — settled ones too: settling twice must change nothing — at its share of the hold. */
+const settlePicked = (book: Ledger.Book, ids: ReadonlyArray<number>, o: Exclude<Op, { _tag: "reserve" }>) => {
+  const id = ids[o.pick % Math.max(1, ids.length)] ?? -1
+  const amount = o._tag === "commit" ? Math.floor(((book.holds.get(id)?.amount ?? 0) * o.percent) / 100) : 0
+  return [book.settle(id, amount), amount] as const
+}
+
+/** A ledger with the default per-agent limit: a fifth of the fleet limit. */
+const bookOf = (limit: number) => new Ledger.Book(limit, Math.floor(limit / 5), 0.8)
+
+/** A fleet limit and what is done to a ledger of it. */
+const histories = { limit: cents(2_000).filter((n) => n > 0), ops: fc.array(op, { maxLength: 200 }) }
+
 describe("ledger", () => {
   it.prop(
     "keeps spent + reserved within both limits; spent is the sum of commits; a refusal changes nothing",
-    { limit: cents(2_000).filter((n) => n > 0), ops: fc.array(op, { maxLength: 200 }) },
+    histories,
     ({ limit, ops }) => {
-      const book = new Ledger.Book(limit, Math.floor(limit / 5), 0.8)
-      const ids: Array<number> = []
+      const [book, ids] = [bookOf(limit), [] as number[]]
       let committed = 0
       for (const o of ops) {
         const before = book.fleet
         if (o._tag === "reserve") {
-          const [result, id] = book.reserve(`agent-${o.agent}`, o.amount)
+          const [result, id] = book.reserve(agentName(o.agent), o.amount)
           if (result._tag === "Reserved") ids.push(id)
           else {
             expect(book.fleet.spent).toBe(before.spent)
             expect(book.fleet.reserved).toBe(before.reserved)
           }
-        } else if (ids.length > 0) {
-          // Picking settled ids too: settling twice must change nothing.
-          const id = ids[o.pick % ids.length] ?? -1
-          const amount = o._tag === "commit" ? Math.floor(((book.holds.get(id)?.amount ?? 0) * o.percent) / 100) : 0
-          const result = book.settle(id, amount)
+        } else {
+          const [result, amount] = settlePicked(book, ids, o)
           if (result._tag === "Settled") committed += amount
           else expect(book.fleet).toBe(before)
         }
         expect(book.fleet.spent + book.fleet.reserved).toBeLessThanOrEqual(book.fleet.limit)
         let reservedByAgents = 0
-        for (const [, a] of book.accounts) {
-          expect(a.spent + a.reserved).toBeLessThanOrEqual(book.fleet.perAgentLimit)
+        for (const [agentId, a] of book.accounts) {
+          if (agentId !== "default") expect(a.spent + a.reserved).toBeLessThanOrEqual(book.fleet.perAgentLimit)
           reservedByAgents += a.reserved
         }
         expect(reservedByAgents).toBe(book.fleet.reserved)
@@ -52,6 +64,34 @@ describe("ledger", () => {
       expect(book.fleet.spent).toBe(committed)
     }
   )
+
+  it.prop(
+    "a named agent is admitted iff the amount fits the fleet and its own limit; the default agent iff it fits the fleet",
+    histories,
+    ({ limit, ops }) => {
+      const [book, ids] = [bookOf(limit), [] as number[]]
+      for (const o of ops) {
+        if (o._tag !== "reserve") {
+          settlePicked(book, ids, o)
+          continue
+        }
+        const agentId = agentName(o.agent)
+        const account = book.account(agentId)
+        const fitsFleet = o.amount <= limit - book.fleet.spent - book.fleet.reserved
+        const fitsAgent = o.amount <= book.fleet.perAgentLimit - account.spent - account.reserved
+        const [result, id] = book.reserve(agentId, o.amount)
+        expect(result._tag === "Reserved", agentId).toBe(fitsFleet && (agentId === "default" || fitsAgent))
+        if (result._tag === "Reserved") ids.push(id)
+      }
+    }
+  )
+
+  it("the default agent can take the whole fleet limit, and is still listed", () => {
+    const book = new Ledger.Book(100, 20, 1)
+    expect(book.reserve("default", 100)[0]._tag).toBe("Reserved")
+    expect(book.account("default")).toEqual({ spent: 0, reserved: 100 })
+    expect(book.reserve("agent-1", 1)[0]).toMatchObject({ _tag: "Refused", scope: "fleet" })
+  })
 
   it.prop(
     "a quiet reservation is a plain one that needed no report, or nothing at all",
@@ -62,7 +102,7 @@ describe("ledger", () => {
       for (const amount of amounts) {
         const id = quiet.reserveQuietly("a", amount)
         if (id === undefined) {
-          expect(Ledger.reserve(quiet.fleet, quiet.account("a"), amount)[0]).not.toMatchObject({
+          expect(Ledger.reserve(quiet.fleet, quiet.account("a"), amount, true)[0]).not.toMatchObject({
             _tag: "Reserved",
             crossedAlert: false
           })

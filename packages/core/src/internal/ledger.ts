@@ -5,6 +5,7 @@
  * the accounts and the open holds, indexed by agent and by reservation, and applies one pure step
  * per change.
  */
+import { defaultAgentId } from "./agentId.js"
 
 export const NANOS_PER_USD = 1_000_000_000
 
@@ -74,8 +75,22 @@ const alertOnce = (fleet: Fleet, spent: number, reserved: number): readonly [boo
   return [crossed, { ...fleet, spent, reserved, alerted: fleet.alerted || crossed }]
 }
 
-/** Reserves `amount` on `account`, or refuses it whole if either limit would be passed. */
-export const reserve = (fleet: Fleet, account: Account, amount: number): readonly [ReserveResult, Fleet, Account] => {
+/**
+ * Whether the per-agent limit applies to an agent: to named ones (`Agent.run`) only. A call outside
+ * any agent is under the fleet limit alone, so that a program with no agents can spend its budget.
+ */
+export const hasAgentLimit = (agentId: string): boolean => agentId !== defaultAgentId
+
+/**
+ * Reserves `amount` on `account`, or refuses it whole if the fleet limit would be passed, or the
+ * agent's (when `agentLimited`).
+ */
+export const reserve = (
+  fleet: Fleet,
+  account: Account,
+  amount: number,
+  agentLimited: boolean
+): readonly [ReserveResult, Fleet, Account] => {
   const fleetRemaining = fleet.limit - fleet.spent - fleet.reserved
   if (amount > fleetRemaining) {
     const refusal = {
@@ -88,7 +103,7 @@ export const reserve = (fleet: Fleet, account: Account, amount: number): readonl
     return [refusal, fleet.exhausted ? fleet : { ...fleet, exhausted: true }, account]
   }
   const agentRemaining = fleet.perAgentLimit - account.spent - account.reserved
-  if (amount > agentRemaining) {
+  if (agentLimited && amount > agentRemaining) {
     const refusal = {
       _tag: "Refused",
       scope: "agent",
@@ -150,14 +165,14 @@ export class Book {
 
   /** Reserves `amount` for `agentId`: the result, and the new hold's id (-1 when refused). */
   reserve(agentId: string, amount: number): readonly [ReserveResult, id: number] {
-    const [result, fleet, account] = reserve(this.fleet, this.account(agentId), amount)
+    const [result, fleet, account] = reserve(this.fleet, this.account(agentId), amount, hasAgentLimit(agentId))
     this.fleet = fleet
     return result._tag === "Refused" ? [result, -1] : [result, this.hold(agentId, amount, account)]
   }
 
   /** Reserves only when that needs no report (no refusal, no alert): the new hold's id, else undefined. */
   reserveQuietly(agentId: string, amount: number): number | undefined {
-    const [result, fleet, account] = reserve(this.fleet, this.account(agentId), amount)
+    const [result, fleet, account] = reserve(this.fleet, this.account(agentId), amount, hasAgentLimit(agentId))
     if (result._tag === "Refused" || result.crossedAlert) return undefined
     this.fleet = fleet
     return this.hold(agentId, amount, account)

@@ -32,7 +32,7 @@ export const request = (topic: string, maxTokens: number, onModel: string = mode
  * @since 0.1.0
  * @category constants
  */
-export const guards: GuardsOptions = {
+export const guards = {
   budget: { limitUsd: 2, perAgentLimitUsd: 0.5 },
   concurrency: { maxConcurrency: 20, releaseWindow: "1 second" },
   depth: { maxDepth: 3, maxFanOut: 4 },
@@ -42,7 +42,7 @@ export const guards: GuardsOptions = {
     halfOpenMaxCalls: 1,
     isFailure: (error) => isCountedFailure(error) && (error as { readonly _tag?: unknown })._tag !== "RateLimited"
   }
-}
+} satisfies GuardsOptions
 
 /**
  * What a scenario runs with.
