@@ -95,6 +95,19 @@ export const budgetContract = (backend: Backend) => {
         })
       ))
 
+    it("caps named agents only: a call outside any Agent.run is under the fleet limit alone", () =>
+      withBudget(
+        { limitUsd: 10, perAgentLimitUsd: 2 },
+        Effect.gen(function* () {
+          const budget = yield* Budget
+          yield* budget.reserve("default", 5)
+          const named = yield* Effect.flip(budget.reserve("named", 2.5))
+          expect(named).toMatchObject({ _tag: "BudgetExceeded", scope: "agent", agentId: "named", limitUsd: 2 })
+          const fleet = yield* Effect.flip(budget.reserve("default", 5.5))
+          expect(fleet).toMatchObject({ _tag: "BudgetExceeded", scope: "fleet", remainingUsd: 5 })
+          expect((yield* budget.snapshot).agents.default).toEqual({ spentUsd: 0, reservedUsd: 5 })
+        })
+      ))
     it("settles a reservation exactly once", () =>
       withBudget(
         { limitUsd: 10 },
