@@ -1,9 +1,10 @@
 /**
  * Budget on Redis: the fleet ledger of the in-memory Budget (nanodollars, refuse-whole, per-agent
- * caps, alert and exhaustion published once per fleet), kept in Redis by the scripts of
- * `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
+ * caps for named agents, alert and exhaustion published once per fleet), kept in Redis by the
+ * scripts of `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
  */
 import {
+  Agent,
   Budget,
   BudgetExceeded,
   type BudgetService,
@@ -39,6 +40,8 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
   const limit = nanos(limitUsd)
   const perAgentLimit = nanos(perAgentLimitUsd)
   const threshold = String(Math.ceil(limit * alertAt))
+  // The per-agent cap applies to named agents: a call outside any Agent.run is under the fleet limit alone.
+  const agentLimitOf = (agentId: string) => (agentId === Agent.defaultAgentId ? "none" : String(perAgentLimit))
   /** Tokens in Redis of the reservations this process has not settled, by reservation id. */
   const held = new Map<number, string>()
   /** Reservations let through while Redis was unreachable (fail open): their cost is recorded as plain spend. */
@@ -108,7 +111,7 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     if (typeof agentId !== "string")
       return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
     const token = leases.token()
-    const args = [store.idleMillis, token, agentId, String(checked.right), String(limit), String(perAgentLimit)]
+    const args = [store.idleMillis, token, agentId, String(checked.right), String(limit), agentLimitOf(agentId)]
     return store.run(Scripts.reserve, keys, [...args, threshold, leases.leaseMillis]).pipe(
       Effect.matchEffect({
         onFailure: (down) => notReserved(agentId, usd(checked.right), token, down),
