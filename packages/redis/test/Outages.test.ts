@@ -23,6 +23,7 @@ import {
   Scope,
   TestClock
 } from "effect"
+import { Redis } from "ioredis"
 import * as Background from "../src/internal/background.js"
 import { defaults, freshPrefix, withRedis } from "./support.js"
 
@@ -278,6 +279,22 @@ withRedis("Redis guards: credentials Redis refuses", () => {
       }).pipe(Effect.scoped)
     )
   }
+
+  it.live("a client with a wrong password: the build fails naming client, and shows nothing of it", () =>
+    Effect.gen(function* () {
+      const redis = yield* serverFor({ password: "the-right-one" })
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() => new Redis(withPassword(redis.url, secret), { lazyConnect: true })),
+        (client) => Effect.sync(() => client.disconnect())
+      )
+      const { error, told } = yield* refusal(
+        RedisGuards.layer({ client, prefix: freshPrefix(), lease: "3 seconds", ...defaults })
+      )
+      expect(error).toMatchObject({ _tag: "InvalidOption", option: "client" })
+      expect(String(error)).toContain("authentication failed")
+      expect(told).not.toContain(secret)
+    }).pipe(Effect.scoped)
+  )
 
   it.live("no password where one is required: NOAUTH, authentication failed; the right one works", () =>
     Effect.gen(function* () {

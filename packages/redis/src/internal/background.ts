@@ -2,8 +2,7 @@
  * The layer's background fibers (lease renewal, the outbox, what a pub/sub message sets off). When
  * the layer closes they are told to stop and not waited for: one may be in a script (run
  * uninterruptibly) against a Redis that no longer answers, and the close must not wait for it.
- * Such a fiber stops once its script returns, at most the command timeout later, or at once when
- * the store's connections close after it.
+ * Such a fiber stops once its script returns: at most the command timeout later.
  */
 import { Effect, type Fiber, FiberId, Runtime, type Scope } from "effect"
 
