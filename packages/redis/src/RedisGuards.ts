@@ -23,6 +23,7 @@ import {
 } from "@fleetguard/core"
 import { Config, type ConfigError, Context, type Duration, Effect, Layer, Option, Schema } from "effect"
 import type { Redis } from "ioredis"
+import * as Background from "./internal/background.js"
 import * as RedisBreaker from "./internal/breaker.js"
 import * as RedisBudget from "./internal/budget.js"
 import * as RedisConcurrency from "./internal/concurrency.js"
@@ -61,7 +62,11 @@ export interface RedisGuardsOptions {
   readonly lease?: Duration.DurationInput | undefined
   /** The fleet's keys expire this long after its last activity with no process attached; default 24 hours. */
   readonly idleExpiry?: Duration.DurationInput | undefined
-  /** How long a guard step waits for Redis before it counts as unreachable; default 2 seconds (at most a quarter of the lease). */
+  /**
+   * How long a guard step waits for Redis before it counts as unreachable; default 2 seconds (at
+   * most a quarter of the lease). It also bounds the waits of the layer itself: building waits at
+   * most this long for a first connection, closing at most this long for the outbox.
+   */
   readonly timeout?: Duration.DurationInput | undefined
 }
 
@@ -118,6 +123,27 @@ const under = <A>(group: string, decoded: Effect.Effect<A, InvalidOption>) =>
       })
   )
 
+/** A URL as errors may show it: its password replaced; one that cannot be read, not shown at all. */
+const withoutPassword = (u: unknown): string => {
+  try {
+    const url = new URL(String(u))
+    if (url.password !== "") url.password = "***"
+    return url.href
+  } catch {
+    return "***"
+  }
+}
+
+/** No refusal carries a credential: the URL without its password, a client not at all (its options hold one). */
+const secretFree = (error: InvalidOption): InvalidOption =>
+  error.option === "url" || error.option === "client"
+    ? new InvalidOption({
+        option: error.option,
+        value: error.option === "url" ? withoutPassword(error.value) : "an ioredis client (not shown)",
+        reason: error.reason
+      })
+    : error
+
 const decodeOptions = (options: RedisGuardsOptions) =>
   Effect.gen(function* () {
     const decoded = yield* Options.decode(OptionsSchema, options)
@@ -154,12 +180,25 @@ const decodeOptions = (options: RedisGuardsOptions) =>
       concurrency: yield* under("concurrency", Concurrency.decodeOptions(options.concurrency)),
       breaker: yield* under("breaker", CircuitBreaker.decodeOptions(options.breaker))
     }
-  })
+  }).pipe(Effect.mapError(secretFree))
+
+/** Redis refused the connection: the option that holds the credentials, named, without them. */
+const refusedBy = (options: RedisGuardsOptions, refused: Store.Refused) =>
+  secretFree(
+    new InvalidOption({
+      option: options.client === undefined ? "url" : "client",
+      value: options.client ?? options.url ?? Store.defaultUrl,
+      reason: refused.reason
+    })
+  )
 
 /**
  * `Budget`, `Concurrency` and `CircuitBreaker` on Redis. A bad option fails naming it
- * (`budget.limitUsd`, `lease`); Redis being unreachable does not fail the layer: calls fail with
- * `GuardUnavailable` (or pass, failing open) until it is back, and the layer recovers by itself.
+ * (`budget.limitUsd`, `lease`). Redis being unreachable does not fail the layer: it builds within
+ * `timeout`, calls fail with `GuardUnavailable` (or pass, failing open) until Redis is back, and the
+ * layer recovers by itself. Redis refusing the credentials (or the user's permissions) is not
+ * transient: the build fails at once with `InvalidOption` naming `url` (or `client`) and saying
+ * "authentication failed", never showing the password.
  *
  * @since 0.1.0
  * @category layers
@@ -169,11 +208,11 @@ export const layer = (options: RedisGuardsOptions): Layer.Layer<RedisGuardServic
     Effect.gen(function* () {
       const decoded = yield* decodeOptions(options)
       const { failOpen } = decoded
-      const store = yield* Store.make(decoded.store)
-      const outbox = yield* Outbox.make(decoded.store.timeoutMillis)
-      const leases = yield* Leases.make(store, decoded.leaseMillis)
-      const runtime = yield* Effect.runtime<never>()
-      const breaker = RedisBreaker.make(decoded.breaker, { store, outbox, failOpen, runtime })
+      const store = yield* Effect.mapError(Store.make(decoded.store), (refused) => refusedBy(options, refused))
+      const background = yield* Background.make
+      const outbox = yield* Outbox.make(decoded.store.timeoutMillis, background)
+      const leases = Leases.make(store, decoded.leaseMillis, background)
+      const breaker = RedisBreaker.make(decoded.breaker, { store, outbox, failOpen, background })
       const concurrency = RedisConcurrency.make(decoded.concurrency, {
         store,
         leases,
@@ -194,7 +233,7 @@ export const layer = (options: RedisGuardsOptions): Layer.Layer<RedisGuardServic
 /**
  * FLEETGUARD_REDIS_URL (required), FLEETGUARD_REDIS_PREFIX (default "fleetguard"),
  * FLEETGUARD_REDIS_FAIL_OPEN (default false), FLEETGUARD_REDIS_LEASE, FLEETGUARD_REDIS_IDLE_EXPIRY,
- * and the guards' usual FLEETGUARD_* variables.
+ * FLEETGUARD_REDIS_TIMEOUT, and the guards' usual FLEETGUARD_* variables.
  *
  * @since 0.1.0
  * @category config
@@ -205,6 +244,7 @@ export const config: Config.Config<RedisGuardsOptions> = Config.all({
   failOpen: Config.boolean("FLEETGUARD_REDIS_FAIL_OPEN").pipe(Config.withDefault(false)),
   lease: Env.optional(Env.duration("FLEETGUARD_REDIS_LEASE")),
   idleExpiry: Env.optional(Env.duration("FLEETGUARD_REDIS_IDLE_EXPIRY")),
+  timeout: Env.optional(Env.duration("FLEETGUARD_REDIS_TIMEOUT")),
   budget: Budget.config,
   concurrency: Concurrency.config,
   breaker: CircuitBreaker.config
@@ -215,6 +255,7 @@ const variables = {
   prefix: "FLEETGUARD_REDIS_PREFIX",
   lease: "FLEETGUARD_REDIS_LEASE",
   idleExpiry: "FLEETGUARD_REDIS_IDLE_EXPIRY",
+  timeout: "FLEETGUARD_REDIS_TIMEOUT",
   "budget.limitUsd": "FLEETGUARD_BUDGET_USD",
   "budget.perAgentLimitUsd": "FLEETGUARD_AGENT_BUDGET_USD",
   "budget.alertAt": "FLEETGUARD_ALERT_AT",

@@ -18,7 +18,8 @@ import {
   type GuardUnavailable,
   Metrics
 } from "@fleetguard/core"
-import { Cause, Effect, Exit, Option, Runtime } from "effect"
+import { Cause, Effect, Exit, Option } from "effect"
+import type { Background } from "./background.js"
 import type { Outbox } from "./outbox.js"
 import { list, num, str } from "./reply.js"
 import * as Scripts from "./scripts.js"
@@ -28,8 +29,8 @@ export interface Deps {
   readonly store: Store
   readonly outbox: Outbox
   readonly failOpen: boolean
-  /** Runs what a message sets off (a trip's interruptions and events) with the layer's services. */
-  readonly runtime: Runtime.Runtime<never>
+  /** Runs what a message sets off (a trip's interruptions and events) with the layer's services, until it closes. */
+  readonly background: Background
 }
 
 /** C closed, O open, H half-open, I isolated (held open by an operator). */
@@ -68,7 +69,7 @@ export const make = (
   decoded: { readonly settings: BreakerSettings; readonly isFailure: (error: unknown) => boolean },
   deps: Deps
 ) => {
-  const { store, outbox, failOpen, runtime } = deps
+  const { store, outbox, failOpen, background } = deps
   const keys = [store.keys.breaker]
   const policy = policyArgs(decoded.settings)
   const args = (...extra: ReadonlyArray<string | number>) => [store.idleMillis, store.keys.channel, ...policy, ...extra]
@@ -201,11 +202,11 @@ export const make = (
 
   const onMessage = (message: string) => {
     const [kind, tag, generation, reopenAt, trips] = message.split(" ")
-    if (message === "reconnected") Runtime.runFork(runtime)(Effect.ignore(refresh))
+    if (message === "reconnected") background.run(Effect.ignore(refresh))
     if (kind !== "breaker") return
     const t = tagOf(tag)
     if (t === "O" || t === "I") {
-      Runtime.runFork(runtime)(trip(num(generation), t === "O" ? num(reopenAt) : undefined, t === "O" ? num(trips) : 0))
+      background.run(trip(num(generation), t === "O" ? num(reopenAt) : undefined, t === "O" ? num(trips) : 0))
     } else observe(t, num(generation))
   }
 

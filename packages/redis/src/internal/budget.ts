@@ -1,9 +1,10 @@
 /**
  * Budget on Redis: the fleet ledger of the in-memory Budget (nanodollars, refuse-whole, per-agent
- * caps, alert and exhaustion published once per fleet), kept in Redis by the scripts of
- * `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
+ * caps for named agents, alert and exhaustion published once per fleet), kept in Redis by the
+ * scripts of `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
  */
 import {
+  Agent,
   Budget,
   BudgetExceeded,
   type BudgetService,
@@ -31,18 +32,31 @@ export interface Deps {
 
 const usd = Budget.usdOf
 
+/** A reservation made here and not settled: its amount, and its hold in Redis (none when let through failing open). */
+interface Open {
+  readonly reservation: Reservation
+  readonly nanos: number
+  readonly token: string | undefined
+}
+
+const notMadeHere = (value: unknown) =>
+  new InvalidAmount({ field: "reservation", value, reason: "was not made by this budget" })
+
+/** A number of USD ≥ 0 that `nanosOf` refused is one the ledger cannot hold (too large), not a malformed one. */
+const tooLarge = (actualUsd: unknown) => typeof actualUsd === "number" && actualUsd >= 0
+
 export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService => {
   const { limitUsd, perAgentLimitUsd, alertAt } = options
   const { store, leases, outbox, failOpen } = deps
   const keys = store.keys.budget
-  const nanos = (amount: number) => Either.getOrThrow(Budget.nanosOf("usd", amount))
-  const limit = nanos(limitUsd)
-  const perAgentLimit = nanos(perAgentLimitUsd)
+  const limitNanos = (amount: number) => Either.getOrThrow(Budget.nanosOf("usd", amount))
+  const limit = limitNanos(limitUsd)
+  const perAgentLimit = limitNanos(perAgentLimitUsd)
   const threshold = String(Math.ceil(limit * alertAt))
-  /** Tokens in Redis of the reservations this process has not settled, by reservation id. */
-  const held = new Map<number, string>()
-  /** Reservations let through while Redis was unreachable (fail open): their cost is recorded as plain spend. */
-  const unrecorded = new Set<number>()
+  // The per-agent cap applies to named agents: a call outside any Agent.run is under the fleet limit alone.
+  const agentLimitOf = (agentId: string) => (agentId === Agent.defaultAgentId ? "none" : String(perAgentLimit))
+  /** The reservations this process has not settled, by id; ids below `nextId` were all made here. */
+  const open = new Map<number, Open>()
   let nextId = 0
 
   const crossed = (spent: number, reserved: number) =>
@@ -79,24 +93,25 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
       return yield* Effect.fail(error)
     })
 
-  const reserved = (agentId: string, amount: number, token: string, reply: ReadonlyArray<unknown>) => {
+  const opened = (agentId: string, nanos: number, token: string | undefined): Reservation => {
+    const reservation: Reservation = { id: nextId++, agentId, usd: usd(nanos) }
+    open.set(reservation.id, { reservation, nanos, token })
+    return reservation
+  }
+
+  const reserved = (agentId: string, nanos: number, token: string, reply: ReadonlyArray<unknown>) => {
     leases.holds.add(token)
-    const id = nextId++
-    held.set(id, token)
-    const reservation: Reservation = { id, agentId, usd: amount }
+    const reservation = opened(agentId, nanos, token)
     return num(reply[1]) === 1
       ? Effect.as(crossed(num(reply[2]), num(reply[3])), reservation)
       : Effect.succeed(reservation)
   }
 
   /** Redis did not answer: undo the step if it ran after all, then fail closed or let the call through. */
-  const notReserved = (agentId: string, amount: number, token: string, down: StoreDown) => {
+  const notReserved = (agentId: string, nanos: number, token: string, down: StoreDown) => {
     if (down.sent) outbox.add(Effect.asVoid(store.run(Scripts.settle, keys, [store.idleMillis, token, "0", threshold])))
     const error = unavailable(store, "budget", down)
-    if (!failOpen) return Effect.fail(error)
-    const id = nextId++
-    unrecorded.add(id)
-    return Effect.succeed<Reservation>({ id, agentId, usd: amount })
+    return failOpen ? Effect.succeed(opened(agentId, nanos, undefined)) : Effect.fail(error)
   }
 
   const reserve = (
@@ -108,14 +123,14 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     if (typeof agentId !== "string")
       return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
     const token = leases.token()
-    const args = [store.idleMillis, token, agentId, String(checked.right), String(limit), String(perAgentLimit)]
+    const args = [store.idleMillis, token, agentId, String(checked.right), String(limit), agentLimitOf(agentId)]
     return store.run(Scripts.reserve, keys, [...args, threshold, leases.leaseMillis]).pipe(
       Effect.matchEffect({
-        onFailure: (down) => notReserved(agentId, usd(checked.right), token, down),
+        onFailure: (down) => notReserved(agentId, checked.right, token, down),
         onSuccess: (reply) => {
           const answer = list(reply)
           return num(answer[0]) === 1
-            ? reserved(agentId, usd(checked.right), token, answer)
+            ? reserved(agentId, checked.right, token, answer)
             : refused(agentId, amount, answer)
         }
       })
@@ -146,11 +161,9 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
   }
 
   /** Settles in Redis now, or through the outbox once Redis is back: a settlement is never lost. */
-  const settle = (reservation: Reservation, charged: number): Effect.Effect<void> => {
-    if (unrecorded.delete(reservation.id)) return record(reservation.agentId, charged)
-    const token = held.get(reservation.id)
-    if (token === undefined) return Effect.void
-    held.delete(reservation.id)
+  const settle = ({ reservation, token }: Open, charged: number): Effect.Effect<void> => {
+    open.delete(reservation.id)
+    if (token === undefined) return record(reservation.agentId, charged)
     leases.holds.delete(token)
     const step = store
       .run(Scripts.settle, keys, [store.idleMillis, token, String(charged), threshold])
@@ -179,15 +192,45 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     return Effect.catchAll(step, () => Effect.sync(() => outbox.add(step)))
   }
 
+  /**
+   * The open reservation `value` is; undefined for one made here and settled already (settling it
+   * again changes nothing); `InvalidAmount` for anything this store did not make.
+   */
+  const find = (value: unknown): Either.Either<Open | undefined, InvalidAmount> =>
+    Either.flatMap(Budget.checkReservation(value), (given) => {
+      const entry = open.get(given.id)
+      if (entry !== undefined) {
+        const same = entry.reservation.agentId === given.agentId && entry.reservation.usd === given.usd
+        return same ? Either.right(entry) : Either.left(notMadeHere(value))
+      }
+      return given.id >= 0 && given.id < nextId ? Either.right(undefined) : Either.left(notMadeHere(value))
+    })
+
+  // A cost the ledger cannot hold (a count of tokens given as dollars, say) is charged the whole
+  // reservation: never undercounted, and the hold is not left reserved.
+  const chargedInFull = (entry: Open, actualUsd: number) =>
+    Effect.zipRight(
+      Effect.logWarning(
+        `fleetguard: a cost of ${actualUsd} USD is more than the ledger can hold; charged the full reservation (${entry.reservation.usd} USD)`
+      ),
+      settle(entry, entry.nanos)
+    )
+
   const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
-    const checked = Budget.checkReservation(reservation)
-    if (Either.isLeft(checked)) return Effect.fail(checked.left)
+    const found = find(reservation)
+    if (Either.isLeft(found)) return Effect.fail(found.left)
     const charged = Budget.nanosOf("actualUsd", actualUsd)
-    return Either.isLeft(charged) ? Effect.fail(charged.left) : settle(checked.right, charged.right)
+    if (Either.isLeft(charged) && !tooLarge(actualUsd)) return Effect.fail(charged.left)
+    const entry = found.right
+    if (entry === undefined) return Effect.void
+    return Either.isRight(charged) ? settle(entry, charged.right) : chargedInFull(entry, actualUsd)
   }
 
-  const release = (reservation: Reservation): Effect.Effect<void> =>
-    Either.match(Budget.checkReservation(reservation), { onLeft: () => Effect.void, onRight: (r) => settle(r, 0) })
+  const release = (reservation: Reservation): Effect.Effect<void, InvalidAmount> =>
+    Either.match(find(reservation), {
+      onLeft: Effect.fail,
+      onRight: (entry) => (entry === undefined ? Effect.void : settle(entry, 0))
+    })
 
   const snapshot = retryUntilAnswered(
     Effect.map(store.run(Scripts.ledgerSnapshot, keys, [store.idleMillis]), (reply): BudgetSnapshot => {
@@ -211,5 +254,14 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     })
   )
 
-  return { limitUsd, perAgentLimitUsd, alertAt, reserve, commit, release, snapshot } satisfies BudgetService
+  return {
+    limitUsd,
+    perAgentLimitUsd,
+    alertAt,
+    reserve,
+    commit,
+    // Until core's BudgetService.release says it fails InvalidAmount (issue 16), its type says it cannot fail.
+    release: release as BudgetService["release"],
+    snapshot
+  } satisfies BudgetService
 }

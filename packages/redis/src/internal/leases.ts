@@ -6,8 +6,9 @@
  */
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
-import { Duration, Effect, type Scope } from "effect"
+import { Duration, Effect } from "effect"
 import * as Metrics from "../Metrics.js"
+import type { Background } from "./background.js"
 import * as Scripts from "./scripts.js"
 import type { Store } from "./store.js"
 
@@ -21,45 +22,43 @@ export interface Leases {
   readonly leaseMillis: number
 }
 
-export const make = (store: Store, leaseMillis: number): Effect.Effect<Leases, never, Scope.Scope> =>
-  Effect.gen(function* () {
-    const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-    let next = 0
-    const leases: Leases = {
-      holds: new Set(),
-      permits: new Set(),
-      token: () => `${instance}:${next++}`,
-      leaseMillis
-    }
+/** Renewed by a fiber in `background`: closing the layer does not wait for a renewal Redis does not answer. */
+export const make = (store: Store, leaseMillis: number, background: Background): Leases => {
+  const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  let next = 0
+  const leases: Leases = {
+    holds: new Set(),
+    permits: new Set(),
+    token: () => `${instance}:${next++}`,
+    leaseMillis
+  }
 
-    const renew = Effect.gen(function* () {
-      const holds = [...leases.holds]
-      const permits = [...leases.permits]
-      const reply = yield* store.run(Scripts.renew, store.keys.all, [
-        store.idleMillis,
-        leaseMillis,
-        holds.length,
-        ...holds,
-        ...permits
-      ])
-      // A token settled or given back while the renewal was on its way is gone by right.
-      const lost = (Array.isArray(reply) ? reply : []).filter(
-        (token): token is string => typeof token === "string" && (leases.holds.has(token) || leases.permits.has(token))
-      )
-      if (lost.length === 0) return
-      Metrics.leasesLost.unsafeUpdate(lost.length, [])
-      yield* Effect.logWarning(
-        `fleetguard: ${lost.length} lease(s) of this process ran out before they could be renewed (Redis was out of reach for longer than the lease); the reservations were charged in full and the permits given back`
-      )
-      for (const token of lost) {
-        leases.holds.delete(token)
-        leases.permits.delete(token)
-      }
-    })
-
-    // Missed renewals (Redis away) are retried at the next tick; the lease is three ticks long.
-    yield* Effect.forkScoped(
-      Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(leaseMillis / 3)), Effect.ignore(renew)))
+  const renew = Effect.gen(function* () {
+    const holds = [...leases.holds]
+    const permits = [...leases.permits]
+    const reply = yield* store.run(Scripts.renew, store.keys.all, [
+      store.idleMillis,
+      leaseMillis,
+      holds.length,
+      ...holds,
+      ...permits
+    ])
+    // A token settled or given back while the renewal was on its way is gone by right.
+    const lost = (Array.isArray(reply) ? reply : []).filter(
+      (token): token is string => typeof token === "string" && (leases.holds.has(token) || leases.permits.has(token))
     )
-    return leases
+    if (lost.length === 0) return
+    Metrics.leasesLost.unsafeUpdate(lost.length, [])
+    yield* Effect.logWarning(
+      `fleetguard: ${lost.length} lease(s) of this process ran out before they could be renewed (Redis was out of reach for longer than the lease); the reservations were charged in full and the permits given back`
+    )
+    for (const token of lost) {
+      leases.holds.delete(token)
+      leases.permits.delete(token)
+    }
   })
+
+  // Missed renewals (Redis away) are retried at the next tick; the lease is three ticks long.
+  background.run(Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(leaseMillis / 3)), Effect.ignore(renew))))
+  return leases
+}

@@ -7,6 +7,7 @@
  */
 import { Duration, Effect, type Scope } from "effect"
 import * as Metrics from "../Metrics.js"
+import type { Background } from "./background.js"
 import * as Signal from "./signal.js"
 import type { StoreDown } from "./store.js"
 
@@ -17,11 +18,22 @@ export interface Outbox {
 
 const firstBackoffMillis = 50
 const maxBackoffMillis = 1_000
+/** While the layer closes, what is queued is tried again at least this often. */
+const closingBackoffMillis = 100
 
-export const make = (closeWithin: Duration.DurationInput): Effect.Effect<Outbox, never, Scope.Scope> =>
+/**
+ * One fiber (in `background`) runs the steps, in order. On close it has `closeWithin` to empty
+ * the queue; the close waits no longer, even for a step in flight against a Redis that does not answer.
+ */
+export const make = (
+  closeWithin: Duration.DurationInput,
+  background: Background
+): Effect.Effect<Outbox, never, Scope.Scope> =>
   Effect.gen(function* () {
     const steps: Array<Effect.Effect<void, StoreDown>> = []
     const wake = Signal.make()
+    const emptied = Signal.make()
+    const closing = Signal.make()
 
     /** Runs the queued steps in order until one fails; answers whether all went through. */
     const drain = Effect.gen(function* () {
@@ -33,30 +45,44 @@ export const make = (closeWithin: Duration.DurationInput): Effect.Effect<Outbox,
         steps.shift()
         Metrics.outboxPending.unsafeUpdate(steps.length, [])
       }
+      emptied.fire()
       return true
     })
 
-    const loop = Effect.gen(function* () {
-      let backoff = firstBackoffMillis
-      for (;;) {
-        const seen = wake.count()
-        if (steps.length === 0) yield* wake.await(seen)
-        if (yield* drain) backoff = firstBackoffMillis
-        else {
-          yield* Effect.sleep(Duration.millis(backoff))
-          backoff = Math.min(backoff * 2, maxBackoffMillis)
+    const backOff = (millis: number) =>
+      closing.count() > 0
+        ? Effect.sleep(Duration.millis(Math.min(millis, closingBackoffMillis)))
+        : Effect.raceFirst(Effect.sleep(Duration.millis(millis)), closing.await(0))
+
+    background.run(
+      Effect.gen(function* () {
+        let backoff = firstBackoffMillis
+        for (;;) {
+          const seen = wake.count()
+          if (steps.length === 0) yield* wake.await(seen)
+          if (yield* drain) backoff = firstBackoffMillis
+          else {
+            yield* backOff(backoff)
+            backoff = Math.min(backoff * 2, maxBackoffMillis)
+          }
         }
+      })
+    )
+
+    const untilEmpty = Effect.gen(function* () {
+      for (;;) {
+        const seen = emptied.count()
+        if (steps.length === 0) return
+        yield* emptied.await(seen)
       }
     })
-    yield* Effect.forkScoped(loop)
 
     // On close, a last chance for what is queued, then say what is left to run out as leases.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
-        const flush = Effect.gen(function* () {
-          while (!(yield* drain)) yield* Effect.sleep(Duration.millis(100))
-        })
-        yield* Effect.timeoutOption(flush, closeWithin)
+        closing.fire()
+        // Interruptible, or the deadline would wait for it: this finalizer is not.
+        yield* Effect.timeoutOption(Effect.interruptible(untilEmpty), closeWithin)
         if (steps.length > 0) {
           yield* Effect.logWarning(
             `fleetguard: ${steps.length} settlement(s) could not reach Redis before closing; their leases will run out and reservations be charged in full`

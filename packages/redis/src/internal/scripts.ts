@@ -79,7 +79,8 @@ end
 `
 
 /**
- * ARGV: idle, token, agent, amount, fleet limit, agent limit, alert threshold, lease.
+ * ARGV: idle, token, agent, amount, fleet limit, agent limit ("none": the agent is under the fleet
+ * limit alone), alert threshold, lease.
  * Reply: {1, crossedAlert, spent, reserved} | {0, scope (1 fleet, 2 agent), remaining, firstExhaustion, spent, reserved}.
  */
 export const reserve = script(
@@ -95,9 +96,11 @@ if amount > fleetRemaining then
   return {0, 1, math.max(0, fleetRemaining), first, spent, reserved}
 end
 local agent = ARGV[3]
-local agentRemaining = tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[2], agent) or '0')
-  - tonumber(redis.call('HGET', KEYS[3], agent) or '0')
-if amount > agentRemaining then return {0, 2, math.max(0, agentRemaining), 0, spent, reserved} end
+if ARGV[6] ~= 'none' then
+  local agentRemaining = tonumber(ARGV[6]) - tonumber(redis.call('HGET', KEYS[2], agent) or '0')
+    - tonumber(redis.call('HGET', KEYS[3], agent) or '0')
+  if amount > agentRemaining then return {0, 2, math.max(0, agentRemaining), 0, spent, reserved} end
+end
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[4] .. '|' .. agent)
 redis.call('ZADD', KEYS[5], int(now + tonumber(ARGV[8])), ARGV[2])
 redis.call('HSETNX', KEYS[2], agent, '0'); redis.call('HSETNX', KEYS[3], agent, '0')

@@ -8,7 +8,7 @@
  * such a step by its token, through the outbox.
  */
 import { GuardUnavailable } from "@fleetguard/core"
-import { Data, Duration, Effect, Schedule, type Scope } from "effect"
+import { Data, Duration, Effect, Option, Schedule, type Scope } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
 import * as Metrics from "../Metrics.js"
 import type { Script } from "./scripts.js"
@@ -18,6 +18,12 @@ import type { Script } from "./scripts.js"
  * script may have reached Redis (its answer was lost or late), so it may have run.
  */
 export class StoreDown extends Data.TaggedError("StoreDown")<{ readonly reason: string; readonly sent: boolean }> {}
+
+/**
+ * Redis answered and refused this connection (credentials, permissions): waiting will not help.
+ * `reason` is fleetguard's own wording, never Redis's reply or the client's options.
+ */
+export class Refused extends Data.TaggedError("Refused")<{ readonly reason: string }> {}
 
 /** What a caller sees when Redis is down and the layer fails closed; counted, failing open too. */
 export const unavailable = (store: Store, guard: "budget" | "concurrency" | "breaker", down: StoreDown) => {
@@ -64,7 +70,10 @@ export interface StoreOptions {
 export interface Store {
   readonly keys: Keys
   readonly idleMillis: number
-  /** Runs a script to its answer, uninterruptibly (a script sent is never abandoned half-known). */
+  /**
+   * Runs a script to its answer, uninterruptibly (a script sent is never abandoned half-known):
+   * at most the command timeout, since a script not answered by then fails `StoreDown`.
+   */
   readonly run: (
     script: Script,
     keys: ReadonlyArray<string>,
@@ -92,6 +101,29 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 // ioredis refuses a command at once, unsent, while the connection is down (no offline queue).
 const unsent = (error: unknown) => messageOf(error).startsWith("Stream isn't writeable")
 
+/** Why Redis refused a connection, in fleetguard's words; undefined for an error that may pass. */
+const refusal = (error: unknown): string | undefined => {
+  const code = /\b(WRONGPASS|NOAUTH|NOPERM)\b/.exec(messageOf(error))?.[1]
+  if (code === undefined) return undefined
+  switch (code) {
+    case "WRONGPASS":
+      return "authentication failed: Redis refused the user name or password (WRONGPASS)"
+    case "NOAUTH":
+      return "authentication failed: Redis requires a password (NOAUTH)"
+    default:
+      return "permission denied: the Redis user may not run what fleetguard needs (NOPERM)"
+  }
+}
+
+/** An error as users are told it: a refusal in fleetguard's words, the client's own messages made plain. */
+const describe = (error: unknown, timeoutMillis: number): string => {
+  const refused = refusal(error)
+  if (refused !== undefined) return refused
+  if (unsent(error)) return "not connected"
+  const message = messageOf(error)
+  return message === "Command timed out" ? `no answer within ${timeoutMillis} millis` : message
+}
+
 /** Reconnect for ever, quickly at first: the same layer recovers when Redis is back. */
 const reconnectDelay = (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000)
 
@@ -106,32 +138,47 @@ const commandOverrides = (timeoutMillis: number): Partial<RedisOptions> => ({
   lazyConnect: false
 })
 
+export const defaultUrl = "redis://127.0.0.1:6379"
+
 const connect = (options: StoreOptions, overrides: Partial<RedisOptions>): Redis =>
-  options.client !== undefined
-    ? options.client.duplicate(overrides)
-    : new Redis(options.url ?? "redis://127.0.0.1:6379", overrides)
+  options.client !== undefined ? options.client.duplicate(overrides) : new Redis(options.url ?? defaultUrl, overrides)
 
 const whereOf = (redis: Redis) => `${redis.options.host ?? "127.0.0.1"}:${redis.options.port ?? 6379}`
 
-/** Waits for the first connection, at most `timeoutMillis`: a layer built while Redis is down still builds. */
-const awaitReady = (redis: Redis, timeoutMillis: number) =>
-  Effect.async<boolean>((resume) => {
-    if (redis.status === "ready") return resume(Effect.succeed(true))
-    const ready = () => resume(Effect.succeed(true))
-    redis.once("ready", ready)
-    return Effect.sync(() => redis.off("ready", ready))
-  }).pipe(
-    Effect.timeoutTo({ duration: timeoutMillis, onTimeout: () => false, onSuccess: (ready) => ready }),
-    Effect.uninterruptible
-  )
+/** Succeeds once `redis` is ready; fails at once if Redis refuses it. */
+const firstContact = (redis: Redis): Effect.Effect<void, Refused> =>
+  Effect.async<void, Refused>((resume) => {
+    if (redis.status === "ready") return resume(Effect.void)
+    const stop = () => {
+      redis.off("ready", onReady)
+      redis.off("error", onError)
+    }
+    const onReady = () => {
+      stop()
+      resume(Effect.void)
+    }
+    const onError = (error: unknown) => {
+      const reason = refusal(error)
+      if (reason === undefined) return
+      stop()
+      resume(Effect.fail(new Refused({ reason })))
+    }
+    redis.on("ready", onReady)
+    redis.on("error", onError)
+    return Effect.sync(stop)
+  })
 
 const closeQuietly = (redis: Redis) => Effect.sync(() => redis.disconnect(false))
 
-export const make = (options: StoreOptions): Effect.Effect<Store, never, Scope.Scope> =>
+/**
+ * Both connections, opened. Waits for them at most `timeoutMillis`: a layer built while Redis is
+ * down still builds (and recovers by itself); one that Redis refuses fails `Refused`.
+ */
+export const make = (options: StoreOptions): Effect.Effect<Store, Refused, Scope.Scope> =>
   Effect.gen(function* () {
     let lastError: string | undefined
     const onError = (error: unknown) => {
-      lastError = messageOf(error)
+      lastError = describe(error, options.timeoutMillis)
     }
     const commands = yield* Effect.acquireRelease(
       Effect.sync(() => connect(options, commandOverrides(options.timeoutMillis)).on("error", onError)),
@@ -169,12 +216,15 @@ export const make = (options: StoreOptions): Effect.Effect<Store, never, Scope.S
     subscriber.subscribe(keys.channel).catch(onError)
 
     const where = whereOf(commands)
-    if (!(yield* awaitReady(commands, options.timeoutMillis))) {
+    // Interruptible even where it is waited for uninterruptibly, so that the deadline ends it on time.
+    const contact = yield* Effect.interruptible(
+      Effect.all([firstContact(commands), firstContact(subscriber)], { concurrency: 2 })
+    ).pipe(Effect.timeoutOption(options.timeoutMillis))
+    if (Option.isNone(contact)) {
       yield* Effect.logWarning(
         `fleetguard: Redis at ${where} is not reachable yet (${lastError ?? "no answer"}); guarded calls fail with GuardUnavailable until it is`
       )
     }
-    yield* awaitReady(subscriber, options.timeoutMillis)
 
     const send = (script: Script, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
       commands
@@ -188,12 +238,20 @@ export const make = (options: StoreOptions): Effect.Effect<Store, never, Scope.S
         Effect.async<unknown, StoreDown>((resume) => {
           send(script, keys, args).then(
             (reply) => resume(Effect.succeed(reply)),
-            (error: unknown) =>
+            (error: unknown) => {
+              // A refusal (credentials, permissions) comes before the script runs: it was not run.
+              const refused = refusal(error) !== undefined
               resume(
-                isReplyError(error) && !transient.test(error.message)
+                isReplyError(error) && !transient.test(error.message) && !refused
                   ? Effect.dieMessage(`fleetguard: Redis script ${script.name} failed: ${error.message}`)
-                  : Effect.fail(new StoreDown({ reason: messageOf(error), sent: !unsent(error) }))
+                  : Effect.fail(
+                      new StoreDown({
+                        reason: describe(error, options.timeoutMillis),
+                        sent: !refused && !unsent(error)
+                      })
+                    )
               )
+            }
           )
         })
       )
@@ -207,6 +265,7 @@ export const make = (options: StoreOptions): Effect.Effect<Store, never, Scope.S
       },
       where,
       lastError: () => lastError,
-      isUp: () => commands.status === "ready"
+      // The stream stops being writable a moment before the status says the connection closed.
+      isUp: () => commands.status === "ready" && commands.stream?.writable === true
     } satisfies Store
   })
