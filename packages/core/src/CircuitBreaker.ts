@@ -69,7 +69,8 @@ export interface CircuitBreakerOptions {
    * Which typed failures count. Default: every one except fleetguard's own rejections
    * (BudgetExceeded, DepthLimitExceeded, CircuitOpen, UnknownModel, InvalidAmount, InvalidOption,
    * GuardUnavailable) and client errors (InvalidRequest, AuthenticationFailed). Interruptions and
-   * defects never count.
+   * defects never count; nor, inside `LlmClient`, `GuardedLanguageModel` and `Guards.wrap`, do
+   * rate limits (`isRateLimit`), whatever this says.
    */
   readonly isFailure?: ((error: unknown) => boolean) | undefined
 }

@@ -330,6 +330,10 @@ const notCounted: ReadonlySet<string> = new Set([
   "GuardUnavailable"
 ])
 
+/** By tag rather than `instanceof`: a program may load another copy of this package. */
+const tagIn = (error: unknown, tags: ReadonlySet<string>): boolean =>
+  typeof error === "object" && error !== null && "_tag" in error && tags.has(String(error._tag))
+
 /**
  * What `CircuitBreaker.protect` counts as a failure by default, as cockatiel, resilience4j and
  * Polly do: every typed failure, except fleetguard's own rejections and client errors.
@@ -337,8 +341,20 @@ const notCounted: ReadonlySet<string> = new Set([
  * @since 0.1.0
  * @category guards
  */
-export const isCountedFailure = (error: unknown): boolean =>
-  !(typeof error === "object" && error !== null && "_tag" in error && notCounted.has(String(error._tag)))
+export const isCountedFailure = (error: unknown): boolean => !tagIn(error, notCounted)
+
+/** The provider's limits, reached: the one list `isRateLimit` reads. */
+const rateLimits: ReadonlySet<string> = new Set(["RateLimited"])
+
+/**
+ * Failures that say the provider's limits were reached, not that it is unhealthy. The shared gate
+ * owns them: inside `LlmClient`, `GuardedLanguageModel` and `Guards.wrap` they never count toward
+ * the breaker (neither as failures nor as successes), whatever its `isFailure` says.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isRateLimit = (error: unknown): boolean => tagIn(error, rateLimits)
 
 /**
  * Everything `LlmClient.complete` may fail with.

@@ -187,7 +187,8 @@ export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | Inva
  * Every guard around any effect: depth check, reservation, gate, permit, breaker admission and
  * tracking, settlement. A success is charged `actualUsd`; a failure nothing; an interruption after
  * `self` started the full reservation (it may have been paid for), before it started nothing.
- * Failures of `self` count in the breaker as its `isFailure` decides.
+ * Failures of `self` count in the breaker as its `isFailure` decides, but for rate limits
+ * (`isRateLimit`), which never count.
  *
  * @since 0.1.0
  * @category combinators

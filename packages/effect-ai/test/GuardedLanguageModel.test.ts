@@ -325,6 +325,34 @@ describe("GuardedLanguageModel: the fleet's guards, over real HTTP", () => {
       )
   )
 
+  it.effect("429s for 0.8 s at the default limits: they pause the fleet, never open the breaker; all 20 answered", () =>
+    withFake(
+      { script: FakeAnthropic.during(0, 800, FakeAnthropic.rateLimited()) },
+      (fake) =>
+        Effect.gen(function* () {
+          const fleet = yield* Effect.fork(
+            Effect.forEach(
+              Array.from({ length: 20 }, (_, i) => i),
+              () => Effect.either(haiku(LanguageModel.generateText({ prompt: "hello" }))),
+              { concurrency: "unbounded" }
+            )
+          )
+          yield* driveUntilDone(fleet, "100 millis")
+          const results = yield* Fiber.join(fleet)
+          expect(results.filter(Either.isLeft).map((r) => GuardedLanguageModel.guardError(r.left))).toEqual([])
+          expect(messagesTo(yield* fake.requests).filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(5)
+          expect(yield* CircuitBreaker.snapshot).toMatchObject({ state: "Closed", trips: 0 })
+        }),
+      {
+        guards: {
+          concurrency: { maxConcurrency: 8 },
+          breaker: { failureThreshold: 5, resetAfter: "30 seconds", halfOpenMaxCalls: 1 }
+        },
+        retry: {}
+      }
+    )
+  )
+
   it.effect("a trip with 10 streams in flight aborts all 10: each sees CircuitOpen, the server sees 10 closes", () =>
     withFake(
       { deltaInterval: "1 second", script: when("fail", FakeAnthropic.status(500, "api_error")) },

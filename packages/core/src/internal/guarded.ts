@@ -2,17 +2,50 @@
  * One call through the gate, a permit and the breaker, in as few interpreter steps as the guards
  * allow: with in-memory guards the permit and the admission are taken in one step and given back
  * in the one continuation that also hands over the exit; other guards are used through their
- * methods (`withPermit(protect(self))`).
+ * methods (`withPermit(protect(self))`). Either way a rate limit is shown to the breaker as a
+ * defect, which no breaker counts: the gate owns rate limits, whatever the breaker's `isFailure`.
  */
-import { Effect, type Exit, type Fiber } from "effect"
+import { Cause, Effect, Exit, type Fiber, Option } from "effect"
 import type { BudgetService } from "../Budget.js"
 import type { CircuitBreakerService } from "../CircuitBreaker.js"
 import type { ConcurrencyService } from "../Concurrency.js"
-import type { BudgetExceeded, CircuitOpen, GuardUnavailable, InvalidAmount } from "../Errors.js"
+import {
+  type BudgetExceeded,
+  type CircuitOpen,
+  type GuardUnavailable,
+  type InvalidAmount,
+  isRateLimit
+} from "../Errors.js"
 import { type BreakerEngine, type BudgetEngine, type ConcurrencyEngine, engineOf } from "./engine.js"
 import type { Reservation } from "./ledger.js"
 
 type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
+
+/** A rate-limited exit on its way through the breaker, carried whole, to be given back after it. */
+class Concealed {
+  constructor(readonly exit: Exit.Exit<unknown, unknown>) {}
+}
+
+/**
+ * The exit as a breaker is to see it: a rate limit as a defect — every breaker ignores defects
+ * (neither a failure nor a success: a half-open probe that drew a 429 proves nothing) — anything
+ * else as it is.
+ */
+const concealed = <A, E>(exit: Exit.Exit<A, E>): Exit.Exit<A, E> =>
+  Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), isRateLimit)
+    ? Exit.die(new Concealed(exit))
+    : exit
+
+/** The exit as it was before `concealed`. */
+const revealed = <A, E>(exit: Exit.Exit<A, E>): Exit.Exit<A, E> => {
+  if (Exit.isSuccess(exit)) return exit
+  const defect = Option.getOrUndefined(Cause.dieOption(exit.cause))
+  return defect instanceof Concealed ? (defect.exit as Exit.Exit<A, E>) : exit
+}
+
+/** `self` through `breaker.protect`, its rate limits concealed from the breaker. */
+const protectedFrom = <A, E, R>(breaker: CircuitBreakerService, self: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.exit(breaker.protect(Effect.flatMap(Effect.exit(self), concealed))), revealed)
 
 export interface Gates {
   readonly concurrency: ConcurrencyService
@@ -38,7 +71,7 @@ export const permitted = <A, E, R, B, E2, R2>(
     const ticket = breaker.tryAdmit(fiber)
     if (ticket !== undefined) {
       return Effect.flatMap(Effect.exit(restore(breaker.run(fiber, self))), (exit) => {
-        const report = breaker.end(ticket, exit, fiber)
+        const report = breaker.end(ticket, concealed(exit), fiber)
         const pause = whileHeld(exit)
         if (report === undefined && pause === undefined) {
           permits.release()
@@ -56,7 +89,7 @@ export const permitted = <A, E, R, B, E2, R2>(
     permits.release()
   }
   const guarded = gates.concurrency.withPermit(
-    Effect.onExit(gates.breaker.protect(self), (exit) => whileHeld(exit) ?? Effect.void)
+    Effect.onExit(protectedFrom(gates.breaker, self), (exit) => whileHeld(exit) ?? Effect.void)
   )
   return Effect.flatMap(Effect.exit(restore(guarded)), after)
 }
