@@ -1,18 +1,21 @@
 /**
  * The demo: fleetguard's failure modes one scenario at a time, each run twice against a local
  * FakeAnthropic with the same agents, prompts and server script. Naive: the Anthropic SDK with its
- * default retries and `Promise.all`. Guarded: the same agents through `LlmClient` and `Guards`.
+ * default retries and `Promise.all`. Guarded: the same agents through `LlmClient` and `Guards`,
+ * configured as a user would (`settings`), every other option at its default.
  * Every figure is measured: requests from the server's record, spend from the usage the API
- * reported, refusals from the guards' events. Nothing needs a key or the network.
+ * reported and from what fleetguard's ledger charged (each said apart), refusals from the guards'
+ * events. Nothing needs a key or the network.
  *
  * @module
  * @since 0.1.0
  */
 import { Pricing } from "@fleetguard/core"
-import { Clock, Effect } from "effect"
-import type { Env } from "./internal/demo/agents.js"
+import { Clock, Effect, Schema } from "effect"
+import { type Env, guardsOf, settings } from "./internal/demo/agents.js"
 import * as All from "./internal/demo/all.js"
 import * as BudgetScenario from "./internal/demo/budget.js"
+import { InvalidDemoOption } from "./internal/demo/errors.js"
 import * as FanOut from "./internal/demo/fanout.js"
 import * as Progress from "./internal/demo/progress.js"
 import * as Report from "./internal/demo/report.js"
@@ -23,7 +26,7 @@ import * as Trip from "./internal/demo/trip.js"
 
 export { InvalidDemoOption, MissingApiKey } from "./internal/demo/errors.js"
 export type { Progress } from "./internal/demo/progress.js"
-export type { Call, Charge, Lane, Row, ScenarioName, ScenarioResult, Side } from "./internal/demo/scenario.js"
+export type { Call, Charge, Lane, Row, ScenarioName, ScenarioResult, Side, Wait } from "./internal/demo/scenario.js"
 
 /**
  * The scenarios `--scenario` names, in the order they run.
@@ -65,17 +68,47 @@ const runners: Record<ScenarioName, (env: Env) => Effect.Effect<ScenarioResult>>
   all: All.run
 }
 
+const Scenarios = Schema.Array(Schema.Literal(...names))
+
+/** A value as an error message may show it, whatever it is. */
+const shown = (value: unknown): string => {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return typeof value
+  }
+}
+
+const scenariosOf = (chosen: unknown): Effect.Effect<ReadonlyArray<ScenarioName>, InvalidDemoOption> =>
+  chosen === undefined
+    ? Effect.succeed(names)
+    : Effect.try({
+        try: () => Schema.decodeUnknownSync(Scenarios)(chosen),
+        catch: () =>
+          new InvalidDemoOption({
+            option: "scenarios",
+            value: shown(chosen),
+            reason: `must be a list of scenarios among ${names.join(", ")}`
+          })
+      })
+
 /**
- * Runs the scenarios asked for, one after the other, each side against a server of its own.
+ * Runs the scenarios asked for, one after the other, each side against a server of its own; a
+ * `scenarios` that is not a list of scenarios fails `InvalidDemoOption`, before anything runs.
  *
  * @since 0.1.0
  * @category running
  */
-export const run = (options: DemoOptions = {}): Effect.Effect<DemoReport> =>
+export const run = (options: DemoOptions = {}): Effect.Effect<DemoReport, InvalidDemoOption> =>
   Effect.gen(function* () {
-    const env: Env = { pricing: yield* Effect.orDie(Pricing.make()), progress: options.progress ?? Progress.silent }
+    const chosen = yield* scenariosOf(options.scenarios)
+    const env: Env = {
+      pricing: yield* Effect.orDie(Pricing.make()),
+      guards: yield* Effect.orDie(guardsOf(settings)),
+      progress: options.progress ?? Progress.silent
+    }
     const startedAt = yield* Clock.currentTimeMillis
-    const results = yield* Effect.forEach(options.scenarios ?? names, (name) => runners[name](env))
+    const results = yield* Effect.forEach(chosen, (name) => runners[name](env))
     return { results, wallMillis: (yield* Clock.currentTimeMillis) - startedAt }
   })
 
@@ -87,8 +120,9 @@ export const run = (options: DemoOptions = {}): Effect.Effect<DemoReport> =>
  */
 export const format = (report: DemoReport): string =>
   [
+    Table.configuration(settings),
     ...report.results.map(Table.scenario),
-    Table.summary(report.results),
+    Table.summaryText(report.results),
     `The demo took ${Table.seconds(report.wallMillis)}.`
   ].join("\n\n")
 
@@ -98,4 +132,4 @@ export const format = (report: DemoReport): string =>
  * @since 0.1.0
  * @category formatting
  */
-export const html = (report: DemoReport): string => Report.render(report.results, Table.summary(report.results))
+export const html = (report: DemoReport): string => Report.render(report.results, settings)

@@ -2,16 +2,37 @@
  * `fleetguard demo`: the command line of the demo in Demo.ts. `--scenario NAME` runs one scenario,
  * `--report FILE` says where the HTML report goes (by default a file in the temp folder), and
  * `--live` runs the storm and fan-out guarded only against the real API under a hard `--limit`.
+ * A bad value is a usage error, refused while the arguments are parsed (exit 2), as for `status`.
  *
  * @module
  * @since 0.1.0
  */
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Command, Options } from "@effect/cli"
+import { Command, Options, ValidationError } from "@effect/cli"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Effect, Option } from "effect"
 import { InvalidDemoOption } from "./internal/demo/errors.js"
+import { names } from "./internal/demo/scenario.js"
+
+/** A bad value, said in one line naming the option, as a usage error. */
+const invalid = (option: string, value: string, reason: string) =>
+  Effect.fail(ValidationError.invalidValue(HelpDoc.p(new InvalidDemoOption({ option, value, reason }).message)))
+
+const scenarioOf = (name: string) => {
+  const known = names.find((n) => n === name)
+  return known !== undefined
+    ? Effect.succeed(known)
+    : invalid("--scenario", name, `not a scenario (${names.join(", ")})`)
+}
+
+const limitOf = (text: string) => {
+  const usd = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN
+  return usd > 0 && usd <= 10
+    ? Effect.succeed(usd)
+    : invalid("--limit", text, "must be an amount of USD above 0 and at most 10")
+}
 
 /**
  * The demo's options.
@@ -25,6 +46,7 @@ export const options = {
     Options.withDescription(
       "Run one scenario: storm, budget, fanout, trip or all (every failure at once). Default: each in turn."
     ),
+    Options.mapEffect(scenarioOf),
     Options.optional
   ),
   report: Options.text("report").pipe(
@@ -38,39 +60,10 @@ export const options = {
   limit: Options.text("limit").pipe(
     Options.withPseudoName("USD"),
     Options.withDescription("With --live: the hard fleet limit in USD. Default: 0.05."),
-    Options.optional
+    Options.mapEffect(limitOf),
+    Options.withDefault(0.05)
   )
 } as const
-
-const scenarioOf = <N extends string>(names: ReadonlyArray<N>, value: Option.Option<string>) =>
-  Option.match(value, {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (name) => {
-      const known = names.find((n) => n === name)
-      return known !== undefined
-        ? Effect.succeed([known])
-        : Effect.fail(
-            new InvalidDemoOption({ option: "--scenario", value: name, reason: `not a scenario (${names.join(", ")})` })
-          )
-    }
-  })
-
-const limitOf = (value: Option.Option<string>) =>
-  Option.match(value, {
-    onNone: () => Effect.succeed(0.05),
-    onSome: (text) => {
-      const usd = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN
-      return usd > 0 && usd <= 10
-        ? Effect.succeed(usd)
-        : Effect.fail(
-            new InvalidDemoOption({
-              option: "--limit",
-              value: text,
-              reason: "must be an amount of USD above 0 and at most 10"
-            })
-          )
-    }
-  })
 
 /**
  * The handler. The demo's modules are loaded when it runs: the SDK and FakeAnthropic would add
@@ -81,13 +74,12 @@ const limitOf = (value: Option.Option<string>) =>
  */
 export const run = (parsed: Command.Command.ParseConfig<typeof options>) =>
   Effect.gen(function* () {
-    const limitUsd = yield* limitOf(parsed.limit)
     if (parsed.live) {
       const Live = yield* Effect.promise(() => import("./internal/demo/live.js"))
-      return yield* Live.run(limitUsd)
+      return yield* Live.run(parsed.limit)
     }
     const Demo = yield* Effect.promise(() => import("./Demo.js"))
-    const scenarios = yield* scenarioOf(Demo.scenarios, parsed.scenario)
+    const scenarios = Option.getOrUndefined(Option.map(parsed.scenario, (name) => [name]))
     const Progress = yield* Effect.promise(() => import("./internal/demo/progress.js"))
     const report = yield* Demo.run({
       scenarios,

@@ -4,7 +4,21 @@
  *
  * @since 0.1.0
  */
-import { type CompletionRequest, type GuardsOptions, isCountedFailure, type PricingService } from "@fleetguard/core"
+import {
+  Agent,
+  Budget,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CompletionRequest,
+  Concurrency,
+  type ConcurrencyOptions,
+  Depth,
+  type DepthOptions,
+  type GuardsOptions,
+  LlmClient,
+  type PricingService
+} from "@fleetguard/core"
+import { Config, type ConfigError, ConfigProvider, Effect } from "effect"
 import type { Progress } from "./progress.js"
 
 /** @since 0.1.0 @category constants */
@@ -26,23 +40,78 @@ export const request = (topic: string, maxTokens: number, onModel: string = mode
 })
 
 /**
- * The guards of every guarded side. A 429 is the gate's business, not the breaker's: counting it
- * would trip the breaker in the middle of a rate-limit window the gate already handles.
+ * `count` guarded agents at once, each making its `steps` calls in turn (`ask`) and stopping at
+ * its first failure. Succeeds with how many finished, and the ids of those that failed.
+ *
+ * @since 0.1.0
+ * @category agents
+ */
+export const stepping = (count: number, steps: number, ask: (agent: number, step: number) => CompletionRequest) =>
+  Effect.map(
+    Effect.forEach(
+      range(count),
+      (i) =>
+        Agent.run(
+          `agent-${i}`,
+          Effect.forEach(range(steps), (s) => LlmClient.complete(ask(i, s)))
+        ).pipe(
+          Effect.either,
+          Effect.map((outcome) => ({ agentId: `agent-${i}`, finished: outcome._tag === "Right" }))
+        ),
+      { concurrency: "unbounded" }
+    ),
+    (outcomes) => ({
+      finished: outcomes.filter((o) => o.finished).length,
+      failed: new Set(outcomes.flatMap((o) => (o.finished ? [] : [o.agentId])))
+    })
+  )
+
+/**
+ * What the guarded fleet sets, as a user would (docs/configuration.md): its limits, and room for
+ * its 20 agents at once. Every other setting (the breaker, the gate, retries) is the library's default.
  *
  * @since 0.1.0
  * @category constants
  */
-export const guards = {
-  budget: { limitUsd: 2, perAgentLimitUsd: 0.5 },
-  concurrency: { maxConcurrency: 20, releaseWindow: "1 second" },
-  depth: { maxDepth: 3, maxFanOut: 4 },
-  breaker: {
-    failureThreshold: 3,
-    resetAfter: "10 seconds",
-    halfOpenMaxCalls: 1,
-    isFailure: (error) => isCountedFailure(error) && (error as { readonly _tag?: unknown })._tag !== "RateLimited"
-  }
-} satisfies GuardsOptions
+export const settings: Readonly<Record<string, string>> = {
+  FLEETGUARD_BUDGET_USD: "2",
+  FLEETGUARD_AGENT_BUDGET_USD: "0.5",
+  FLEETGUARD_MAX_CONCURRENCY: "20",
+  FLEETGUARD_MAX_DEPTH: "3",
+  FLEETGUARD_MAX_FANOUT: "4"
+}
+
+/**
+ * Every group of the guards' options, as `guardsOf` reads them (each option given or defaulted).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DemoGuards extends GuardsOptions {
+  readonly concurrency: ConcurrencyOptions
+  readonly depth: DepthOptions
+  readonly breaker: CircuitBreakerOptions
+}
+
+/**
+ * The guards' options read from `variables` alone, as `Guards.layerConfig()` reads the
+ * environment: what is not set takes the library's default.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const guardsOf = (
+  variables: Readonly<Record<string, string>>
+): Effect.Effect<DemoGuards, ConfigError.ConfigError> =>
+  Effect.withConfigProvider(
+    Config.all({
+      budget: Budget.config,
+      concurrency: Concurrency.config,
+      depth: Depth.config,
+      breaker: CircuitBreaker.config
+    }),
+    ConfigProvider.fromMap(new Map(Object.entries(variables)))
+  )
 
 /**
  * What a scenario runs with.
@@ -54,4 +123,6 @@ export interface Env {
   readonly progress: Progress
   /** Prices the naive side's answers as the guards price the guarded side's. */
   readonly pricing: PricingService
+  /** The guarded side's guards: `settings`, and the defaults. */
+  readonly guards: DemoGuards
 }

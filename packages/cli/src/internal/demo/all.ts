@@ -8,18 +8,18 @@
  */
 import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
-import { type Env, guards, range, request } from "./agents.js"
-import { guardedTree, naiveTree, type Tree, tree } from "./fanout.js"
+import { type Env, range, request } from "./agents.js"
+import { guardedTree, naiveTree, planned, type Tree, tree } from "./fanout.js"
 import { guarded, naive, result, side } from "./fleet.js"
 import { madeWhileWaiting, trips } from "./measure.js"
-import type { Call, Row, ScenarioResult } from "./scenario.js"
+import type { Row, ScenarioResult, Side } from "./scenario.js"
 import { cost, count, startedAfter, traffic } from "./table.js"
 
 const agents = 20
 const levels = 2
 const maxTokens = 800
 const retryAfterMillis = 1000
-const rateLimitedUntil = 1500
+const rateLimited = { from: 0, until: 1500 }
 // The upstream fails after this much work (answers), not after a time: a fleet that waits out the
 // 429s must not meet the outage earlier for it.
 const failingAfter = 250
@@ -34,7 +34,11 @@ const server = (): FakeAnthropic.Options => ({
   latency: "40 millis",
   outputTokens: maxTokens,
   script: FakeAnthropic.sequence(
-    FakeAnthropic.during(0, rateLimitedUntil, FakeAnthropic.rateLimited({ seconds: retryAfterMillis / 1000 })),
+    FakeAnthropic.during(
+      rateLimited.from,
+      rateLimited.until,
+      FakeAnthropic.rateLimited({ seconds: retryAfterMillis / 1000 })
+    ),
     outageAfter(failingAfter)
   )
 })
@@ -47,35 +51,40 @@ const naiveFleet = (env: Env) =>
       const client = naive(fake, env.pricing, startedAt)
       const t = research()
       await Promise.allSettled(range(agents).map((r) => naiveTree(client, t, `${r}`)))
-      return { spawned: t.spawned, charges: client.charges }
+      return { client, spawned: t.spawned, finished: t.finished, rateLimited }
     })
   )
 
 const guardedFleet = (env: Env) =>
-  side(env.progress, "all · guarded", server(), (fake) => {
+  side(env.progress, "all · guarded", server(), (fake, startedAt) => {
     const t = research()
     const fleet = Effect.forEach(range(agents), (r) => Effect.either(guardedTree(t, `${r}`)), {
       concurrency: "unbounded",
       discard: true
     })
-    return Effect.map(guarded(fake, guards, fleet), (run) => ({ ...run, spawned: t.spawned }))
+    return Effect.map(guarded(fake, startedAt, env.guards, fleet), (run) => ({
+      ...run,
+      result: { finished: t.finished, rateLimited },
+      spawned: t.spawned
+    }))
   })
 
 const rows = (
-  n: ReadonlyArray<Call>,
-  g: ReadonlyArray<Call>,
+  n: Side,
+  g: Side,
   trees: readonly [Tree["spawned"], Tree["spawned"]],
   trips: readonly [number, number]
 ): ReadonlyArray<Row> => [
   [
-    "calls made while a 429 said wait",
-    count(madeWhileWaiting(n, retryAfterMillis)),
-    count(madeWhileWaiting(g, retryAfterMillis))
+    "calls sent while a 429 the client had seen said wait",
+    count(madeWhileWaiting(n.sent, n.waits)),
+    count(madeWhileWaiting(g.sent, g.waits))
   ],
   ...range(levels + 1).map(
     (level) => [`agents run at depth ${level}`, count(trees[0][level] ?? 0), count(trees[1][level] ?? 0)] as const
   ),
-  ["requests started after the trip", startedAfter(n, trips[0]), startedAfter(g, trips[1])]
+  ["agents that finished", count(n.finished), count(g.finished)],
+  ["requests started after the trip", startedAfter(n.calls, trips[0]), startedAfter(g.calls, trips[1])]
 ]
 
 /**
@@ -88,18 +97,20 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
   Effect.gen(function* () {
     const n = yield* naiveFleet(env)
     const g = yield* guardedFleet(env)
-    const tripped = trips(n.calls, { ...g.result, startedAt: g.startedAt }, guards.breaker.failureThreshold)
+    const tripped = trips(n.calls, { ...g.result, startedAt: g.startedAt }, env.guards.breaker.failureThreshold)
     const about = {
       name: "all",
       title: "5. All at once",
-      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimitedUntil / 1000} s, then every request fails once ${failingAfter} were answered. Naive: only per-agent caps.`
+      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimited.until / 1000} s, then every request fails once ${failingAfter} were answered. Naive: only per-agent caps.`,
+      agents: agents * planned(levels)
     } as const
     return result(
       about,
+      env.guards.budget.limitUsd,
       (naive, guarded) => [
         ...traffic(naive, guarded),
-        ...rows(n.calls, g.calls, [n.result.spawned, g.result.spawned], tripped),
-        ...cost(naive, guarded, guards.budget.limitUsd)
+        ...rows(naive, guarded, [n.result.spawned, g.result.spawned], tripped),
+        ...cost(naive, guarded, env.guards.budget.limitUsd)
       ],
       n,
       g

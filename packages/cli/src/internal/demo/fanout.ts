@@ -8,7 +8,7 @@
 import { Agent, type CompletionRequest, Depth, LlmClient } from "@fleetguard/core"
 import type { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
-import { type Env, guards, range, request } from "./agents.js"
+import { type Env, range, request } from "./agents.js"
 import { guarded, type Naive, naive, result, side } from "./fleet.js"
 import type { Row, ScenarioResult } from "./scenario.js"
 import { cost, count, traffic } from "./table.js"
@@ -23,7 +23,8 @@ const ask = (path: string) => request(`sub-query ${path}`, maxTokens)
 
 /**
  * A research tree: each agent asks, then spawns `width` sub-agents, down to `levels` below the root,
- * counting in `spawned` the agents that ran at each depth.
+ * counting in `spawned` the agents that ran at each depth, and in `finished` those that ran to
+ * their end without failing.
  *
  * @since 0.1.0
  * @category agents
@@ -32,14 +33,23 @@ export interface Tree {
   readonly levels: number
   readonly ask: (path: string) => CompletionRequest
   readonly spawned: Array<number>
+  finished: number
 }
 
 /** @since 0.1.0 @category agents */
 export const tree = (levels: number, ask: (path: string) => CompletionRequest): Tree => ({
   levels,
   ask,
-  spawned: range(levels + 1).map(() => 0)
+  spawned: range(levels + 1).map(() => 0),
+  finished: 0
 })
+
+/** The agents a tree of `levels` plans: 1 + width + width² … @since 0.1.0 @category agents */
+export const planned = (levels: number): number => range(levels + 1).reduce((n, level) => n + width ** level, 0)
+
+const finish = (t: Tree) => {
+  t.finished++
+}
 
 const spawn = (t: Tree, level: number) => {
   t.spawned[level] = (t.spawned[level] ?? 0) + 1
@@ -60,6 +70,7 @@ export const naiveTree = (client: Naive, t: Tree, path: string, level = 0): Prom
         ? Promise.all(range(width).map((b) => naiveTree(client, t, `${path}.${b}`, level + 1))).then(() => undefined)
         : undefined
     )
+    .then(() => finish(t))
 }
 
 /**
@@ -76,6 +87,7 @@ export const guardedTree = (t: Tree, path: string, level = 0): Effect.Effect<voi
       spawn(t, level)
       yield* LlmClient.complete(t.ask(path))
       if (level < t.levels) yield* Depth.fanOut(range(width), (b) => guardedTree(t, `${path}.${b}`, level + 1))
+      finish(t)
     })
   )
 
@@ -84,16 +96,17 @@ const naiveFleet = (env: Env) =>
     Effect.promise(async () => {
       const client = naive(fake, env.pricing, startedAt)
       const t = tree(levels, ask)
-      await naiveTree(client, t, "0")
-      return { spawned: t.spawned, charges: client.charges }
+      await naiveTree(client, t, "0").catch(() => undefined)
+      return { client, spawned: t.spawned, finished: t.finished }
     })
   )
 
 const guardedFleet = (env: Env) =>
-  side(env.progress, "fanout · guarded", server, (fake) => {
+  side(env.progress, "fanout · guarded", server, (fake, startedAt) => {
     const t = tree(levels, ask)
-    return Effect.map(guarded(fake, guards, Effect.either(guardedTree(t, "0"))), (run) => ({
+    return Effect.map(guarded(fake, startedAt, env.guards, Effect.either(guardedTree(t, "0"))), (run) => ({
       ...run,
+      result: { finished: t.finished },
       spawned: t.spawned
     }))
   })
@@ -123,14 +136,17 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
     const about = {
       name: "fanout",
       title: "3. Fan-out",
-      setup: `A research agent spawns ${width} sub-agents that do the same, ${levels} levels below it; guarded: maxDepth ${guards.depth.maxDepth}, maxFanOut ${guards.depth.maxFanOut}.`
+      setup: `A research agent spawns ${width} sub-agents that do the same, ${levels} levels below it; guarded: maxDepth ${env.guards.depth.maxDepth}, maxFanOut ${env.guards.depth.maxFanOut}.`,
+      agents: planned(levels)
     } as const
     return result(
       about,
+      env.guards.budget.limitUsd,
       (naive, guarded) => [
         ...levelRows(n.result.spawned, g.result.spawned),
+        ["agents that finished", count(naive.finished), count(guarded.finished)],
         ...traffic(naive, guarded).slice(0, 2),
-        ...cost(naive, guarded, guards.budget.limitUsd)
+        ...cost(naive, guarded, env.guards.budget.limitUsd)
       ],
       n,
       g

@@ -8,7 +8,7 @@
 import { AnthropicProvider } from "@fleetguard/anthropic"
 import { Budget, Events, GuardEvents, Guards, LlmClient } from "@fleetguard/core"
 import { Chunk, Config, Console, Effect, Layer, Option, Queue, Redacted } from "effect"
-import { guards, request } from "./agents.js"
+import { guardsOf, request, settings } from "./agents.js"
 import { MissingApiKey } from "./errors.js"
 import { guardedTree, tree } from "./fanout.js"
 import { refusals } from "./measure.js"
@@ -22,8 +22,10 @@ const maxTokens = 40
 const scenarios = (limitUsd: number) =>
   Effect.gen(function* () {
     const events = yield* Events.subscribe
-    const failed = yield* guardedAgents((i, s) => request(`storm agent ${i}, step ${s}`, maxTokens, liveModel))
-    yield* Console.log(`storm: 20 agents, ${failed} stopped by a refusal or an error`)
+    const storm = yield* guardedAgents((i, s) => request(`storm agent ${i}, step ${s}`, maxTokens, liveModel))
+    yield* Console.log(
+      `storm: ${storm.finished} agents finished, ${storm.failed.size} stopped by a refusal or an error`
+    )
     const research = tree(3, (path) => request(`sub-query ${path}`, maxTokens, liveModel))
     yield* Effect.either(guardedTree(research, "0"))
     yield* Console.log(`fanout: agents run per depth ${research.spawned.join(", ")}`)
@@ -46,8 +48,12 @@ export const run = (limitUsd: number) =>
     const set = yield* Effect.orDie(Config.option(Config.redacted("ANTHROPIC_API_KEY")))
     const key = Option.filter(set, (k) => Redacted.value(k).trim() !== "")
     if (Option.isNone(key)) return yield* new MissingApiKey()
+    const limit = String(limitUsd)
+    const guards = yield* Effect.orDie(
+      guardsOf({ ...settings, FLEETGUARD_BUDGET_USD: limit, FLEETGUARD_AGENT_BUDGET_USD: limit })
+    )
     const layer = LlmClient.layer.pipe(
-      Layer.provideMerge(Guards.layer({ ...guards, budget: { limitUsd, perAgentLimitUsd: limitUsd } })),
+      Layer.provideMerge(Guards.layer(guards)),
       Layer.provideMerge(AnthropicProvider.layer({ apiKey: key.value })),
       Layer.provideMerge(GuardEvents.layer())
     )

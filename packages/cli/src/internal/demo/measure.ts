@@ -6,7 +6,7 @@
  */
 import type { Events, GuardEvent } from "@fleetguard/core"
 import type { FakeAnthropic } from "@fleetguard/testing"
-import type { Call, Charge } from "./scenario.js"
+import type { Call, Charge, Wait } from "./scenario.js"
 
 /**
  * The Messages API calls of a server's record, in millis since `startedAt`.
@@ -34,33 +34,72 @@ export const serverErrors = (calls: ReadonlyArray<Call>): number =>
   calls.filter((c) => c.status !== null && c.status >= 500).length
 
 /**
- * Calls that arrived while an earlier 429 had told the fleet to wait: a rate limit is the
- * organisation's, so a 429 to one agent is a "wait" to all of them.
+ * The wait a 429 answer's headers gave a client that saw it at `at`, read as the SDK reads them:
+ * `retry-after-ms`, else `retry-after` (seconds or an HTTP date). None given: a wait of nothing.
  *
  * @since 0.1.0
  * @category measures
  */
-export const madeWhileWaiting = (calls: ReadonlyArray<Call>, retryAfterMillis: number): number => {
-  const waits = calls.filter((c) => c.status === 429).map((c) => c.endedAt ?? c.at)
-  return calls.filter((c) => waits.some((told) => told < c.at && c.at < told + retryAfterMillis)).length
+export const waitOf = (headers: Headers, at: number): Wait => {
+  const millis = Number.parseFloat(headers.get("retry-after-ms") ?? "")
+  const after = headers.get("retry-after") ?? ""
+  const seconds = Number.parseFloat(after)
+  const date = Date.parse(after)
+  const asked = Number.isFinite(millis)
+    ? millis
+    : Number.isFinite(seconds)
+      ? seconds * 1000
+      : Number.isFinite(date)
+        ? date - Date.now()
+        : 0
+  return { from: at, until: at + Math.max(0, asked) }
 }
+
+/**
+ * The guarded side's waits: each time its gate closed (or a closed one was extended), until when.
+ *
+ * @since 0.1.0
+ * @category measures
+ */
+export const pausedWaits = (events: ReadonlyArray<GuardEvent>, startedAt: number): Array<Wait> =>
+  events.flatMap((e) =>
+    e._tag === "RateLimitPause" ? [{ from: e.at - startedAt, until: e.pausedUntil - startedAt }] : []
+  )
+
+/**
+ * Requests the client sent (at `sent`) while a 429 it had already seen said wait: a rate limit is
+ * the organisation's, so a 429 to one agent is a "wait" to all of them. A request sent before the
+ * client knew is not counted, whenever the server answered it.
+ *
+ * @since 0.1.0
+ * @category measures
+ */
+export const madeWhileWaiting = (sent: ReadonlyArray<number>, waits: ReadonlyArray<Wait>): number =>
+  sent.filter((at) => waits.some((w) => w.from < at && at < w.until)).length
 
 /** The width of an "instant": calls that arrive within it fire together. @since 0.1.0 @category measures */
 export const instantMillis = 10
 
 /**
- * The first `size` calls fired once the wait the first 429 asked for was over: the calls that had
- * waited, one per agent told to wait.
+ * When the first wait the client was given ran out: the naive agents each come back from then
+ * on; the guarded gate may have been closed again meanwhile. Undefined without a wait.
  *
  * @since 0.1.0
  * @category measures
  */
-export const firstWave = (calls: ReadonlyArray<Call>, retryAfterMillis: number, size: number): Array<Call> => {
-  const first = calls.find((c) => c.status === 429)
-  if (first === undefined) return []
-  const reopened = (first.endedAt ?? first.at) + retryAfterMillis
-  return calls.filter((c) => c.at >= reopened).slice(0, size)
-}
+export const endOfFirstWait = (waits: ReadonlyArray<Wait>): number | undefined =>
+  waits.reduce<Wait | undefined>((first, w) => (first === undefined || w.from < first.from ? w : first), undefined)
+    ?.until
+
+/**
+ * The first `size` calls fired from `reopenedAt`, when the first wait was over: the calls that
+ * had waited, one per agent told to wait.
+ *
+ * @since 0.1.0
+ * @category measures
+ */
+export const firstWave = (calls: ReadonlyArray<Call>, reopenedAt: number | undefined, size: number): Array<Call> =>
+  reopenedAt === undefined ? [] : calls.filter((c) => c.at >= reopenedAt).slice(0, size)
 
 /** From the first call's start to the last's, in millis. @since 0.1.0 @category measures */
 export const spread = (calls: ReadonlyArray<Call>): number =>
@@ -110,14 +149,48 @@ export const refusals = (events: ReadonlyArray<GuardEvent>): Record<string, numb
 export const pauses = (events: ReadonlyArray<GuardEvent>): number =>
   events.filter((e) => e._tag === "RateLimitPause" && !e.extended).length
 
+const charges = (events: ReadonlyArray<GuardEvent>, startedAt: number, keep: (e: Events.CallSettled) => boolean) =>
+  events.flatMap((e) =>
+    e._tag === "CallSettled" && e.costUsd > 0 && keep(e) ? [{ at: e.at - startedAt, usd: e.costUsd }] : []
+  )
+
 /**
- * What the guarded side was charged, from its settlements, in millis since `startedAt`.
+ * What the API reported for the guarded side: the usage of each answer it finished, priced, in
+ * millis since `startedAt`. A stream cut short has no final usage, and is not in it.
  *
  * @since 0.1.0
  * @category measures
  */
-export const settled = (events: ReadonlyArray<GuardEvent>, startedAt: number): Array<Charge> =>
-  events.flatMap((e) => (e._tag === "CallSettled" && e.costUsd > 0 ? [{ at: e.at - startedAt, usd: e.costUsd }] : []))
+export const reported = (events: ReadonlyArray<GuardEvent>, startedAt: number): Array<Charge> =>
+  charges(events, startedAt, (e) => e.outcome === "success")
+
+/**
+ * What fleetguard's ledger charged the guarded side, every settlement: a stream cut short at its
+ * upper bound (the API may bill what it generated, which the client never learns).
+ *
+ * @since 0.1.0
+ * @category measures
+ */
+export const charged = (events: ReadonlyArray<GuardEvent>, startedAt: number): Array<Charge> =>
+  charges(events, startedAt, () => true)
+
+/**
+ * The settlements of `agents`' calls.
+ *
+ * @since 0.1.0
+ * @category measures
+ */
+export const settledBy = (events: ReadonlyArray<GuardEvent>, agents: ReadonlySet<string>): Array<Events.CallSettled> =>
+  events.filter((e): e is Events.CallSettled => e._tag === "CallSettled" && agents.has(e.agentId))
+
+/**
+ * What the ledger charged `agents` in all: for agents that failed, the spend their work wasted.
+ *
+ * @since 0.1.0
+ * @category measures
+ */
+export const chargedTo = (events: ReadonlyArray<GuardEvent>, agents: ReadonlySet<string>): number =>
+  spent(charged(settledBy(events, agents), 0))
 
 /** The first trip, if the breaker tripped. */
 const firstTrip = (events: ReadonlyArray<GuardEvent>): Events.BreakerOpened | undefined =>

@@ -28,7 +28,8 @@ export interface Call {
 }
 
 /**
- * One call charged, from the usage the API reported, in millis since the side started.
+ * One call's cost, in millis since the side started: priced from the usage the API reported, or
+ * what fleetguard's ledger charged.
  *
  * @since 0.1.0
  * @category models
@@ -39,15 +40,38 @@ export interface Charge {
 }
 
 /**
- * One side's record: what the server saw, what was charged, how long it took.
+ * When a 429 the client had seen told it to wait: from the moment it knew, until the wait it was
+ * given ran out, in millis since its side started.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Wait {
+  readonly from: number
+  readonly until: number
+}
+
+/**
+ * One side's record: what the server saw, what the API reported and fleetguard charged, when the
+ * client was told to wait, how many agents finished, how long it took.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Side {
   readonly calls: ReadonlyArray<Call>
-  readonly charges: ReadonlyArray<Charge>
-  readonly spentUsd: number
+  /** The usage the API reported for each answer it finished, priced. */
+  readonly reported: ReadonlyArray<Charge>
+  readonly reportedUsd: number
+  /** What fleetguard's ledger charged, every settlement; absent on the naive side, which has no ledger. */
+  readonly charged?: { readonly charges: ReadonlyArray<Charge>; readonly usd: number } | undefined
+  readonly waits: ReadonlyArray<Wait>
+  /** When the API answered this side 429, in millis since the side started (absent: it never did). */
+  readonly rateLimited?: { readonly from: number; readonly until: number } | undefined
+  /** When the client sent each request (each attempt), as it noted it. */
+  readonly sent: ReadonlyArray<number>
+  /** Agents that ran to their end without failing. */
+  readonly finished: number
   readonly wallMillis: number
 }
 
@@ -87,8 +111,12 @@ export interface ScenarioResult {
   readonly refused: Readonly<Record<string, number>>
   /** Times the guarded side's gate closed (a pause, not an extension of one). */
   readonly pauses: number
-  /** The fleet limit the spend is drawn against, when the scenario has one. */
+  /** The fleet limit the spend is drawn against. */
   readonly limitUsd: number
+  /** The agents each side set out to run. */
+  readonly agents: number
+  /** What the agents that failed had spent, where the scenario measures it (naive: reported; guarded: charged). */
+  readonly wasted?: { readonly naive: number; readonly guarded: number } | undefined
   readonly naive: Side
   readonly guarded: Side
   /** The long calls of a trip, each side's relative to its own trip. */

@@ -1,6 +1,7 @@
 /**
  * The report's charts as inline SVG, drawn here so that the page needs no network and no library:
- * step lines of cumulative counts over time, and lanes of calls against an instant.
+ * step lines of cumulative counts over time, and lanes of calls against an instant. The legend sits
+ * below the plot, never over the data.
  *
  * @since 0.1.0
  */
@@ -19,7 +20,7 @@ export interface Series {
 }
 
 /**
- * A horizontal (y) or vertical (x) reference line.
+ * A horizontal reference line (a limit).
  *
  * @since 0.1.0
  * @category models
@@ -29,11 +30,32 @@ export interface Mark {
   readonly label: string
 }
 
+/**
+ * A shaded span of the x axis (a window in which the API answered 429).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Band {
+  readonly from: number
+  readonly to: number
+  /** Of its edges: every band is filled alike, so that overlapping ones do not mix into a third colour. */
+  readonly color: string
+  readonly label: string
+}
+
 const width = 640
-const height = 260
-const margin = { top: 16, right: 16, bottom: 40, left: 64 }
+const margin = { top: 16, right: 16, left: 64 }
 const plotWidth = width - margin.left - margin.right
-const plotHeight = height - margin.top - margin.bottom
+const plotHeight = 200
+const axisY = margin.top + plotHeight
+const legendTop = axisY + 48
+const legendRow = 18
+// Wide enough for a legend text of 11 px system-ui: the legend is laid out without measuring it.
+const charWidth = 6.4
+const markColor = "#c0392b"
+const bandFill = "#e74c3c"
+const bandOpacity = 0.1
 
 /** @since 0.1.0 @category formatting */
 export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -67,27 +89,34 @@ const scale = (xMin: number, xMax: number, yMax: number): Scale => {
   const top = yTicks.at(-1) ?? 1
   const span = Math.max(xMax - xMin, 1e-9)
   return {
-    x: (v) => margin.left + ((v - xMin) / span) * plotWidth,
+    x: (v) => margin.left + ((Math.min(Math.max(v, xMin), xMax) - xMin) / span) * plotWidth,
     y: (v) => margin.top + plotHeight - (v / top) * plotHeight,
     xTicks: axisTicks(xMin, xMax),
     yTicks
   }
 }
 
-const axes = (s: Scale, xLabel: string, yLabel: string, format: (n: number) => string) =>
+/** Decimals enough to tell the ticks `step` apart. */
+const decimalsFor = (step: number) => Math.max(0, -Math.floor(Math.log10(step) + 1e-9))
+
+const xAxis = (s: Scale, label: string) =>
   [
+    ...s.xTicks.map((t) => `<text x="${s.x(t)}" y="${axisY + 16}" text-anchor="middle">${fixed(t)}</text>`),
+    `<line class="x-axis" x1="${margin.left}" x2="${width - margin.right}" y1="${axisY}" y2="${axisY}" stroke="#888"/>`,
+    `<text x="${margin.left + plotWidth / 2}" y="${axisY + 34}" text-anchor="middle">${escapeHtml(label)}</text>`
+  ].join("")
+
+const yAxis = (s: Scale, label: string, format: (n: number, decimals: number) => string) => {
+  const decimals = decimalsFor(s.yTicks[1] ?? 1)
+  return [
     ...s.yTicks.map(
       (t) =>
         `<line x1="${margin.left}" x2="${width - margin.right}" y1="${s.y(t)}" y2="${s.y(t)}" stroke="#e3e3e3"/>` +
-        `<text x="${margin.left - 6}" y="${s.y(t) + 4}" text-anchor="end">${escapeHtml(format(t))}</text>`
+        `<text x="${margin.left - 6}" y="${s.y(t) + 4}" text-anchor="end">${escapeHtml(format(t, decimals))}</text>`
     ),
-    ...s.xTicks.map(
-      (t) => `<text x="${s.x(t)}" y="${height - margin.bottom + 16}" text-anchor="middle">${fixed(t)}</text>`
-    ),
-    `<line x1="${margin.left}" x2="${width - margin.right}" y1="${margin.top + plotHeight}" y2="${margin.top + plotHeight}" stroke="#888"/>`,
-    `<text x="${margin.left + plotWidth / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(xLabel)}</text>`,
-    `<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(yLabel)}</text>`
+    `<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(label)}</text>`
   ].join("")
+}
 
 const stepPath = (s: Scale, points: ReadonlyArray<readonly [number, number]>) => {
   const [first, ...rest] = points
@@ -101,23 +130,54 @@ const stepPath = (s: Scale, points: ReadonlyArray<readonly [number, number]>) =>
   return `${d}H${(margin.left + plotWidth).toFixed(1)}V${s.y(y).toFixed(1)}`
 }
 
-const legend = (
-  series: ReadonlyArray<{ readonly label: string; readonly color: string; readonly dashed?: boolean | undefined }>
-) =>
-  series
-    .map(
-      (l, i) =>
-        `<g transform="translate(${margin.left + 8 + i * 150} ${margin.top + 6})">` +
-        `<line x1="0" x2="18" y1="0" y2="0" stroke="${l.color}" stroke-width="2"${l.dashed === true ? ' stroke-dasharray="4 3"' : ""}/>` +
-        `<text x="22" y="4">${escapeHtml(l.label)}</text></g>`
-    )
-    .join("")
+/** What a legend entry shows: a line (solid or dashed) or a swatch. */
+interface Entry {
+  readonly label: string
+  readonly color: string
+  readonly kind: "line" | "dashed" | "swatch"
+}
 
-const svg = (name: string, title: string, body: string) =>
+/** Where each entry goes: left to right, a new row when the next would pass the plot's right edge. */
+const legendLayout = (entries: ReadonlyArray<Entry>): Array<readonly [x: number, row: number]> => {
+  const places: Array<readonly [number, number]> = []
+  let [x, row] = [0, 0]
+  for (const e of entries) {
+    const w = 24 + e.label.length * charWidth + 16
+    if (x > 0 && x + w > plotWidth) [x, row] = [0, row + 1]
+    places.push([x, row])
+    x += w
+  }
+  return places
+}
+
+const legendKey = (e: Entry) =>
+  e.kind === "swatch"
+    ? `<rect x="0" y="-6" width="18" height="10" fill="${bandFill}" fill-opacity="${bandOpacity}" stroke="${e.color}"/>`
+    : `<line x1="0" x2="18" y1="0" y2="0" stroke="${e.color}" stroke-width="2"${e.kind === "dashed" ? ' stroke-dasharray="4 3"' : ""}/>`
+
+/** The legend below the x axis' label, and the height it takes. */
+const legend = (entries: ReadonlyArray<Entry>): readonly [svg: string, height: number] => {
+  const places = legendLayout(entries)
+  const rows = entries.length === 0 ? 0 : Math.max(...places.map(([, row]) => row)) + 1
+  const svg = entries
+    .map((e, i) => {
+      const [x, row] = places[i] ?? [0, 0]
+      return `<g class="legend" transform="translate(${margin.left + x} ${legendTop + row * legendRow})">${legendKey(e)}<text x="24" y="4">${escapeHtml(e.label)}</text></g>`
+    })
+    .join("")
+  return [svg, rows * legendRow]
+}
+
+const svg = (name: string, title: string, height: number, body: string) =>
   `<svg class="chart" data-chart="${escapeHtml(name)}" role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${body}</svg>`
 
+/** A series with nothing to show: it never leaves 0. */
+const isEmpty = (series: Series) => series.points.every(([, y]) => y === 0)
+
 /**
- * Step lines over time, with horizontal marks (a limit).
+ * Step lines over time, with shaded bands (drawn under the lines) and horizontal marks. The y axis
+ * is scaled to the data: a mark far above it (more than half again its top) is left out, and the
+ * legend says so. Series that never leave 0 are neither drawn nor listed.
  *
  * @since 0.1.0
  * @category charts
@@ -129,33 +189,54 @@ export const lines = (options: {
   readonly yLabel: string
   readonly series: ReadonlyArray<Series>
   readonly marks?: ReadonlyArray<Mark> | undefined
-  readonly format?: ((n: number) => string) | undefined
+  readonly bands?: ReadonlyArray<Band> | undefined
+  /** A y value for its axis, given the decimals that tell its ticks apart. */
+  readonly format?: ((n: number, decimals: number) => string) | undefined
   /** The end of the x axis, shared by charts meant to be compared; default the last point. */
   readonly xMax?: number | undefined
 }): string => {
-  const all = options.series.flatMap((s) => s.points)
+  const series = options.series.filter((line) => !isEmpty(line))
+  const all = series.flatMap((line) => line.points)
+  const dataMax = Math.max(...all.map(([, y]) => y), 1e-9)
   const marks = options.marks ?? []
-  const s = scale(
-    0,
-    options.xMax ?? Math.max(1, ...all.map(([x]) => x)),
-    Math.max(...all.map(([, y]) => y), ...marks.map((m) => m.at), 1e-9)
-  )
-  const marked = marks.map(
+  const shown = marks.filter((m) => m.at <= dataMax * 1.5)
+  const hidden = marks.filter((m) => m.at > dataMax * 1.5)
+  const bands = options.bands ?? []
+  const s = scale(0, options.xMax ?? Math.max(1, ...all.map(([x]) => x)), Math.max(dataMax, ...shown.map((m) => m.at)))
+  const format = options.format ?? ((n) => fixed(n))
+  const shaded = bands.map((b) => {
+    const [from, to] = [s.x(b.from), s.x(b.to)]
+    const edge = (x: number) =>
+      `<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${margin.top}" y2="${axisY}" stroke="${b.color}" stroke-opacity="0.6"/>`
+    return `<rect class="band" x="${from.toFixed(1)}" y="${margin.top}" width="${Math.max(1, to - from).toFixed(1)}" height="${plotHeight}" fill="${bandFill}" fill-opacity="${bandOpacity}"/>${edge(from)}${edge(to)}`
+  })
+  const marked = shown.map(
     (m) =>
-      `<line x1="${margin.left}" x2="${width - margin.right}" y1="${s.y(m.at)}" y2="${s.y(m.at)}" stroke="#c0392b" stroke-dasharray="6 4"/>` +
-      `<text x="${width - margin.right - 4}" y="${s.y(m.at) - 4}" text-anchor="end" fill="#c0392b">${escapeHtml(m.label)}</text>`
+      `<line x1="${margin.left}" x2="${width - margin.right}" y1="${s.y(m.at)}" y2="${s.y(m.at)}" stroke="${markColor}" stroke-dasharray="6 4"/>`
   )
-  const paths = options.series.map(
+  const paths = series.map(
     (line) =>
       `<path d="${stepPath(s, line.points)}" fill="none" stroke="${line.color}" stroke-width="2"${line.dashed === true ? ' stroke-dasharray="4 3"' : ""}/>`
   )
+  const entries: Array<Entry> = [
+    ...series.map(
+      (line) => ({ label: line.label, color: line.color, kind: line.dashed === true ? "dashed" : "line" }) as const
+    ),
+    ...bands.map((b) => ({ label: b.label, color: b.color, kind: "swatch" }) as const),
+    ...shown.map((m) => ({ label: m.label, color: markColor, kind: "dashed" }) as const),
+    ...hidden.map((m) => ({ label: `${m.label}: above this scale`, color: "#bbb", kind: "dashed" }) as const)
+  ]
+  const [legendSvg, legendHeight] = legend(entries)
   return svg(
     options.name,
     options.title,
-    axes(s, options.xLabel, options.yLabel, options.format ?? fixed) +
+    legendTop + legendHeight,
+    shaded.join("") +
+      yAxis(s, options.yLabel, format) +
+      xAxis(s, options.xLabel) +
       marked.join("") +
       paths.join("") +
-      legend(options.series)
+      legendSvg
   )
 }
 
@@ -179,16 +260,6 @@ export const lanes = (options: {
     (l, i) =>
       `<rect x="${s.x(l.start).toFixed(1)}" y="${(margin.top + i * band + band * 0.15).toFixed(1)}" width="${Math.max(1, s.x(l.end) - s.x(l.start)).toFixed(1)}" height="${(band * 0.7).toFixed(1)}" fill="${l.color}"/>`
   )
-  const trip = `<line x1="${s.x(0)}" x2="${s.x(0)}" y1="${margin.top}" y2="${margin.top + plotHeight}" stroke="#c0392b" stroke-width="2"/><text x="${s.x(0) + 4}" y="${margin.top + 10}" fill="#c0392b">${escapeHtml(options.mark)}</text>`
-  const xAxis = s.xTicks.map(
-    (t) => `<text x="${s.x(t)}" y="${height - margin.bottom + 16}" text-anchor="middle">${fixed(t)}</text>`
-  )
-  return svg(
-    options.name,
-    options.title,
-    bars.join("") +
-      trip +
-      xAxis.join("") +
-      `<text x="${margin.left + plotWidth / 2}" y="${height - 6}" text-anchor="middle">ms relative to the trip</text>`
-  )
+  const trip = `<line x1="${s.x(0)}" x2="${s.x(0)}" y1="${margin.top}" y2="${axisY}" stroke="${markColor}" stroke-width="2"/><text x="${s.x(0)}" y="${margin.top - 4}" text-anchor="middle" fill="${markColor}">${escapeHtml(options.mark)}</text>`
+  return svg(options.name, options.title, axisY + 42, bars.join("") + trip + xAxis(s, "ms relative to the trip"))
 }

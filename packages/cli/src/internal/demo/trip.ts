@@ -1,19 +1,20 @@
 /**
  * Scenario 4, a trip with 15 calls in flight: 15 agents stream long answers while 5 workers make
  * short calls; then every new request to the upstream fails. The naive fleet lets the streams run
- * to the end and its workers keep calling; the guarded breaker trips after 3 failures and
- * interrupts everything it tracks, the streams included.
+ * to the end and its workers keep calling; the guarded breaker trips at its threshold and
+ * interrupts everything it tracks, the streams included: their answers are lost, and each is
+ * charged the most the API may bill for it.
  *
  * @since 0.1.0
  */
 import { Agent, type Events, LlmClient } from "@fleetguard/core"
 import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect, Stream } from "effect"
-import { type Env, guards, range, request } from "./agents.js"
+import { type Env, range, request } from "./agents.js"
 import { guarded, naive, result, side } from "./fleet.js"
-import { spent, trips } from "./measure.js"
+import { chargedTo, reported, settledBy, spent, trips } from "./measure.js"
 import type { Call, Lane, Row, ScenarioResult } from "./scenario.js"
-import { cost, count, startedAfter, traffic, usd } from "./table.js"
+import { chargedLabel, cost, count, reportedLabel, startedAfter, traffic, usd } from "./table.js"
 
 const readers = 15
 const workers = 5
@@ -56,18 +57,19 @@ const naiveFleet = (env: Env) =>
           await sleep(workerPauseMillis)
         }
       }
-      const streams = Promise.all(range(readers).map((i) => client.stream(long(i)).catch(() => 0)))
+      const streams = Promise.allSettled(range(readers).map((i) => client.stream(long(i))))
       const working = Promise.all(range(workers).map(worker))
-      const streamCharges = await streams.finally(() => {
+      const read = await streams.finally(() => {
         done = true
       })
       await working
-      return { charges: client.charges, streamsUsd: spent(streamCharges.map((usd) => ({ at: 0, usd }))) }
+      const answered = read.flatMap((o) => (o.status === "fulfilled" ? [{ at: 0, usd: o.value }] : []))
+      return { client, finished: answered.length + workers, streamsUsd: spent(answered) }
     })
   )
 
 const guardedFleet = (env: Env) =>
-  side(env.progress, "trip · guarded", server(), (fake) => {
+  side(env.progress, "trip · guarded", server(), (fake, startedAt) => {
     let done = false
     const reader = (i: number) => Agent.run(`reader-${i}`, Stream.runDrain(LlmClient.stream(long(i))))
     const worker = (i: number) =>
@@ -83,24 +85,27 @@ const guardedFleet = (env: Env) =>
         })
       )
     const readersDone = Effect.ensuring(
-      Effect.forEach(range(readers), (i) => Effect.either(reader(i)), { concurrency: "unbounded", discard: true }),
+      Effect.forEach(range(readers), (i) => Effect.either(reader(i)), { concurrency: "unbounded" }),
       Effect.sync(() => {
         done = true
       })
     )
     const workersDone = Effect.forEach(range(workers), (i) => Effect.either(worker(i)), { concurrency: "unbounded" })
-    return guarded(fake, guards, Effect.all([readersDone, workersDone], { concurrency: "unbounded", discard: true }))
+    const finished = Effect.map(Effect.all([readersDone, workersDone], { concurrency: "unbounded" }), (outcomes) => ({
+      finished: outcomes.flat().filter((o) => o._tag === "Right").length
+    }))
+    return guarded(fake, startedAt, env.guards, finished)
   })
+
+const readerIds = new Set(range(readers).map((i) => `reader-${i}`))
 
 const lanesOf = (calls: ReadonlyArray<Call>, trip: number): Array<Lane> =>
   calls
     .filter((c) => c.stream)
     .map((c) => ({ start: c.at - trip, end: (c.endedAt ?? c.at) - trip, interrupted: c.outcome === "client-closed" }))
 
-const interruptedUsd = (events: ReadonlyArray<Events.GuardEvent>) =>
-  spent(
-    events.flatMap((e) => (e._tag === "CallSettled" && e.outcome === "interrupted" ? [{ at: 0, usd: e.costUsd }] : []))
-  )
+/** What the API reported for the guarded readers' streams: those it finished. */
+const readersReported = (events: ReadonlyArray<Events.GuardEvent>) => spent(reported(settledBy(events, readerIds), 0))
 
 const span = (lanes: ReadonlyArray<Lane>) => {
   const ends = lanes.map((l) => l.end)
@@ -127,26 +132,31 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
   Effect.gen(function* () {
     const n = yield* naiveFleet(env)
     const g = yield* guardedFleet(env)
-    const [naiveTrip, guardedTrip] = trips(
-      n.calls,
-      { ...g.result, startedAt: g.startedAt },
-      guards.breaker.failureThreshold
-    )
+    const threshold = env.guards.breaker.failureThreshold
+    const [naiveTrip, guardedTrip] = trips(n.calls, { ...g.result, startedAt: g.startedAt }, threshold)
     const lanes = { naive: lanesOf(n.calls, naiveTrip), guarded: lanesOf(g.calls, guardedTrip) }
     const about = {
       name: "trip",
       title: "4. A trip with 15 calls in flight",
-      setup: `${readers} agents stream long answers while ${workers} workers make short calls; every request from ${failAfterMillis} ms after the last of them started fails with 500. The naive side's "trip" is when its ${guards.breaker.failureThreshold}rd failure was answered.`,
+      setup: `${readers} agents stream long answers while ${workers} workers make short calls; every request from ${failAfterMillis} ms after the last of them started fails with 500. The breaker trips after ${threshold} failures (its default); the naive side's "trip" is when its ${threshold} failures had been answered.`,
+      agents: readers + workers,
       lanes
     } as const
     return result(
       about,
+      env.guards.budget.limitUsd,
       (naive, guarded) => [
         ...tripRows(lanes.naive, lanes.guarded),
         ["requests started after the trip", startedAfter(n.calls, naiveTrip), startedAfter(g.calls, guardedTrip)],
-        ["what the long streams were charged", usd(n.result.streamsUsd), usd(interruptedUsd(g.result.events))],
+        [
+          "agents that finished",
+          `${naive.finished} of ${readers + workers}`,
+          `${guarded.finished} of ${readers + workers}`
+        ],
+        [`the long streams, ${reportedLabel}`, usd(n.result.streamsUsd), usd(readersReported(g.result.events))],
+        [`the long streams, ${chargedLabel}`, "— (no ledger)", usd(chargedTo(g.result.events, readerIds))],
         ...traffic(naive, guarded),
-        ...cost(naive, guarded, guards.budget.limitUsd)
+        ...cost(naive, guarded, env.guards.budget.limitUsd)
       ],
       n,
       g
