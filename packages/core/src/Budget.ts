@@ -87,11 +87,15 @@ export interface BudgetService {
   ) => Effect.Effect<Reservation, BudgetExceeded | InvalidAmount | GuardUnavailable>
   /**
    * Settles at the actual cost, even above the reservation. A second settlement changes nothing.
-   * A bad amount, or a value that is not a reservation, fails `InvalidAmount` and settles nothing.
+   * A bad amount, a value that is not a reservation, or a reservation this budget did not make
+   * fails `InvalidAmount` (`field` "actualUsd" or "reservation") and settles nothing.
    */
   readonly commit: (reservation: Reservation, actualUsd: number) => Effect.Effect<void, InvalidAmount>
-  /** Settles at no cost. A second settlement, or a value that is not a reservation, changes nothing. */
-  readonly release: (reservation: Reservation) => Effect.Effect<void>
+  /**
+   * Settles at no cost. A second settlement changes nothing; a value that is not a reservation, or
+   * a reservation this budget did not make, fails `InvalidAmount` (`field` "reservation").
+   */
+  readonly release: (reservation: Reservation) => Effect.Effect<void, InvalidAmount>
   readonly snapshot: Effect.Effect<BudgetSnapshot>
 }
 
@@ -116,13 +120,26 @@ export const nanosOf = (field: string, usd: unknown): Either.Either<number, Inva
 export const usdOf: (nanos: number) => number = Ledger.toUsd
 
 /**
- * A value given as a reservation, or the `InvalidAmount` this ledger's `commit` fails with.
+ * A value given as a reservation, its fields read once into a fresh object, or the `InvalidAmount`
+ * (reason "must be a reservation made by Budget.reserve") that `commit` and `release` fail with
+ * for anything not shaped as one. Never throws, whatever the value.
  *
  * @since 0.1.0
  * @category guards
  */
-export const checkReservation = (value: unknown): Either.Either<Reservation, InvalidAmount> =>
-  InMemory.isReservation(value) ? Either.right(value) : Either.left(InMemory.notAReservation(value))
+export const checkReservation = (value: unknown): Either.Either<Reservation, InvalidAmount> => {
+  const reservation = InMemory.reservationOf(value)
+  return reservation === undefined ? Either.left(InMemory.notAReservation(value)) : Either.right(reservation)
+}
+
+/**
+ * The `InvalidAmount` (reason "was not made by this budget") that `commit` and `release` fail with
+ * for a value shaped as a reservation that this ledger never issued: for ledgers kept elsewhere.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const notIssued: (value: unknown) => InvalidAmount = InMemory.notIssued
 
 /** A limit the ledger can hold: positive, and not rounded to $0 or past its range in nanodollars. */
 const Limit = option(
@@ -286,6 +303,7 @@ export class Budget extends Context.Tag("@fleetguard/core/Budget")<Budget, Budge
   static readonly nanosOf = nanosOf
   static readonly usdOf = usdOf
   static readonly checkReservation = checkReservation
+  static readonly notIssued = notIssued
   static readonly withReservation = withReservation
   static readonly reserve = (agentId: string, usd: number) => withService(Budget, (b) => b.reserve(agentId, usd))
   static readonly commit = (reservation: Reservation, actualUsd: number) =>
