@@ -10,13 +10,13 @@
 import { Cause, Config, Context, Effect, Either, Exit, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
-import type { BudgetExceeded, GuardUnavailable, InvalidAmount, InvalidOption } from "./Errors.js"
+import { type BudgetExceeded, type GuardUnavailable, InvalidAmount, type InvalidOption } from "./Errors.js"
 import * as AgentId from "./internal/agentId.js"
 import * as InMemory from "./internal/budget.js"
 import { withService } from "./internal/fiber.js"
 import * as Ledger from "./internal/ledger.js"
 import * as Settle from "./internal/settle.js"
-import { check, decode, Fraction, layerFromConfig, Options, option } from "./Options.js"
+import { check, decode, Fraction, FunctionOption, layerFromConfig, Options, option } from "./Options.js"
 
 /**
  * The limits of a `Budget`: the fleet's, each agent's, and when to alert.
@@ -246,10 +246,27 @@ export interface WithReservationOptions<A> {
   readonly failureUsd?: ((cause: Cause.Cause<unknown>) => number) | undefined
 }
 
+const ReservationOptions = Options({
+  // Checked by `reserve`, which names them.
+  usd: Schema.Unknown,
+  agentId: Schema.optional(Schema.Unknown),
+  actualUsd: FunctionOption,
+  failureUsd: Schema.optional(FunctionOption)
+})
+
+/** The options of `withReservation`, each read once; `InvalidAmount` naming one that is wrong. */
+const reservationOptions = <A>(options: unknown): Effect.Effect<WithReservationOptions<A>, InvalidAmount> =>
+  Effect.mapBoth(decode(ReservationOptions, options), {
+    onFailure: (error) => new InvalidAmount({ field: error.option, value: error.value, reason: error.reason }),
+    // The schema checked that the functions are functions; what they answer is settlement's to check.
+    onSuccess: (decoded) => decoded as WithReservationOptions<A>
+  })
+
 /**
  * Reserves, runs `self`, and settles on every exit: a success at `actualUsd`, a failure at
  * `failureUsd` (default: released), an interruption at the full reservation, since the work may
- * have been paid for. A cost that cannot be computed is charged as the full reservation.
+ * have been paid for. A cost that cannot be computed is charged as the full reservation. Options
+ * that are not an object, or a cost that is not a function, fail `InvalidAmount` naming the field.
  */
 const withReservation: {
   <A>(
@@ -269,18 +286,18 @@ const withReservation: {
   ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount | GuardUnavailable, R | Budget> =>
     Effect.gen(function* () {
       const budget = yield* Budget
-      const agentId = options.agentId ?? (yield* AgentId.current)
-      const { failureUsd } = options
+      const { usd, actualUsd, agentId: given, failureUsd } = yield* reservationOptions<A>(options)
+      const agentId = given ?? (yield* AgentId.current)
       const owed = (exit: Exit.Exit<A, E>): Settle.Owed =>
         Exit.isSuccess(exit)
-          ? Settle.cost(() => options.actualUsd(exit.value))
+          ? Settle.cost(() => actualUsd(exit.value))
           : Cause.isInterruptedOnly(exit.cause)
             ? Settle.full
             : failureUsd
               ? Settle.cost(() => failureUsd(exit.cause))
               : Settle.nothing
       return yield* Effect.acquireUseRelease(
-        budget.reserve(agentId, options.usd),
+        budget.reserve(agentId, usd),
         () => self,
         (reservation, exit) => Settle.settle(budget, reservation, owed(exit))
       )

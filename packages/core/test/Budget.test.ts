@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
-import { Budget, type Reservation } from "../src/index.js"
+import { Budget, type Reservation, type WithReservationOptions } from "../src/index.js"
 import { budgetContract } from "./contract/Budget.contract.js"
 import { inMemory } from "./contract/backend.js"
 
@@ -124,4 +124,53 @@ describe("Budget: commit and release take only this budget's reservations", () =
     expect(checked.right).toEqual(given)
     expect(checked.right).not.toBe(given)
   })
+})
+
+describe("Budget.withReservation: options it cannot use are a typed error", () => {
+  const getter = (key: string) =>
+    Object.defineProperty({ usd: 1, actualUsd: () => 0 }, key, {
+      get: () => {
+        throw new Error("getter")
+      },
+      enumerable: true
+    })
+  const cases: ReadonlyArray<readonly [string, unknown, string]> = [
+    ["null", null, "options"],
+    ["undefined", undefined, "options"],
+    ["a number", 5, "options"],
+    ["no actualUsd", { usd: 1 }, "actualUsd"],
+    ["actualUsd not a function", { usd: 1, actualUsd: 0.5 }, "actualUsd"],
+    ["failureUsd not a function", { usd: 1, actualUsd: () => 0, failureUsd: "0" }, "failureUsd"],
+    ["usd not a number", { usd: "1", actualUsd: () => 0 }, "usd"],
+    ["agentId not a string", { usd: 1, actualUsd: () => 0, agentId: 7 }, "agentId"],
+    ["usd behind a throwing getter", getter("usd"), "usd"],
+    ["actualUsd behind a throwing getter", getter("actualUsd"), "actualUsd"],
+    [
+      "a Proxy whose traps throw",
+      new Proxy(
+        {},
+        {
+          getOwnPropertyDescriptor: () => {
+            throw new Error("trap")
+          }
+        }
+      ),
+      "options"
+    ]
+  ]
+  for (const [what, options, field] of cases) {
+    it.effect(`${what}: InvalidAmount naming ${field}; nothing reserved or run`, () =>
+      Effect.gen(function* () {
+        let ran = false
+        const guarded = Budget.withReservation(options as WithReservationOptions<void>)(
+          Effect.sync(() => {
+            ran = true
+          })
+        )
+        expect(yield* Effect.flip(guarded)).toMatchObject({ _tag: "InvalidAmount", field })
+        expect(ran).toBe(false)
+        expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0 })
+      }).pipe(Effect.provide(Budget.layer({ limitUsd: 10 })))
+    )
+  }
 })
