@@ -118,3 +118,15 @@ describe("a request changed after complete or stream was called is sent as it wa
     }
   }
 })
+
+describe("a request priced past what any budget holds", () => {
+  it.effect("maxTokens: 1e15 fails InvalidAmount naming maxTokens, not the reservation's usd; nothing is sent", () =>
+    Effect.gen(function* () {
+      const huge = { ...request(), maxTokens: 1e15 }
+      expect(yield* Effect.flip(LlmClient.complete(huge))).toMatchObject({ _tag: "InvalidAmount", field: "maxTokens" })
+      expect(yield* Effect.flip(Stream.runDrain(LlmClient.stream(huge)))).toMatchObject({ field: "maxTokens" })
+      expect(yield* (yield* TestProvider.TestProvider).calls).toEqual([])
+      expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0 })
+    }).pipe(Effect.provide(client(TestProvider.always(TestProvider.reply()))))
+  )
+})

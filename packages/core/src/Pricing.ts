@@ -9,6 +9,7 @@ import { Context, Effect, Either, Layer, Schema } from "effect"
 import type { InvalidOption, InvalidRequest } from "./Errors.js"
 import { InvalidAmount, UnknownModel } from "./Errors.js"
 import { type Engined, EngineId, type PricingEngine } from "./internal/engine.js"
+import * as Ledger from "./internal/ledger.js"
 import * as Request from "./internal/request.js"
 import type { CompletionRequest, Content, Usage } from "./Llm.js"
 import { decode, FunctionOption, Options, option } from "./Options.js"
@@ -196,6 +197,20 @@ export const priceEstimate = (
 ): number => (inputTokens * inputRate(p, request) + request.maxTokens * p.output) / 1_000_000
 
 /**
+ * The refusal of an estimate of `usd` that no ledger can hold (at or past ~9,000,000 USD, where
+ * nanodollars stop being exact), naming the request field it comes from: `maxTokens` when its
+ * output alone is past the ceiling (or neither part alone is), else `messages`, the prompt.
+ */
+const beyondLedger = (p: ModelPrice, request: CompletionRequest, usd: number): InvalidAmount | undefined => {
+  if (Ledger.toNanos(usd) !== undefined) return undefined
+  const reason = `prices the request at $${usd}, more than a budget can hold (below 9,000,000 USD)`
+  const output = (request.maxTokens * p.output) / 1_000_000
+  return Ledger.toNanos(output) === undefined || Ledger.toNanos(usd - output) !== undefined
+    ? new InvalidAmount({ field: "maxTokens", value: request.maxTokens, reason })
+    : new InvalidAmount({ field: "messages", value: maxInputTokens(request), reason })
+}
+
+/**
  * Counts can differ a little from what is billed (Anthropic documents its count as an estimate):
  * reserve this much more, never more than the byte bound.
  *
@@ -229,7 +244,8 @@ export interface PricingService {
   readonly price: (model: string) => Effect.Effect<ModelPrice, UnknownModel>
   /**
    * An upper bound on what `request` can cost. A malformed request fails naming the field:
-   * `InvalidAmount` for `maxTokens`, `InvalidRequest` for the rest.
+   * `InvalidAmount` for `maxTokens`, `InvalidRequest` for the rest. A bound no budget can hold
+   * fails `InvalidAmount` naming `maxTokens` (or `messages`, for a prompt priced past it).
    */
   readonly estimate: (
     request: CompletionRequest
@@ -306,10 +322,19 @@ export const make = (
           )
         )
       )
+    // The byte bound is the most any count gives: an estimate no ledger can hold is refused before
+    // anything is counted, naming the request's field rather than the reservation's amount.
+    const bounded = (p: ModelPrice, request: CompletionRequest): Effect.Effect<number, InvalidAmount> => {
+      const bound = priceEstimate(p, request)
+      const refused = beyondLedger(p, request, bound)
+      if (refused !== undefined) return Effect.fail(refused)
+      return countInputTokens === undefined ? Effect.succeed(bound) : counted(p, request, countInputTokens)
+    }
     const engine: PricingEngine = {
       estimate: (request) => {
         const p = countInputTokens === undefined ? resolve(merged, request.model) : undefined
-        return p === undefined ? undefined : priceEstimate(p, request)
+        const usd = p === undefined ? undefined : priceEstimate(p, request)
+        return usd === undefined || Ledger.toNanos(usd) === undefined ? undefined : usd
       },
       cost: (model, usage) => {
         const p = resolve(merged, model)
@@ -326,10 +351,7 @@ export const make = (
       estimate: (input) =>
         Either.match(Request.validate(input), {
           onLeft: Effect.fail,
-          onRight: (request) =>
-            countInputTokens === undefined
-              ? Effect.map(lookup(request.model), (p) => priceEstimate(p, request))
-              : Effect.flatMap(lookup(request.model), (p) => counted(p, request, countInputTokens))
+          onRight: (request) => Effect.flatMap(lookup(request.model), (p) => bounded(p, request))
         }),
       cost: (model, usage) => {
         const invalid = invalidUsage(usage)

@@ -203,3 +203,34 @@ describe("byteLength", () => {
     }
   })
 })
+
+describe("Pricing: an estimate no budget can hold names the request field that made it", () => {
+  const base: CompletionRequest = {
+    model: "claude-haiku-4-5",
+    maxTokens: 100,
+    messages: [{ role: "user", content: "hi" }]
+  }
+
+  it.effect("maxTokens: 1e15 fails InvalidAmount naming maxTokens, through the engine and the service", () =>
+    withPricing(
+      Effect.gen(function* () {
+        for (const maxTokens of [1e15, Number.MAX_SAFE_INTEGER]) {
+          const error = yield* Effect.flip(Pricing.estimate({ ...base, maxTokens }))
+          expect(error).toMatchObject({ _tag: "InvalidAmount", field: "maxTokens", value: maxTokens })
+        }
+        // Just below the ledger's ceiling is still an estimate.
+        expect(yield* Pricing.estimate({ ...base, maxTokens: 1e12 })).toBeCloseTo(5e6, 0)
+      })
+    )
+  )
+
+  it.effect("a price so high the prompt alone cannot be held: InvalidAmount naming messages", () =>
+    withPricing(
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(Pricing.estimate({ ...base, model: "dear" }))
+        expect(error).toMatchObject({ _tag: "InvalidAmount", field: "messages" })
+      }),
+      { dear: { input: 1e12, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 } }
+    )
+  )
+})
