@@ -130,3 +130,47 @@ describe("a request priced past what any budget holds", () => {
     }).pipe(Effect.provide(client(TestProvider.always(TestProvider.reply()))))
   )
 })
+
+/** A provider whose answers report `model`, whatever was asked. */
+const answeringAs = (model: string) =>
+  Layer.succeed(LlmProvider, {
+    complete: () =>
+      Effect.succeed({
+        text: "x",
+        model,
+        stopReason: "end_turn",
+        usage: { inputTokens: 10, outputTokens: 20, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
+      })
+  })
+
+describe("an answer is charged the dearer of the model asked for and the model it reports", () => {
+  const usage = { inputTokens: 10, outputTokens: 20, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
+  const cases = [
+    ["a dearer model reported: its price", "claude-haiku-4-5", "claude-opus-4-6-20260101", "claude-opus-4-6"],
+    ["a cheaper model reported: the asked model's price", "claude-opus-4-6", "claude-haiku-4-5", "claude-opus-4-6"],
+    [
+      "a dated id of the model asked for: its price",
+      "claude-haiku-4-5",
+      "claude-haiku-4-5-20251001",
+      "claude-haiku-4-5"
+    ]
+  ] as const
+  for (const [what, asked, reported, priced] of cases) {
+    it.effect(`complete and stream, ${what}`, () =>
+      Effect.gen(function* () {
+        const expected = yield* Pricing.cost(priced, usage)
+        expect((yield* LlmClient.complete(request("hello", asked))).costUsd).toBeCloseTo(expected, 12)
+        const parts = Chunk.toReadonlyArray(yield* Stream.runCollect(LlmClient.stream(request("hello", asked))))
+        const last = parts.at(-1)
+        expect(last?._tag === "Completion" && last.completion.costUsd).toBeCloseTo(expected, 12)
+      }).pipe(Effect.provide(clientOver(answeringAs(reported))))
+    )
+  }
+
+  it.effect("a reported model with no price: the full reservation, never $0", () =>
+    Effect.gen(function* () {
+      const estimate = yield* Pricing.estimate(request())
+      expect((yield* LlmClient.complete(request())).costUsd).toBe(estimate)
+    }).pipe(Effect.provide(clientOver(answeringAs("claude-unpriced-9"))))
+  )
+})

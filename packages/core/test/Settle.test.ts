@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { Budget } from "../src/index.js"
-import { costEffect, cost as costOf, partialUsage, settle } from "../src/internal/settle.js"
+import { costEffect, cost as costOf, partialUsage, reportedModel, settle } from "../src/internal/settle.js"
 
 const usage = fc.record({
   inputTokens: fc.nat({ max: 1_000_000 }),
@@ -82,4 +82,17 @@ describe("settle: a cost the ledger cannot hold", () => {
       }),
     { fastCheck: { numRuns: 100 } }
   )
+})
+
+describe("reportedModel: an answer is charged the dearer of the model asked for and the model it reports", () => {
+  const usage = { inputTokens: 1, outputTokens: 1, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
+  it("reportedModel, else a completion's model, when it is not the one asked for", () => {
+    expect(reportedModel("claude-haiku-4-5", { usage })).toBeUndefined()
+    expect(reportedModel("claude-haiku-4-5", { usage, reportedModel: "claude-haiku-4-5" })).toBeUndefined()
+    expect(reportedModel("claude-haiku-4-5", { usage, reportedModel: "claude-opus-4-1" })).toBe("claude-opus-4-1")
+    const completion = { text: "", model: "claude-haiku-4-5-20251001", stopReason: null, usage }
+    expect(reportedModel("claude-haiku-4-5", completion)).toBe("claude-haiku-4-5-20251001")
+    expect(reportedModel("claude-haiku-4-5", { ...completion, reportedModel: "m" })).toBe("m")
+    expect(reportedModel("claude-haiku-4-5", { usage, model: 42 } as never)).toBeUndefined()
+  })
 })

@@ -4,7 +4,7 @@
  */
 import { Cause, Effect, Exit, Option } from "effect"
 import { CircuitOpen, describeValue, type InvalidAmount, ProviderUnavailable } from "../Errors.js"
-import type { Usage } from "../Llm.js"
+import type { Answer, Usage } from "../Llm.js"
 import { amount } from "./budget.js"
 import { type BudgetEngine, engineOf } from "./engine.js"
 import type { Reservation } from "./ledger.js"
@@ -120,6 +120,17 @@ export const settle = (budget: Ledger, reservation: Reservation, owed: Owed): Ef
   if (typeof usd !== "number") return uncomputable(budget, reservation, usd)
   const report = engine.settle(reservation, usd)
   return report === undefined ? Effect.succeed(usd) : Effect.as(report, usd)
+}
+
+/**
+ * The model an answer reports having run (`reportedModel`, else a provider completion's `model`)
+ * when it is not the one asked for. The answer is charged the dearer of the two, so that neither a
+ * model the provider substituted nor a misreport can undercount; a reported model with no price
+ * makes the cost uncomputable, and the call is charged its full reservation.
+ */
+export const reportedModel = (asked: string, answer: Answer): string | undefined => {
+  const reported = answer.reportedModel ?? (answer as { readonly model?: unknown }).model
+  return typeof reported === "string" && reported !== asked ? reported : undefined
 }
 
 /**
