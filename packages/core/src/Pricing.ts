@@ -42,15 +42,17 @@ const price = (input: number, cacheWrite5m: number, cacheWrite1h: number, cacheR
   ({ input, output, cacheWrite5m, cacheWrite1h, cacheRead }) satisfies ModelPrice
 
 const opus5 = price(5, 6.25, 10, 0.5, 25)
+const opus4 = price(15, 18.75, 30, 1.5, 75)
 const sonnet5 = price(2, 2.5, 4, 0.2, 10)
 const sonnet4 = price(3, 3.75, 6, 0.3, 15)
 const frontier51 = price(10, 12.5, 20, 0.25, 50)
 const frontier5 = price(10, 12.5, 20, 1, 50)
 
 /**
- * Published prices of current Claude models (USD per million tokens). Models without a published
- * figure (claude-haiku-5-5, claude-fable-5-2, claude-mythos-5-2) are left out on purpose: they
- * fail `UnknownModel` until a price is registered, rather than being priced at $0.
+ * Published prices of Claude models, current and older ones still called (USD per million tokens,
+ * from Anthropic's pricing page). An alias or a dated snapshot id is priced as its model (see
+ * `resolve`). Models with no published figure are left out on purpose (`unpricedModels`): they fail
+ * `UnknownModel` until a price is registered, rather than being priced at $0.
  *
  * @since 0.1.0
  * @category constants
@@ -70,8 +72,28 @@ export const defaultTable: PriceTable = {
   "claude-fable-5-1": frontier51,
   "claude-mythos-5-1": frontier51,
   "claude-fable-5": frontier5,
-  "claude-mythos-5": frontier5
+  "claude-mythos-5": frontier5,
+  // Older models, still called by fleets that have not moved (claude-opus-4-1-20250805, …).
+  "claude-opus-4-1": opus4,
+  "claude-opus-4": opus4,
+  "claude-sonnet-4": sonnet4,
+  "claude-3-7-sonnet": sonnet4,
+  "claude-3-5-haiku": price(0.8, 1, 1.6, 0.08, 4)
 }
+
+/**
+ * Models the Anthropic SDK names that have no published price: each fails `UnknownModel` (never $0)
+ * until a price is registered with `Pricing.layer`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const unpricedModels: ReadonlyArray<string> = [
+  "claude-haiku-5-5",
+  "claude-fable-5-2",
+  "claude-mythos-5-2",
+  "claude-mythos-preview"
+]
 
 /**
  * Tokens a message's framing (role, separators) may add beyond its text.
@@ -88,16 +110,27 @@ export const perMessageOverheadTokens = 16
  */
 export const perRequestOverheadTokens = 32
 
-const dated = /^(.*)-\d{8}$/
+/** The forms of one model's id: a dated snapshot, `-latest`, and `-0` for a major version's first release. */
+const aliases: ReadonlyArray<readonly [RegExp, string]> = [
+  [/-\d{8}$/, ""],
+  [/-latest$/, ""],
+  [/^(claude-[a-z]+-\d+)-0$/, "$1"]
+]
 
 /**
- * A dated snapshot id (`claude-sonnet-4-5-20250929`) is priced as its model.
+ * The price of `model` in `table`: its own entry, else its model's — a dated snapshot id
+ * (`claude-3-5-haiku-20241022`), a `-latest` alias (`claude-3-5-haiku-latest`) or a `-0` alias
+ * (`claude-opus-4-0`) is priced as the model it names (`claude-3-5-haiku`, `claude-opus-4`).
  *
  * @since 0.1.0
  * @category utils
  */
 export const resolve = (table: PriceTable, model: string): ModelPrice | undefined =>
-  entry(table, model) ?? entry(table, model.replace(dated, "$1"))
+  entry(table, model) ??
+  entry(
+    table,
+    aliases.reduce((id, [form, base]) => id.replace(form, base), model)
+  )
 
 // Own keys only: "constructor" is not a model.
 const entry = (table: PriceTable, model: string): ModelPrice | undefined =>
@@ -383,11 +416,13 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
   static readonly make = make
   static readonly layer = layer
   static readonly defaultTable = defaultTable
+  static readonly unpricedModels = unpricedModels
   static readonly byteLength = byteLength
   static readonly contentBytes = contentBytes
   static readonly maxInputTokens = maxInputTokens
   static readonly perMessageOverheadTokens = perMessageOverheadTokens
   static readonly perRequestOverheadTokens = perRequestOverheadTokens
+  static readonly price = (model: string) => Effect.flatMap(Pricing, (p) => p.price(model))
   static readonly estimate = (request: CompletionRequest) => Effect.flatMap(Pricing, (p) => p.estimate(request))
   static readonly cost = (model: string, usage: Usage) => Effect.flatMap(Pricing, (p) => p.cost(model, usage))
 }
