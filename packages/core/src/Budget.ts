@@ -34,7 +34,8 @@ export interface BudgetOptions {
 }
 
 /**
- * A held amount, settled exactly once by `commit` or `release`.
+ * A held amount, settled exactly once by `commit` or `release` of the budget that made it (another
+ * budget refuses it, as it refuses a forged one).
  *
  * @since 0.1.0
  * @category models
