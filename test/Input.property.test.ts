@@ -10,11 +10,13 @@ import {
   LlmClient,
   Pricing,
   type Reservation,
-  Retry
+  Retry,
+  type WithReservationOptions
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Cause, Effect, Exit, FastCheck as fc, Layer, Option, Stream } from "effect"
-import { client, defaultGuards } from "./helpers.js"
+import { breakAt, hostile } from "../packages/core/test/hostile.js"
+import { client, defaultGuards, request } from "./helpers.js"
 
 /** The tags a caller may see; anything else (a defect, an unknown failure) breaks the contract. */
 const typed = new Set([
@@ -56,6 +58,8 @@ const nearRequest = fc.record(
 const input = fc.oneof(fc.anything(), nearRequest)
 
 const numRuns = 150
+// The hostile samples build a client or a ledger each: fewer, since every kind of break is small.
+const hostileRuns = 60
 
 describe("unknown input never produces a defect", () => {
   it.effect.prop(
@@ -84,7 +88,7 @@ describe("unknown input never produces a defect", () => {
           yield* Budget.release(reserved.value)
         }
         expectTyped(yield* Effect.exit(Budget.commit(forged as Reservation, actual as number)))
-        yield* Budget.release(forged as Reservation)
+        expectTyped(yield* Effect.exit(Budget.release(forged as Reservation)))
         const ledger = yield* Budget.snapshot
         expect(ledger.reservedUsd).toBe(0)
         // A commit above its reservation is recorded as it is, so spend is not bounded by the limit here.
@@ -153,6 +157,82 @@ describe("unknown input never produces a defect", () => {
         { discard: true }
       ),
     { fastCheck: { numRuns } }
+  )
+
+  // Guards.layer and AnthropicProvider.layer read their options themselves before decoding them.
+  const decodingLayers = layers.filter(([name]) => name !== "Guards.layer" && name !== "AnthropicProvider.layer")
+  const guardOptions = fc.record({
+    limitUsd: fc.integer({ min: 1, max: 100 }),
+    maxConcurrency: fc.integer({ min: 1, max: 8 }),
+    maxDepth: fc.integer({ min: 1, max: 5 }),
+    maxFanOut: fc.integer({ min: 1, max: 5 }),
+    failureThreshold: fc.integer({ min: 1, max: 5 }),
+    resetAfter: fc.constant("1 second"),
+    halfOpenMaxCalls: fc.integer({ min: 1, max: 3 }),
+    pricing: fc.dictionary(
+      fc.constantFrom("m1", "m2"),
+      fc.record({
+        input: fc.nat(),
+        output: fc.nat(),
+        cacheWrite5m: fc.nat(),
+        cacheWrite1h: fc.nat(),
+        cacheRead: fc.nat()
+      })
+    )
+  })
+
+  it.effect.prop(
+    "a throwing getter or a Proxy anywhere in a request: a completion or a typed failure, never a defect",
+    { broken: hostile(fc.oneof(nearRequest, fc.constant(request()))) },
+    ({ broken }) =>
+      Effect.gen(function* () {
+        const given = () => breakAt(broken.value, broken.path, broken.kind) as CompletionRequest
+        expectTyped(yield* Effect.exit(LlmClient.complete(given())))
+        expectTyped(yield* Effect.exit(Stream.runDrain(LlmClient.stream(given()))))
+        expectTyped(yield* Effect.exit(Pricing.estimate(given())))
+        expect((yield* Budget.snapshot).reservedUsd).toBe(0)
+      }).pipe(Effect.provide(client(TestProvider.always(TestProvider.reply())))),
+    { fastCheck: { numRuns: hostileRuns } }
+  )
+
+  it.effect.prop(
+    "a throwing getter or a Proxy in options, reservations, fan-out items: a typed failure, never a defect",
+    {
+      reservationOptions: hostile(fc.record({ usd: fc.constant(0.5), actualUsd: fc.constant(() => 0.1) })),
+      reservation: hostile(fc.record({ id: fc.nat({ max: 3 }), agentId: fc.constant("a"), usd: fc.constant(0.5) })),
+      items: hostile(fc.array(fc.nat(), { maxLength: 4 })),
+      options: hostile(guardOptions)
+    },
+    ({ reservationOptions, reservation, items, options }) =>
+      Effect.gen(function* () {
+        const guarded = Budget.withReservation(
+          breakAt(
+            reservationOptions.value,
+            reservationOptions.path,
+            reservationOptions.kind
+          ) as WithReservationOptions<void>
+        )(Effect.void)
+        expectTyped(yield* Effect.exit(guarded))
+        const forged = breakAt(reservation.value, reservation.path, reservation.kind) as Reservation
+        expectTyped(yield* Effect.exit(Budget.commit(forged, 0.1)))
+        expectTyped(yield* Effect.exit(Budget.release(forged)))
+        const listed = breakAt(items.value, items.path, items.kind) as Iterable<number>
+        expectTyped(yield* Effect.exit(Depth.fanOut(listed, () => Effect.void)))
+        expect((yield* Budget.snapshot).reservedUsd).toBe(0)
+        for (const [name, layer] of decodingLayers) {
+          const built = yield* Effect.exit(
+            Effect.scoped(
+              Effect.suspend(() => Layer.build(layer(breakAt(options.value, options.path, options.kind) as never)))
+            )
+          )
+          expectTyped(built)
+          if (Exit.isFailure(built)) {
+            const error = Option.getOrUndefined(Cause.failureOption(built.cause)) as { readonly option?: unknown }
+            expect(typeof error.option, name).toBe("string")
+          }
+        }
+      }).pipe(Effect.provide(Layer.merge(Budget.layer({ limitUsd: 10 }), Depth.layer({ maxDepth: 3, maxFanOut: 4 })))),
+    { fastCheck: { numRuns: hostileRuns } }
   )
 
   it.effect("the guards in the README build from their options", () =>

@@ -10,13 +10,13 @@
 import { Cause, Config, Context, Effect, Either, Exit, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
-import type { BudgetExceeded, GuardUnavailable, InvalidAmount, InvalidOption } from "./Errors.js"
+import { type BudgetExceeded, type GuardUnavailable, InvalidAmount, type InvalidOption } from "./Errors.js"
 import * as AgentId from "./internal/agentId.js"
 import * as InMemory from "./internal/budget.js"
 import { withService } from "./internal/fiber.js"
 import * as Ledger from "./internal/ledger.js"
 import * as Settle from "./internal/settle.js"
-import { check, decode, Fraction, layerFromConfig, Options, option } from "./Options.js"
+import { check, decode, Fraction, FunctionOption, layerFromConfig, Options, option } from "./Options.js"
 
 /**
  * The limits of a `Budget`: the fleet's, each agent's, and when to alert.
@@ -34,7 +34,8 @@ export interface BudgetOptions {
 }
 
 /**
- * A held amount, settled exactly once by `commit` or `release`.
+ * A held amount, settled exactly once by `commit` or `release` of the budget that made it (another
+ * budget refuses it, as it refuses a forged one).
  *
  * @since 0.1.0
  * @category models
@@ -87,11 +88,15 @@ export interface BudgetService {
   ) => Effect.Effect<Reservation, BudgetExceeded | InvalidAmount | GuardUnavailable>
   /**
    * Settles at the actual cost, even above the reservation. A second settlement changes nothing.
-   * A bad amount, or a value that is not a reservation, fails `InvalidAmount` and settles nothing.
+   * A bad amount, a value that is not a reservation, or a reservation this budget did not make
+   * fails `InvalidAmount` (`field` "actualUsd" or "reservation") and settles nothing.
    */
   readonly commit: (reservation: Reservation, actualUsd: number) => Effect.Effect<void, InvalidAmount>
-  /** Settles at no cost. A second settlement, or a value that is not a reservation, changes nothing. */
-  readonly release: (reservation: Reservation) => Effect.Effect<void>
+  /**
+   * Settles at no cost. A second settlement changes nothing; a value that is not a reservation, or
+   * a reservation this budget did not make, fails `InvalidAmount` (`field` "reservation").
+   */
+  readonly release: (reservation: Reservation) => Effect.Effect<void, InvalidAmount>
   readonly snapshot: Effect.Effect<BudgetSnapshot>
 }
 
@@ -116,13 +121,26 @@ export const nanosOf = (field: string, usd: unknown): Either.Either<number, Inva
 export const usdOf: (nanos: number) => number = Ledger.toUsd
 
 /**
- * A value given as a reservation, or the `InvalidAmount` this ledger's `commit` fails with.
+ * A value given as a reservation, its fields read once into a fresh object, or the `InvalidAmount`
+ * (reason "must be a reservation made by Budget.reserve") that `commit` and `release` fail with
+ * for anything not shaped as one. Never throws, whatever the value.
  *
  * @since 0.1.0
  * @category guards
  */
-export const checkReservation = (value: unknown): Either.Either<Reservation, InvalidAmount> =>
-  InMemory.isReservation(value) ? Either.right(value) : Either.left(InMemory.notAReservation(value))
+export const checkReservation = (value: unknown): Either.Either<Reservation, InvalidAmount> => {
+  const reservation = InMemory.reservationOf(value)
+  return reservation === undefined ? Either.left(InMemory.notAReservation(value)) : Either.right(reservation)
+}
+
+/**
+ * The `InvalidAmount` (reason "was not made by this budget") that `commit` and `release` fail with
+ * for a value shaped as a reservation that this ledger never issued: for ledgers kept elsewhere.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const notIssued: (value: unknown) => InvalidAmount = InMemory.notIssued
 
 /** A limit the ledger can hold: positive, and not rounded to $0 or past its range in nanodollars. */
 const Limit = option(
@@ -229,10 +247,27 @@ export interface WithReservationOptions<A> {
   readonly failureUsd?: ((cause: Cause.Cause<unknown>) => number) | undefined
 }
 
+const ReservationOptions = Options({
+  // Checked by `reserve`, which names them.
+  usd: Schema.Unknown,
+  agentId: Schema.optional(Schema.Unknown),
+  actualUsd: FunctionOption,
+  failureUsd: Schema.optional(FunctionOption)
+})
+
+/** The options of `withReservation`, each read once; `InvalidAmount` naming one that is wrong. */
+const reservationOptions = <A>(options: unknown): Effect.Effect<WithReservationOptions<A>, InvalidAmount> =>
+  Effect.mapBoth(decode(ReservationOptions, options), {
+    onFailure: (error) => new InvalidAmount({ field: error.option, value: error.value, reason: error.reason }),
+    // The schema checked that the functions are functions; what they answer is settlement's to check.
+    onSuccess: (decoded) => decoded as WithReservationOptions<A>
+  })
+
 /**
  * Reserves, runs `self`, and settles on every exit: a success at `actualUsd`, a failure at
  * `failureUsd` (default: released), an interruption at the full reservation, since the work may
- * have been paid for. A cost that cannot be computed is charged as the full reservation.
+ * have been paid for. A cost that cannot be computed is charged as the full reservation. Options
+ * that are not an object, or a cost that is not a function, fail `InvalidAmount` naming the field.
  */
 const withReservation: {
   <A>(
@@ -252,18 +287,18 @@ const withReservation: {
   ): Effect.Effect<A, E | BudgetExceeded | InvalidAmount | GuardUnavailable, R | Budget> =>
     Effect.gen(function* () {
       const budget = yield* Budget
-      const agentId = options.agentId ?? (yield* AgentId.current)
-      const { failureUsd } = options
+      const { usd, actualUsd, agentId: given, failureUsd } = yield* reservationOptions<A>(options)
+      const agentId = given ?? (yield* AgentId.current)
       const owed = (exit: Exit.Exit<A, E>): Settle.Owed =>
         Exit.isSuccess(exit)
-          ? Settle.cost(() => options.actualUsd(exit.value))
+          ? Settle.cost(() => actualUsd(exit.value))
           : Cause.isInterruptedOnly(exit.cause)
             ? Settle.full
             : failureUsd
               ? Settle.cost(() => failureUsd(exit.cause))
               : Settle.nothing
       return yield* Effect.acquireUseRelease(
-        budget.reserve(agentId, options.usd),
+        budget.reserve(agentId, usd),
         () => self,
         (reservation, exit) => Settle.settle(budget, reservation, owed(exit))
       )
@@ -286,6 +321,7 @@ export class Budget extends Context.Tag("@fleetguard/core/Budget")<Budget, Budge
   static readonly nanosOf = nanosOf
   static readonly usdOf = usdOf
   static readonly checkReservation = checkReservation
+  static readonly notIssued = notIssued
   static readonly withReservation = withReservation
   static readonly reserve = (agentId: string, usd: number) => withService(Budget, (b) => b.reserve(agentId, usd))
   static readonly commit = (reservation: Reservation, actualUsd: number) =>

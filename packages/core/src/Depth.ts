@@ -10,8 +10,7 @@
 import { Config, Context, Effect, type Exit, FiberRef, Layer } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import * as Env from "./Env.js"
-import type { InvalidOption } from "./Errors.js"
-import { DepthLimitExceeded } from "./Errors.js"
+import { DepthLimitExceeded, InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as AgentId from "./internal/agentId.js"
 import { withService } from "./internal/fiber.js"
@@ -54,10 +53,14 @@ export interface DepthService {
   /** Fails when the current fiber already runs at or past `maxDepth`. */
   readonly check: Effect.Effect<void, DepthLimitExceeded>
   readonly nested: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DepthLimitExceeded, R>
+  /**
+   * Items that are not iterable (or whose iteration throws), or an `f` that is not a function,
+   * fail `InvalidOption` naming the argument ("items", "f"), and nothing runs.
+   */
   readonly fanOut: <I, A, E, R>(
     items: Iterable<I>,
     f: (item: I, index: number) => Effect.Effect<A, E, R>
-  ) => Effect.Effect<FanOutResult<A, E | DepthLimitExceeded>, never, R>
+  ) => Effect.Effect<FanOutResult<A, E | DepthLimitExceeded>, InvalidOption, R>
 }
 
 /**
@@ -87,6 +90,21 @@ const refuse = (depth: number, maxDepth: number) =>
 
 const OptionsSchema = Options({ maxDepth: PositiveInteger, maxFanOut: PositiveInteger })
 
+const badArgument = (option: string, value: unknown, reason: string) => new InvalidOption({ option, value, reason })
+
+/** The items of an iterable, or `InvalidOption` for anything else and for an iteration that throws. */
+const listed = <I>(items: Iterable<I>): Effect.Effect<ReadonlyArray<I>, InvalidOption> => {
+  try {
+    return typeof items === "string" || typeof (items as Partial<Iterable<I>> | null)?.[Symbol.iterator] === "function"
+      ? Effect.succeed(Array.from(items))
+      : Effect.fail(badArgument("items", items, "must be an iterable (an array, say)"))
+  } catch {
+    return Effect.fail(
+      badArgument("items", undefined, "could not be iterated: its iterator, a getter or a Proxy threw")
+    )
+  }
+}
+
 /**
  * The depth limit `options` give, or `InvalidOption` naming a bad one.
  *
@@ -106,7 +124,9 @@ export const make = (options: DepthOptions): Effect.Effect<DepthService, Invalid
 
     const fanOut = <I, A, E, R>(items: Iterable<I>, f: (item: I, index: number) => Effect.Effect<A, E, R>) =>
       Effect.gen(function* () {
-        const all = Array.from(items)
+        if (typeof f !== "function")
+          return yield* Effect.fail(badArgument("f", f, "must be a function (item, index) => Effect"))
+        const all = yield* listed(items)
         const admitted = all.slice(0, maxFanOut)
         const dropped = all.length - admitted.length
         if (dropped > 0) {
@@ -123,10 +143,13 @@ export const make = (options: DepthOptions): Effect.Effect<DepthService, Invalid
               })
           )
         }
-        // Each branch settles into its own Exit, so one failing branch never interrupts its siblings.
-        const results = yield* Effect.forEach(admitted, (item, index) => Effect.exit(nested(f(item, index))), {
-          concurrency: "unbounded"
-        })
+        // Each branch settles into its own Exit, so one failing branch never interrupts its siblings;
+        // an `f` that throws, or answers something else than an effect, is a defect of its branch alone.
+        const results = yield* Effect.forEach(
+          admitted,
+          (item, index) => Effect.exit(nested(Effect.suspend(() => f(item, index)))),
+          { concurrency: "unbounded" }
+        )
         return { results, dropped } satisfies FanOutResult<A, E | DepthLimitExceeded>
       })
 
@@ -175,11 +198,14 @@ export const layerConfig = (options: Config.Config<DepthOptions> = config) =>
 const nested = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DepthLimitExceeded, R | Depth> =>
   Effect.flatMap(Depth, (depth) => depth.nested(self))
 
-/** Runs `f` on at most `maxFanOut` items, concurrently and each nested; reports how many were dropped. */
+/**
+ * Runs `f` on at most `maxFanOut` items, concurrently and each nested; reports how many were
+ * dropped. Items that are not iterable, or an `f` that is not a function, fail `InvalidOption`.
+ */
 const fanOut = <I, A, E, R>(
   items: Iterable<I>,
   f: (item: I, index: number) => Effect.Effect<A, E, R>
-): Effect.Effect<FanOutResult<A, E | DepthLimitExceeded>, never, R | Depth> =>
+): Effect.Effect<FanOutResult<A, E | DepthLimitExceeded>, InvalidOption, R | Depth> =>
   Effect.flatMap(Depth, (depth) => depth.fanOut(items, f))
 
 /**

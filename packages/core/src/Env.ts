@@ -14,16 +14,18 @@ const integer = /^[-+]?\d+$/
 
 const shown = (text: string) => (text.trim() === "" ? "an empty value" : JSON.stringify(text.slice(0, 40)))
 
-const parsed = (name: string, pattern: RegExp, expected: string) =>
+// One mapOrFail on the variable itself: the error of a second one, chained after it, would lose
+// the variable's name (`Invalid data at : "is out of range"`).
+const parsed = (name: string, pattern: RegExp, expected: string, inRange: (n: number) => boolean) =>
   Config.string(name).pipe(
-    Config.mapOrFail((text) =>
-      pattern.test(text.trim())
-        ? Either.right(Number(text.trim()))
-        : Either.left(ConfigError.InvalidData([], `must be ${expected}, got ${shown(text)}`))
-    ),
-    Config.mapOrFail((n) =>
-      Number.isFinite(n) ? Either.right(n) : Either.left(ConfigError.InvalidData([], "is out of range"))
-    )
+    Config.mapOrFail((text) => {
+      const n = Number(text.trim())
+      return !pattern.test(text.trim())
+        ? Either.left(ConfigError.InvalidData([], `must be ${expected}, got ${shown(text)}`))
+        : inRange(n)
+          ? Either.right(n)
+          : Either.left(ConfigError.InvalidData([], `is out of range, got ${shown(text)}`))
+    })
   )
 
 /**
@@ -33,15 +35,16 @@ const parsed = (name: string, pattern: RegExp, expected: string) =>
  * @category config
  */
 export const number = (name: string): Config.Config<number> =>
-  parsed(name, decimal, "a decimal number (e.g. 10 or 0.5)")
+  parsed(name, decimal, "a decimal number (e.g. 10 or 0.5)", Number.isFinite)
 
 /**
- * A whole number such as `8`.
+ * A whole number such as `8`, no larger than JavaScript holds exactly (2^53 - 1).
  *
  * @since 0.1.0
  * @category config
  */
-export const int = (name: string): Config.Config<number> => parsed(name, integer, "a whole number (e.g. 8)")
+export const int = (name: string): Config.Config<number> =>
+  parsed(name, integer, "a whole number (e.g. 8)", Number.isSafeInteger)
 
 /**
  * A duration such as `1 second`, `500 millis` or `500` (millis).

@@ -73,6 +73,7 @@ export class UnknownModel extends Schema.TaggedError<UnknownModel>()("UnknownMod
 /**
  * A value as an error message may show it: numbers, booleans, null and undefined as they are;
  * anything else by its kind only, so that no prompt, key or URL given in the wrong place is echoed.
+ * Never throws, whatever the value.
  *
  * @since 0.1.0
  * @category utils
@@ -92,7 +93,16 @@ export const describeValue = (value: unknown): string => {
     case "symbol":
       return "a symbol"
     default:
-      return value === null ? "null" : Array.isArray(value) ? "an array" : "an object"
+      return value === null ? "null" : isArray(value) ? "an array" : "an object"
+  }
+}
+
+/** `Array.isArray`, which throws for a revoked Proxy: a message must never throw. */
+const isArray = (value: unknown): boolean => {
+  try {
+    return Array.isArray(value)
+  } catch {
+    return false
   }
 }
 

@@ -130,8 +130,9 @@ export interface Answer {
   readonly usage: Usage
   /**
    * The model the provider reports having answered with, when a call made through another library
-   * knows it: its usage is priced as that model rather than the request's. (A `ProviderCompletion`'s
-   * `model` is not read this way: `complete` and `stream` price the request's model.)
+   * knows it (for a `ProviderCompletion`, its `model` says it). The usage is priced at the dearer of
+   * this model and the request's, so that a model substituted or misreported never undercounts; a
+   * reported model with no price is charged the full reservation.
    */
   readonly reportedModel?: string | undefined
   /** As in `ProviderCompletion`: a limit is used up for this long; the gate closes for it. */

@@ -103,45 +103,56 @@ export const make = Effect.gen(function* () {
       : priced
   }
 
-  // The request is checked first: nothing of a malformed one is priced, reserved or sent. One span
-  // per call when a tracer is installed: with Effect's built-in tracer nothing exports it, and it
-  // measured ~12 µs a call. No stack trace is captured (Effect.fn would, ~25 µs), and attributes go
-  // on the span object: annotateCurrentSpan builds an exception when there is no span.
+  // One span per call when a tracer is installed: with Effect's built-in tracer nothing exports it,
+  // and it measured ~12 µs a call. No stack trace is captured (Effect.fn would, ~25 µs), and
+  // attributes go on the span object: annotateCurrentSpan builds an exception when there is no span.
   const guarded = <A extends Answer>(
     name: string,
-    input: CompletionRequest,
-    callFor: (request: CompletionRequest) => GuardedCall<A>
+    request: CompletionRequest,
+    call: GuardedCall<A>
   ): Effect.Effect<A & { readonly costUsd: number }, LlmError> =>
+    Effect.withFiberRuntime((fiber) =>
+      Context.get(fiber.currentDefaultServices, Tracer.Tracer) === builtInTracer
+        ? run(request, fiber, undefined, call)
+        : Effect.useSpan(
+            name,
+            {
+              captureStackTrace: false,
+              attributes: {
+                "fleetguard.model": request.model,
+                "fleetguard.agent": fiber.getFiberRef(AgentId.currentAgentId)
+              }
+            },
+            (span) => Effect.withParentSpan(run(request, fiber, span, call), span)
+          )
+    )
+
+  // The request is decoded first, into a copy of its own: nothing of a malformed one is priced,
+  // reserved or sent, and what is priced is what is sent, whatever the caller does to its object
+  // while the call waits for a permit, at the gate or in backoff.
+  const complete = (input: CompletionRequest): Effect.Effect<Completion, LlmError> =>
     Either.match(Request.validate(input), {
       onLeft: Effect.fail,
+      onRight: (request) => guarded("LlmClient.complete", request, { send: provider.complete(request) })
+    })
+
+  const stream = (input: CompletionRequest): Stream.Stream<StreamPart, LlmError> =>
+    Either.match(Request.validate(input), {
+      onLeft: Stream.fail,
       onRight: (request) =>
-        Effect.withFiberRuntime((fiber) =>
-          Context.get(fiber.currentDefaultServices, Tracer.Tracer) === builtInTracer
-            ? run(request, fiber, undefined, callFor(request))
-            : Effect.useSpan(
-                name,
-                {
-                  captureStackTrace: false,
-                  attributes: {
-                    "fleetguard.model": request.model,
-                    "fleetguard.agent": fiber.getFiberRef(AgentId.currentAgentId)
-                  }
-                },
-                (span) => Effect.withParentSpan(run(request, fiber, span, callFor(request)), span)
-              )
+        Streaming.toStream((deliver) =>
+          guarded("LlmClient.stream", request, Streaming.callFor(provider, request, deliver))
         )
     })
 
-  const complete = (request: CompletionRequest): Effect.Effect<Completion, LlmError> =>
-    guarded("LlmClient.complete", request, (checked) => ({ send: provider.complete(checked) }))
-
-  const stream = (request: CompletionRequest): Stream.Stream<StreamPart, LlmError> =>
-    Streaming.toStream((deliver) =>
-      guarded("LlmClient.stream", request, (checked) => Streaming.callFor(provider, checked, deliver))
-    )
-
-  const guard = <A extends Answer>(request: CompletionRequest, call: GuardedCall<A>) =>
-    guarded("LlmClient.guard", request, () => call)
+  const guard = <A extends Answer>(
+    input: CompletionRequest,
+    call: GuardedCall<A>
+  ): Effect.Effect<A & { readonly costUsd: number }, LlmError> =>
+    Either.match(Request.validate(input), {
+      onLeft: Effect.fail,
+      onRight: (request) => guarded("LlmClient.guard", request, call)
+    })
 
   return { complete, stream, guard } satisfies LlmClientService
 })

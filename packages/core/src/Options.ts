@@ -160,18 +160,53 @@ export const firstIssue = (
   const path = issue?.path ?? []
   return {
     path,
-    value: path.reduce<unknown>(
-      (value, key) =>
-        typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
-      input
-    ),
+    value: valueAt(input, path),
     reason: issue?._tag === "Missing" ? "is required" : (issue?.message ?? "is not valid")
   }
 }
 
+/** The value at `path` in `input`; undefined where a read throws. */
+const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
+  try {
+    return path.reduce<unknown>(
+      (value, key) =>
+        typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+      input
+    )
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Where in `input` a read throws (a getter, a Proxy trap), looked for as Schema reads a value —
+ * its own keys, then each of their values — down to `depth` levels; undefined if none does.
+ */
+const unreadableAt = (input: unknown, depth = 8): ReadonlyArray<PropertyKey> | undefined => {
+  if (depth === 0 || typeof input !== "object" || input === null) return undefined
+  let keys: ReadonlyArray<string>
+  try {
+    keys = Object.keys(input)
+  } catch {
+    return []
+  }
+  for (const key of keys) {
+    let value: unknown
+    try {
+      value = (input as Record<string, unknown>)[key]
+    } catch {
+      return [key]
+    }
+    const below = unreadableAt(value, depth - 1)
+    if (below !== undefined) return [key, ...below]
+  }
+  return undefined
+}
+
 /**
  * Decodes `input` with `schema`. The first problem becomes `InvalidOption`: its path under
- * `prefix` names the option (`options` when the whole value is wrong).
+ * `prefix` names the option (`options` when the whole value is wrong). Never throws: a getter or
+ * a Proxy that throws is refused naming the option it guards.
  *
  * @since 0.1.0
  * @category decoding
@@ -180,15 +215,26 @@ export const decode = <A, I>(
   schema: Schema.Schema<A, I>,
   input: unknown,
   prefix?: string
-): Effect.Effect<A, InvalidOption> =>
-  Either.match(Schema.decodeUnknownEither(schema, { errors: "first" })(input), {
+): Effect.Effect<A, InvalidOption> => {
+  const named = (path: ReadonlyArray<PropertyKey>, value: unknown, reason: string) => {
+    const name = [prefix, ...path.map(String)].filter((part) => part !== undefined).join(".")
+    return Effect.fail(new InvalidOption({ option: name === "" ? "options" : name, value, reason }))
+  }
+  let decoded: Either.Either<A, ParseResult.ParseError>
+  try {
+    decoded = Schema.decodeUnknownEither(schema, { errors: "first" })(input)
+  } catch {
+    // A getter or a Proxy trap threw: named where it throws again, else the options as a whole.
+    return named(unreadableAt(input) ?? [], undefined, "could not be read: a getter or Proxy threw")
+  }
+  return Either.match(decoded, {
     onRight: Effect.succeed,
     onLeft: (error) => {
       const { path, value, reason } = firstIssue(error, input)
-      const name = [prefix, ...path.map(String)].filter((part) => part !== undefined).join(".")
-      return Effect.fail(new InvalidOption({ option: name === "" ? "options" : name, value, reason }))
+      return named(path, value, reason)
     }
   })
+}
 
 /**
  * Checks one option after decoding (a rule across options); the failure names it.

@@ -9,6 +9,7 @@ import { Context, Effect, Either, Layer, Schema } from "effect"
 import type { InvalidOption, InvalidRequest } from "./Errors.js"
 import { InvalidAmount, UnknownModel } from "./Errors.js"
 import { type Engined, EngineId, type PricingEngine } from "./internal/engine.js"
+import * as Ledger from "./internal/ledger.js"
 import * as Request from "./internal/request.js"
 import type { CompletionRequest, Content, Usage } from "./Llm.js"
 import { decode, FunctionOption, Options, option } from "./Options.js"
@@ -41,15 +42,17 @@ const price = (input: number, cacheWrite5m: number, cacheWrite1h: number, cacheR
   ({ input, output, cacheWrite5m, cacheWrite1h, cacheRead }) satisfies ModelPrice
 
 const opus5 = price(5, 6.25, 10, 0.5, 25)
+const opus4 = price(15, 18.75, 30, 1.5, 75)
 const sonnet5 = price(2, 2.5, 4, 0.2, 10)
 const sonnet4 = price(3, 3.75, 6, 0.3, 15)
 const frontier51 = price(10, 12.5, 20, 0.25, 50)
 const frontier5 = price(10, 12.5, 20, 1, 50)
 
 /**
- * Published prices of current Claude models (USD per million tokens). Models without a published
- * figure (claude-haiku-5-5, claude-fable-5-2, claude-mythos-5-2) are left out on purpose: they
- * fail `UnknownModel` until a price is registered, rather than being priced at $0.
+ * Published prices of Claude models, current and older ones still called (USD per million tokens,
+ * from Anthropic's pricing page). An alias or a dated snapshot id is priced as its model (see
+ * `resolve`). Models with no published figure are left out on purpose (`unpricedModels`): they fail
+ * `UnknownModel` until a price is registered, rather than being priced at $0.
  *
  * @since 0.1.0
  * @category constants
@@ -69,8 +72,28 @@ export const defaultTable: PriceTable = {
   "claude-fable-5-1": frontier51,
   "claude-mythos-5-1": frontier51,
   "claude-fable-5": frontier5,
-  "claude-mythos-5": frontier5
+  "claude-mythos-5": frontier5,
+  // Older models, still called by fleets that have not moved (claude-opus-4-1-20250805, …).
+  "claude-opus-4-1": opus4,
+  "claude-opus-4": opus4,
+  "claude-sonnet-4": sonnet4,
+  "claude-3-7-sonnet": sonnet4,
+  "claude-3-5-haiku": price(0.8, 1, 1.6, 0.08, 4)
 }
+
+/**
+ * Models the Anthropic SDK names that have no published price: each fails `UnknownModel` (never $0)
+ * until a price is registered with `Pricing.layer`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const unpricedModels: ReadonlyArray<string> = [
+  "claude-haiku-5-5",
+  "claude-fable-5-2",
+  "claude-mythos-5-2",
+  "claude-mythos-preview"
+]
 
 /**
  * Tokens a message's framing (role, separators) may add beyond its text.
@@ -87,16 +110,27 @@ export const perMessageOverheadTokens = 16
  */
 export const perRequestOverheadTokens = 32
 
-const dated = /^(.*)-\d{8}$/
+/** The forms of one model's id: a dated snapshot, `-latest`, and `-0` for a major version's first release. */
+const aliases: ReadonlyArray<readonly [RegExp, string]> = [
+  [/-\d{8}$/, ""],
+  [/-latest$/, ""],
+  [/^(claude-[a-z]+-\d+)-0$/, "$1"]
+]
 
 /**
- * A dated snapshot id (`claude-sonnet-4-5-20250929`) is priced as its model.
+ * The price of `model` in `table`: its own entry, else its model's — a dated snapshot id
+ * (`claude-3-5-haiku-20241022`), a `-latest` alias (`claude-3-5-haiku-latest`) or a `-0` alias
+ * (`claude-opus-4-0`) is priced as the model it names (`claude-3-5-haiku`, `claude-opus-4`).
  *
  * @since 0.1.0
  * @category utils
  */
 export const resolve = (table: PriceTable, model: string): ModelPrice | undefined =>
-  entry(table, model) ?? entry(table, model.replace(dated, "$1"))
+  entry(table, model) ??
+  entry(
+    table,
+    aliases.reduce((id, [form, base]) => id.replace(form, base), model)
+  )
 
 // Own keys only: "constructor" is not a model.
 const entry = (table: PriceTable, model: string): ModelPrice | undefined =>
@@ -196,6 +230,20 @@ export const priceEstimate = (
 ): number => (inputTokens * inputRate(p, request) + request.maxTokens * p.output) / 1_000_000
 
 /**
+ * The refusal of an estimate of `usd` that no ledger can hold (at or past ~9,000,000 USD, where
+ * nanodollars stop being exact), naming the request field it comes from: `maxTokens` when its
+ * output alone is past the ceiling (or neither part alone is), else `messages`, the prompt.
+ */
+const beyondLedger = (p: ModelPrice, request: CompletionRequest, usd: number): InvalidAmount | undefined => {
+  if (Ledger.toNanos(usd) !== undefined) return undefined
+  const reason = `prices the request at $${usd}, more than a budget can hold (below 9,000,000 USD)`
+  const output = (request.maxTokens * p.output) / 1_000_000
+  return Ledger.toNanos(output) === undefined || Ledger.toNanos(usd - output) !== undefined
+    ? new InvalidAmount({ field: "maxTokens", value: request.maxTokens, reason })
+    : new InvalidAmount({ field: "messages", value: maxInputTokens(request), reason })
+}
+
+/**
  * Counts can differ a little from what is billed (Anthropic documents its count as an estimate):
  * reserve this much more, never more than the byte bound.
  *
@@ -229,7 +277,8 @@ export interface PricingService {
   readonly price: (model: string) => Effect.Effect<ModelPrice, UnknownModel>
   /**
    * An upper bound on what `request` can cost. A malformed request fails naming the field:
-   * `InvalidAmount` for `maxTokens`, `InvalidRequest` for the rest.
+   * `InvalidAmount` for `maxTokens`, `InvalidRequest` for the rest. A bound no budget can hold
+   * fails `InvalidAmount` naming `maxTokens` (or `messages`, for a prompt priced past it).
    */
   readonly estimate: (
     request: CompletionRequest
@@ -306,10 +355,19 @@ export const make = (
           )
         )
       )
+    // The byte bound is the most any count gives: an estimate no ledger can hold is refused before
+    // anything is counted, naming the request's field rather than the reservation's amount.
+    const bounded = (p: ModelPrice, request: CompletionRequest): Effect.Effect<number, InvalidAmount> => {
+      const bound = priceEstimate(p, request)
+      const refused = beyondLedger(p, request, bound)
+      if (refused !== undefined) return Effect.fail(refused)
+      return countInputTokens === undefined ? Effect.succeed(bound) : counted(p, request, countInputTokens)
+    }
     const engine: PricingEngine = {
       estimate: (request) => {
         const p = countInputTokens === undefined ? resolve(merged, request.model) : undefined
-        return p === undefined ? undefined : priceEstimate(p, request)
+        const usd = p === undefined ? undefined : priceEstimate(p, request)
+        return usd === undefined || Ledger.toNanos(usd) === undefined ? undefined : usd
       },
       cost: (model, usage) => {
         const p = resolve(merged, model)
@@ -326,10 +384,7 @@ export const make = (
       estimate: (input) =>
         Either.match(Request.validate(input), {
           onLeft: Effect.fail,
-          onRight: (request) =>
-            countInputTokens === undefined
-              ? Effect.map(lookup(request.model), (p) => priceEstimate(p, request))
-              : Effect.flatMap(lookup(request.model), (p) => counted(p, request, countInputTokens))
+          onRight: (request) => Effect.flatMap(lookup(request.model), (p) => bounded(p, request))
         }),
       cost: (model, usage) => {
         const invalid = invalidUsage(usage)
@@ -361,11 +416,13 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
   static readonly make = make
   static readonly layer = layer
   static readonly defaultTable = defaultTable
+  static readonly unpricedModels = unpricedModels
   static readonly byteLength = byteLength
   static readonly contentBytes = contentBytes
   static readonly maxInputTokens = maxInputTokens
   static readonly perMessageOverheadTokens = perMessageOverheadTokens
   static readonly perRequestOverheadTokens = perRequestOverheadTokens
+  static readonly price = (model: string) => Effect.flatMap(Pricing, (p) => p.price(model))
   static readonly estimate = (request: CompletionRequest) => Effect.flatMap(Pricing, (p) => p.estimate(request))
   static readonly cost = (model: string, usage: Usage) => Effect.flatMap(Pricing, (p) => p.cost(model, usage))
 }

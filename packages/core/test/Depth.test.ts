@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, ConfigProvider, Effect, Exit, FastCheck as fc, Layer, Queue, Ref } from "effect"
-import { Agent, Depth, DepthLimitExceeded, Events, GuardEvents } from "../src/index.js"
+import { Agent, Depth, DepthLimitExceeded, Events, GuardEvents, type InvalidOption } from "../src/index.js"
 
 const withDepth = <A, E>(maxDepth: number, maxFanOut: number, self: Effect.Effect<A, E, Depth | GuardEvents>) =>
   Effect.provide(self, Layer.merge(Depth.layer({ maxDepth, maxFanOut }), GuardEvents.layer()))
@@ -20,7 +20,7 @@ describe("Depth", () => {
         Effect.gen(function* () {
           const ran = yield* Ref.make(0)
           const deepest = yield* Ref.make(0)
-          const agent: Effect.Effect<void, never, Depth> = Effect.gen(function* () {
+          const agent: Effect.Effect<void, InvalidOption, Depth> = Effect.gen(function* () {
             yield* Ref.update(ran, (n) => n + 1)
             const depth = yield* Depth.current
             yield* Ref.update(deepest, (d) => Math.max(d, depth))
@@ -126,5 +126,57 @@ describe("Agent", () => {
       expect(yield* Agent.current.pipe(Agent.run("piped"))).toBe("piped")
       expect(yield* Effect.succeed(1).pipe(Agent.run("piped"))).toBe(1)
     })
+  )
+})
+
+describe("Depth.fanOut: arguments it cannot use are a typed error", () => {
+  const throwingIterator = {
+    *[Symbol.iterator]() {
+      yield 1
+      throw new Error("iterator")
+    }
+  }
+  const revoked = Proxy.revocable([], {})
+  revoked.revoke()
+  const cases: ReadonlyArray<readonly [string, unknown, unknown, string]> = [
+    ["null items", null, () => Effect.void, "items"],
+    ["undefined items", undefined, () => Effect.void, "items"],
+    ["a number as items", 3, () => Effect.void, "items"],
+    ["an object as items", { length: 2 }, () => Effect.void, "items"],
+    ["an iterator that throws", throwingIterator, () => Effect.void, "items"],
+    ["a revoked Proxy as items", revoked.proxy, () => Effect.void, "items"],
+    ["null f", [1, 2], null, "f"],
+    ["an effect as f", [1, 2], Effect.void, "f"]
+  ]
+  for (const [what, items, f, option] of cases) {
+    it.effect(`${what}: InvalidOption naming ${option}, nothing run`, () =>
+      withDepth(
+        3,
+        4,
+        Effect.gen(function* () {
+          const error = yield* Effect.flip(Depth.fanOut(items as Iterable<unknown>, f as () => Effect.Effect<void>))
+          expect(error).toMatchObject({ _tag: "InvalidOption", option })
+        })
+      )
+    )
+  }
+
+  it.effect("any iterable is taken; an f that throws or answers no effect fails its own branch only", () =>
+    withDepth(
+      3,
+      4,
+      Effect.gen(function* () {
+        const { results } = yield* Depth.fanOut(new Set(["a", "b", "c"]), (item) => {
+          if (item === "a") throw new Error("f threw")
+          return (item === "b" ? 42 : Effect.succeed(item)) as Effect.Effect<string>
+        })
+        expect(results.map((exit) => exit._tag)).toEqual(["Failure", "Failure", "Success"])
+        expect(results[2]).toEqual(Exit.succeed("c"))
+        expect((yield* Depth.fanOut("xy", (c) => Effect.succeed(c))).results).toEqual([
+          Exit.succeed("x"),
+          Exit.succeed("y")
+        ])
+      })
+    )
   )
 })

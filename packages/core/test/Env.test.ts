@@ -45,3 +45,54 @@ describe("Env.explain", () => {
     })
   )
 })
+
+describe("every numeric variable out of range fails naming it", () => {
+  const required = { FLEETGUARD_BUDGET_USD: "10" }
+  const numeric = [
+    "FLEETGUARD_BUDGET_USD",
+    "FLEETGUARD_AGENT_BUDGET_USD",
+    "FLEETGUARD_ALERT_AT",
+    "FLEETGUARD_MAX_CONCURRENCY",
+    "FLEETGUARD_RELEASE_WINDOW",
+    "FLEETGUARD_MAX_PAUSE",
+    "FLEETGUARD_MAX_DEPTH",
+    "FLEETGUARD_MAX_FANOUT",
+    "FLEETGUARD_BREAKER_THRESHOLD",
+    "FLEETGUARD_BREAKER_RESET",
+    "FLEETGUARD_BREAKER_HALF_OPEN_CALLS",
+    "FLEETGUARD_JOURNAL_MAX_BYTES",
+    "FLEETGUARD_JOURNAL_MAX_FILES"
+  ]
+  // Past a double's range (Infinity once read), and past any whole number a guard takes.
+  const values = ["1e309", "-1e309", "9".repeat(400), "99999999999999999999"]
+
+  it.effect("Guards.layerConfig: the explanation starts with the variable", () =>
+    Effect.gen(function* () {
+      for (const variable of numeric) {
+        for (const value of values) {
+          // The journal's variables are read only with FLEETGUARD_JOURNAL set.
+          const journal = variable.startsWith("FLEETGUARD_JOURNAL") ? { FLEETGUARD_JOURNAL: "/tmp/unused.jsonl" } : {}
+          const explained = yield* explainedFrom({ ...required, ...journal, [variable]: value })
+          expect(explained, `${variable}=${value}`).toMatch(new RegExp(`^${variable} `))
+        }
+      }
+    })
+  )
+
+  it.effect("Env.number and Env.int name the variable whatever the value", () =>
+    Effect.gen(function* () {
+      const cases = [
+        [Env.number, ["1e309", "-1e309", "9".repeat(400), "1e400", "ten", ""]],
+        [Env.int, values]
+      ] as const
+      for (const [read, refused] of cases) {
+        for (const value of refused) {
+          const error = yield* Effect.flip(
+            Effect.withConfigProvider(read("FLEETGUARD_X"), ConfigProvider.fromMap(new Map([["FLEETGUARD_X", value]])))
+          )
+          expect(Env.explain(error), value).toMatch(/^FLEETGUARD_X /)
+        }
+      }
+    })
+  )
+})

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { type CompletionRequest, Pricing, UnknownModel, type Usage } from "../src/index.js"
@@ -202,4 +205,114 @@ describe("byteLength", () => {
       expect(byteLength(text)).toBe(new TextEncoder().encode(text).length)
     }
   })
+})
+
+describe("Pricing: an estimate no budget can hold names the request field that made it", () => {
+  const base: CompletionRequest = {
+    model: "claude-haiku-4-5",
+    maxTokens: 100,
+    messages: [{ role: "user", content: "hi" }]
+  }
+
+  it.effect("maxTokens: 1e15 fails InvalidAmount naming maxTokens, through the engine and the service", () =>
+    withPricing(
+      Effect.gen(function* () {
+        for (const maxTokens of [1e15, Number.MAX_SAFE_INTEGER]) {
+          const error = yield* Effect.flip(Pricing.estimate({ ...base, maxTokens }))
+          expect(error).toMatchObject({ _tag: "InvalidAmount", field: "maxTokens", value: maxTokens })
+        }
+        // Just below the ledger's ceiling is still an estimate.
+        expect(yield* Pricing.estimate({ ...base, maxTokens: 1e12 })).toBeCloseTo(5e6, 0)
+      })
+    )
+  )
+
+  it.effect("a price so high the prompt alone cannot be held: InvalidAmount naming messages", () =>
+    withPricing(
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(Pricing.estimate({ ...base, model: "dear" }))
+        expect(error).toMatchObject({ _tag: "InvalidAmount", field: "messages" })
+      }),
+      { dear: { input: 1e12, output: 0, cacheWrite5m: 0, cacheWrite1h: 0, cacheRead: 0 } }
+    )
+  )
+})
+
+describe("Pricing: the models a user calls", () => {
+  /** The model ids of the installed Anthropic SDK's own `Model` union (its .d.ts), aliases and snapshots included. */
+  const sdkModels = (): ReadonlyArray<string> => {
+    const sdk = dirname(createRequire(import.meta.url).resolve("@anthropic-ai/sdk"))
+    const typings = readFileSync(join(sdk, "resources", "messages", "messages.d.ts"), "utf8")
+    const union = /export type Model = ([^;]+);/.exec(typings)?.[1] ?? ""
+    return Array.from(union.matchAll(/'([^']+)'/g), (m) => m[1] ?? "")
+  }
+
+  it.effect(
+    "every model of the SDK's Model union is priced, or listed as having no published price (UnknownModel)",
+    () =>
+      withPricing(
+        Effect.gen(function* () {
+          const models = sdkModels()
+          expect(models.length).toBeGreaterThan(15)
+          for (const model of models) {
+            const price = yield* Effect.either(Pricing.price(model))
+            if (Pricing.unpricedModels.includes(model)) {
+              expect(price, model).toMatchObject({ _tag: "Left", left: new UnknownModel({ model }) })
+            } else {
+              expect(price._tag, `${model} has no price`).toBe("Right")
+              if (price._tag === "Right")
+                expect(Math.min(price.right.input, price.right.output), model).toBeGreaterThan(0)
+            }
+          }
+        })
+      )
+  )
+
+  // USD per million tokens (input / 5-minute cache write / 1-hour cache write / cache read / output), as published.
+  const published = [
+    [
+      ["claude-opus-4-1", "claude-opus-4-1-20250805"],
+      [15, 18.75, 30, 1.5, 75]
+    ],
+    [
+      ["claude-opus-4-0", "claude-opus-4", "claude-opus-4-20250514"],
+      [15, 18.75, 30, 1.5, 75]
+    ],
+    [
+      ["claude-sonnet-4-0", "claude-sonnet-4", "claude-sonnet-4-20250514"],
+      [3, 3.75, 6, 0.3, 15]
+    ],
+    [
+      ["claude-3-7-sonnet-latest", "claude-3-7-sonnet-20250219"],
+      [3, 3.75, 6, 0.3, 15]
+    ],
+    [
+      ["claude-3-5-haiku-latest", "claude-3-5-haiku-20241022"],
+      [0.8, 1, 1.6, 0.08, 4]
+    ]
+  ] as const
+
+  for (const [ids, [input, cacheWrite5m, cacheWrite1h, cacheRead, output]] of published) {
+    it.effect(`${ids.join(", ")}: one price, as published`, () =>
+      withPricing(
+        Effect.gen(function* () {
+          for (const model of ids) {
+            expect(yield* Pricing.price(model), model).toEqual({ input, cacheWrite5m, cacheWrite1h, cacheRead, output })
+          }
+        })
+      )
+    )
+  }
+
+  it.effect("an alias follows its model when a table replaces it; an unknown -latest is unknown", () =>
+    withPricing(
+      Effect.gen(function* () {
+        expect((yield* Pricing.price("claude-3-5-haiku-latest")).input).toBe(0.7)
+        expect(yield* Effect.flip(Pricing.price("claude-3-5-sonnet-latest"))).toEqual(
+          new UnknownModel({ model: "claude-3-5-sonnet-latest" })
+        )
+      }),
+      { "claude-3-5-haiku": { input: 0.7, output: 4, cacheWrite5m: 1, cacheWrite1h: 1.6, cacheRead: 0.08 } }
+    )
+  )
 })

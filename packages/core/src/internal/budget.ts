@@ -29,17 +29,62 @@ export const invalidAmount = (field: string, usd: unknown) =>
       typeof usd === "number" && usd >= 0 ? "must be finite and below 9,000,000 USD" : "must be a number of USD ≥ 0"
   })
 
-export const isReservation = (u: unknown): u is Ledger.Reservation =>
-  typeof u === "object" && u !== null && Number.isSafeInteger((u as { readonly id?: unknown }).id)
+/** Marks the reservations a ledger made with that ledger's number: another ledger's, or a forged one, is told apart. */
+const issuer: unique symbol = Symbol.for("@fleetguard/core/Budget/issuer")
+
+interface Issued extends Ledger.Reservation {
+  readonly [issuer]: number
+}
+
+let ledgers = 0
+
+/**
+ * A value's reservation fields, read once into a fresh object; undefined for anything not shaped
+ * as a reservation. Never throws, whatever the value (a throwing getter, a Proxy).
+ */
+const fieldsOf = (u: unknown): (Ledger.Reservation & { readonly issuer: unknown }) | undefined => {
+  try {
+    if (typeof u !== "object" || u === null) return undefined
+    const { id, agentId, usd, [issuer]: by } = u as Partial<Issued>
+    return id !== undefined && Number.isSafeInteger(id) && typeof agentId === "string" && typeof usd === "number"
+      ? { id, agentId, usd, issuer: by }
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A copy of the value's reservation fields, or undefined when it is not shaped as a reservation. */
+export const reservationOf = (u: unknown): Ledger.Reservation | undefined => {
+  const fields = fieldsOf(u)
+  return fields && { id: fields.id, agentId: fields.agentId, usd: fields.usd }
+}
 
 export const notAReservation = (value: unknown) =>
   new InvalidAmount({ field: "reservation", value, reason: "must be a reservation made by Budget.reserve" })
+
+export const notIssued = (value: unknown) =>
+  new InvalidAmount({ field: "reservation", value, reason: "was not made by this budget" })
 
 /** The service over a fresh ledger with these limits. */
 export const make = ({ limitUsd, perAgentLimitUsd, alertAt }: Limits) => {
   // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
   // Ref.modify would be, without an interpreter step of its own on every call.
   const book = new Ledger.Book(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
+  const ledger = ++ledgers
+  const issue = (id: number, agentId: string, nanos: number): Issued => ({
+    id,
+    agentId,
+    usd: Ledger.toUsd(nanos),
+    [issuer]: ledger
+  })
+
+  /** The id of a reservation this ledger made, or why `value` is not one. */
+  const issuedId = (value: unknown): number | InvalidAmount => {
+    const fields = fieldsOf(value)
+    if (fields === undefined) return notAReservation(value)
+    return fields.issuer === ledger ? fields.id : notIssued(value)
+  }
 
   const crossed = Effect.suspend(() => {
     const l = book.fleet
@@ -92,13 +137,13 @@ export const make = ({ limitUsd, perAgentLimitUsd, alertAt }: Limits) => {
         return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
       const [result, id] = book.reserve(agentId, nanos)
       if (result._tag === "Refused") return refused(agentId, usd, result)
-      const reservation: Ledger.Reservation = { id, agentId, usd: Ledger.toUsd(nanos) }
+      const reservation = issue(id, agentId, nanos)
       return result.crossedAlert ? Effect.as(crossed, reservation) : Effect.succeed(reservation)
     })
 
   /** Settles now; what is left to publish (the alert, an estimate exceeded), if anything. */
-  const settleNow = (reservation: Ledger.Reservation, nanos: number): Effect.Effect<void> | undefined => {
-    const result = book.settle(reservation.id, nanos)
+  const settleNow = (id: number, nanos: number): Effect.Effect<void> | undefined => {
+    const result = book.settle(id, nanos)
     if (result._tag === "AlreadySettled") return undefined
     if (nanos > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(nanos), [])
     if (!result.crossedAlert && nanos <= result.hold.amount) return undefined
@@ -118,30 +163,31 @@ export const make = ({ limitUsd, perAgentLimitUsd, alertAt }: Limits) => {
     )
   }
 
-  const settle = (reservation: Ledger.Reservation, nanos: number): Effect.Effect<void> =>
-    Effect.suspend(() => settleNow(reservation, nanos) ?? Effect.void)
+  const settle = (id: number, nanos: number): Effect.Effect<void> =>
+    Effect.suspend(() => settleNow(id, nanos) ?? Effect.void)
 
   const engine: BudgetEngine = {
     tryReserve: (agentId, usd) => {
       const nanos = amount(usd)
       if (nanos === undefined || typeof agentId !== "string") return undefined
       const id = book.reserveQuietly(agentId, nanos)
-      return id === undefined ? undefined : { id, agentId, usd: Ledger.toUsd(nanos) }
+      return id === undefined ? undefined : issue(id, agentId, nanos)
     },
-    settle: (reservation, usd) => {
-      const nanos = amount(usd)
-      return nanos === undefined ? settle(reservation, reservation.usd) : settleNow(reservation, nanos)
-    }
+    // Nanodollars go to the book: a cost it cannot hold is charged the whole hold, never less.
+    settle: ({ id }, usd) => settleNow(id, amount(usd) ?? book.holds.get(id)?.amount ?? 0)
   }
 
   const commit = (reservation: Ledger.Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
-    if (!isReservation(reservation)) return Effect.fail(notAReservation(reservation))
+    const id = issuedId(reservation)
+    if (typeof id !== "number") return Effect.fail(id)
     const nanos = amount(actualUsd)
-    return nanos === undefined ? Effect.fail(invalidAmount("actualUsd", actualUsd)) : settle(reservation, nanos)
+    return nanos === undefined ? Effect.fail(invalidAmount("actualUsd", actualUsd)) : settle(id, nanos)
   }
 
-  const release = (reservation: Ledger.Reservation): Effect.Effect<void> =>
-    isReservation(reservation) ? settle(reservation, 0) : Effect.void
+  const release = (reservation: Ledger.Reservation): Effect.Effect<void, InvalidAmount> => {
+    const id = issuedId(reservation)
+    return typeof id === "number" ? settle(id, 0) : Effect.fail(id)
+  }
 
   const snapshot = Effect.sync((l = book.fleet) => ({
     limitUsd,

@@ -1,7 +1,8 @@
 /**
- * A `CompletionRequest` decoded at the boundary: whatever a caller passes (from JavaScript, from
- * JSON, from a cast), a malformed request fails `InvalidRequest` naming the field and saying what
- * it must be — before anything is priced, reserved or sent.
+ * A `CompletionRequest` decoded at the boundary into a copy of its own: whatever a caller passes
+ * (from JavaScript, from JSON, from a cast, an object it goes on changing), a malformed request
+ * fails `InvalidRequest` naming the field and saying what it must be — before anything is priced,
+ * reserved or sent — and a well-formed one is priced and sent as it was when the call began.
  */
 import { Either, Schema } from "effect"
 import { describeValue, InvalidAmount, InvalidRequest } from "../Errors.js"
@@ -66,28 +67,113 @@ export const isWellFormed = (u: unknown): u is CompletionRequest => {
   return (system === undefined || isText(system)) && (cache === undefined || cache === "5m" || cache === "1h")
 }
 
-/** `messages[0].content` for the path ["messages", 0, "content"]. */
-const fieldName = (path: ReadonlyArray<PropertyKey>): string =>
-  path.reduce<string>(
-    (name, key) => (typeof key === "number" ? `${name}[${key}]` : name === "" ? String(key) : `${name}.${String(key)}`),
-    ""
-  )
+/** `messages[0].content` for the path ["messages", 0, "content"]; `request` for the whole. */
+const nameOf = (path: ReadonlyArray<PropertyKey>): string =>
+  path.length === 0
+    ? "request"
+    : path.reduce<string>(
+        (name, key) =>
+          typeof key === "number" ? `${name}[${key}]` : name === "" ? String(key) : `${name}.${String(key)}`,
+        ""
+      )
+
+const unreadable = "could not be read: a getter or Proxy threw"
+
+/** A read of the request that threw (a getter, a Proxy trap), and where. */
+class Unreadable {
+  constructor(readonly path: Array<PropertyKey>) {}
+}
+
+/** What `error`, thrown while reading `key`, says about where the request could not be read. */
+const under = (key: PropertyKey, error: unknown): Unreadable => {
+  if (!(error instanceof Unreadable)) return new Unreadable([key])
+  error.path.unshift(key)
+  return error
+}
+
+const field = (u: object, key: string | number): unknown => {
+  try {
+    return (u as Readonly<Record<string | number, unknown>>)[key]
+  } catch {
+    throw new Unreadable([key])
+  }
+}
+
+const nested = (key: PropertyKey, copy: (u: unknown) => unknown, value: unknown): unknown => {
+  try {
+    return copy(value)
+  } catch (error) {
+    throw under(key, error)
+  }
+}
+
+const copyArray = (u: ReadonlyArray<unknown>, copy: (item: unknown) => unknown): Array<unknown> => {
+  const items: Array<unknown> = []
+  for (let i = 0; i < u.length; i++) items.push(nested(i, copy, field(u, i)))
+  return items
+}
+
+const copyBlock = (u: unknown): unknown => (isRecord(u) ? { type: field(u, "type"), text: field(u, "text") } : u)
+
+const copyContent = (u: unknown): unknown => (Array.isArray(u) ? copyArray(u, copyBlock) : u)
+
+const copyMessage = (u: unknown): unknown =>
+  isRecord(u) ? { role: field(u, "role"), content: nested("content", copyContent, field(u, "content")) } : u
+
+const copyMessages = (u: unknown): unknown => (Array.isArray(u) ? copyArray(u, copyMessage) : u)
 
 /**
- * The request, checked: the value itself when it is well formed (the common case costs one check
- * and no copy), else the field at fault — `InvalidAmount` for `maxTokens` (an amount of tokens),
- * `InvalidRequest` with `errorType: "client_error"` for anything else.
+ * The request's fields, each read once, into fresh objects all the way down (messages, content
+ * blocks, system blocks): what is checked, priced and sent is this copy, whatever the caller does
+ * to its own object while the call waits. Anything not shaped as expected is kept as it is, for
+ * the schema to say what is wrong; a read that throws is an `Unreadable` naming where.
+ */
+const copyRequest = (u: unknown): unknown => {
+  if (!isRecord(u)) return u
+  const copy: Record<string, unknown> = {}
+  put(copy, "model", field(u, "model"))
+  put(copy, "maxTokens", field(u, "maxTokens"))
+  put(copy, "messages", nested("messages", copyMessages, field(u, "messages")))
+  put(copy, "system", nested("system", copyContent, field(u, "system")))
+  put(copy, "cache", field(u, "cache"))
+  return copy
+}
+
+/** An absent field stays absent: the schema says it is required rather than of the wrong type. */
+const put = (copy: Record<string, unknown>, key: string, value: unknown): void => {
+  if (value !== undefined) copy[key] = value
+}
+
+/**
+ * `InvalidAmount` for `maxTokens` (an amount of tokens), `InvalidRequest` with `errorType:
+ * "client_error"` for the rest; the message shows what was given by its kind only.
+ */
+const refusal = (name: string, reason: string, value: unknown, unread = false) =>
+  name === "maxTokens"
+    ? new InvalidAmount({ field: name, value, reason })
+    : new InvalidRequest({
+        errorType: "client_error",
+        field: name,
+        message: unread ? `${name} ${reason}` : `${name} ${reason} (got ${describeValue(value)})`
+      })
+
+/**
+ * The request, checked, as a fresh copy (see `copyRequest`), else the field at fault —
+ * `InvalidAmount` for `maxTokens`, `InvalidRequest` for anything else. Never throws, whatever the
+ * value: a getter or a Proxy that throws is refused naming the field it guards.
  */
 export const validate = (input: unknown): Either.Either<CompletionRequest, InvalidRequest | InvalidAmount> => {
-  if (isWellFormed(input)) return Either.right(input)
-  return Either.mapLeft(decodeRequest(input), (error) => {
-    const { path, value, reason } = firstIssue(error, input)
-    const field = path.length === 0 ? "request" : fieldName(path)
-    if (field === "maxTokens") return new InvalidAmount({ field, value, reason })
-    return new InvalidRequest({
-      errorType: "client_error",
-      field,
-      message: `${field} ${reason} (got ${describeValue(value)})`
-    })
+  let request: unknown
+  try {
+    request = copyRequest(input)
+  } catch (error) {
+    const path = error instanceof Unreadable ? error.path : []
+    return Either.left(refusal(nameOf(path), unreadable, undefined, true))
+  }
+  if (isWellFormed(request)) return Either.right(request)
+  // The copy kept as they were only values the schema refuses without reading them.
+  return Either.mapLeft(decodeRequest(request), (error) => {
+    const { path, value, reason } = firstIssue(error, request)
+    return refusal(nameOf(path), reason, value)
   })
 }

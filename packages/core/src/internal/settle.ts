@@ -3,15 +3,16 @@
  * place that charges it. The ledger may overcount a cost nobody can know; it never undercounts.
  */
 import { Cause, Effect, Exit, Option } from "effect"
-import { CircuitOpen, type InvalidAmount, ProviderUnavailable } from "../Errors.js"
-import type { Usage } from "../Llm.js"
+import { CircuitOpen, describeValue, type InvalidAmount, ProviderUnavailable } from "../Errors.js"
+import type { Answer, Usage } from "../Llm.js"
+import { amount } from "./budget.js"
 import { type BudgetEngine, engineOf } from "./engine.js"
 import type { Reservation } from "./ledger.js"
 
 /** What settlement needs of a ledger (`Budget` is one). */
 export interface Ledger {
   readonly commit: (reservation: Reservation, usd: number) => Effect.Effect<void, InvalidAmount>
-  readonly release: (reservation: Reservation) => Effect.Effect<void>
+  readonly release: (reservation: Reservation) => Effect.Effect<void, InvalidAmount>
 }
 
 /**
@@ -56,13 +57,18 @@ export const unanswered = (error: unknown): boolean =>
   error instanceof ProviderUnavailable &&
   (error.billed === true || (error.status === undefined && error.sent !== false))
 
-/** A cost computed now, or undefined when it throws or is not an amount the ledger can take. */
-const computed = (usd: () => number): number | undefined => {
+/** An amount the ledger can hold (USD ≥ 0, below its ceiling), or why not: tokens taken for dollars, say. */
+const holdable = (usd: unknown): number | Cause.Cause<unknown> =>
+  amount(usd) === undefined
+    ? Cause.fail(`not an amount of USD the ledger can hold: ${describeValue(usd)}`)
+    : (usd as number)
+
+/** A cost computed now, when the ledger can hold it; else why not (it threw, or gave something else). */
+const computed = (usd: () => number): number | Cause.Cause<unknown> => {
   try {
-    const value = usd()
-    return typeof value === "number" && value >= 0 && Number.isFinite(value) ? value : undefined
-  } catch {
-    return undefined
+    return holdable(usd())
+  } catch (error) {
+    return Cause.die(error)
   }
 }
 
@@ -76,40 +82,55 @@ const uncomputable = (budget: Ledger, reservation: Reservation, cause: Cause.Cau
     chargeFull(budget, reservation)
   )
 
+/** Commits `usd` when the ledger can hold it, else the whole reservation. */
+const commitOrFull = (budget: Ledger, reservation: Reservation, usd: number | Cause.Cause<unknown>) =>
+  typeof usd === "number"
+    ? Effect.as(Effect.orDie(budget.commit(reservation, usd)), usd)
+    : uncomputable(budget, reservation, usd)
+
 /** Settles through the ledger's effects: any ledger, and the in-memory one when it has events to publish. */
 const settleThrough = (budget: Ledger, reservation: Reservation, owed: Owed): Effect.Effect<number> => {
   switch (owed._tag) {
     case "Cost":
-      return Effect.suspend(() => {
-        const usd = computed(owed.usd)
-        return usd === undefined
-          ? uncomputable(budget, reservation, Cause.fail("not a cost"))
-          : Effect.as(Effect.orDie(budget.commit(reservation, usd)), usd)
-      })
+      return Effect.suspend(() => commitOrFull(budget, reservation, computed(owed.usd)))
     case "CostEffect":
       return owed.usd.pipe(
-        Effect.flatMap((usd) => Effect.as(budget.commit(reservation, usd), usd)),
-        Effect.catchAllCause((cause) => uncomputable(budget, reservation, cause))
+        Effect.matchCauseEffect({
+          onFailure: (cause) => uncomputable(budget, reservation, cause),
+          onSuccess: (usd) => commitOrFull(budget, reservation, holdable(usd))
+        })
       )
     case "Full":
       return chargeFull(budget, reservation)
     case "Nothing":
-      return Effect.as(budget.release(reservation), 0)
+      return Effect.as(Effect.orDie(budget.release(reservation)), 0)
   }
 }
 
 /**
  * Settles `reservation` at what is owed; answers what was charged. The in-memory ledger settles
- * in the same step when the cost is known now; a cost that cannot be computed (it throws, it is
- * not an amount) is charged as the full reservation: the ledger may overcount, never undercount.
+ * in the same step when the cost is known now; a cost that cannot be computed or held (it throws,
+ * it is not an amount of USD ≥ 0, it is past the ledger's ceiling) is charged as the full
+ * reservation: the ledger may overcount, never undercount.
  */
 export const settle = (budget: Ledger, reservation: Reservation, owed: Owed): Effect.Effect<number> => {
   const engine = engineOf<BudgetEngine>(budget)
   if (engine === undefined || owed._tag === "CostEffect") return settleThrough(budget, reservation, owed)
   const usd = owed._tag === "Full" ? reservation.usd : owed._tag === "Nothing" ? 0 : computed(owed.usd)
-  if (usd === undefined) return settleThrough(budget, reservation, owed)
+  if (typeof usd !== "number") return uncomputable(budget, reservation, usd)
   const report = engine.settle(reservation, usd)
   return report === undefined ? Effect.succeed(usd) : Effect.as(report, usd)
+}
+
+/**
+ * The model an answer reports having run (`reportedModel`, else a provider completion's `model`)
+ * when it is not the one asked for. The answer is charged the dearer of the two, so that neither a
+ * model the provider substituted nor a misreport can undercount; a reported model with no price
+ * makes the cost uncomputable, and the call is charged its full reservation.
+ */
+export const reportedModel = (asked: string, answer: Answer): string | undefined => {
+  const reported = answer.reportedModel ?? (answer as { readonly model?: unknown }).model
+  return typeof reported === "string" && reported !== asked ? reported : undefined
 }
 
 /**
