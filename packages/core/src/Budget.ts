@@ -27,7 +27,7 @@ import { check, decode, Fraction, FunctionOption, layerFromConfig, Options, opti
 export interface BudgetOptions {
   /** The fleet limit, in USD. */
   readonly limitUsd: number
-  /** Each agent's limit, in USD; default one fifth of `limitUsd`. */
+  /** Each named agent's limit (`Agent.run`; not the unnamed "default" agent's), in USD; default one fifth of `limitUsd`. */
   readonly perAgentLimitUsd?: number | undefined
   /** Fraction of the fleet limit at which the alert fires, in (0, 1]; default 0.8. */
   readonly alertAt?: number | undefined

@@ -126,7 +126,6 @@ withRedis("Redis ledger", (server) => {
         { limitUsd: 10, perAgentLimitUsd: 10 },
         Effect.gen(function* () {
           const budget: BudgetService = yield* Budget
-          const release = budget.release as (r: Reservation) => Effect.Effect<void, InvalidAmount>
           const settled = yield* budget.reserve("a", 1)
           yield* budget.commit(settled, 0.5)
           const held = yield* budget.reserve("a", 2)
@@ -147,14 +146,14 @@ withRedis("Redis ledger", (server) => {
             const refusedCommit = yield* Effect.flip(budget.commit(reservation, 0.1))
             expect(refusedCommit).toBeInstanceOf(InvalidAmount)
             expect(refusedCommit).toMatchObject(refusal)
-            expect(yield* Effect.flip(release(reservation))).toMatchObject(refusal)
+            expect(yield* Effect.flip(budget.release(reservation))).toMatchObject(refusal)
           }
           // Settled already: a second commit or release is a no-op.
           yield* budget.commit(settled, 3)
-          yield* release(settled)
+          yield* budget.release(settled)
           expect(yield* budget.snapshot).toMatchObject({ spentUsd: 0.5, reservedUsd: 2 })
           // A copy of a reservation it made is still its own.
-          yield* release({ ...held })
+          yield* budget.release({ ...held })
           expect(yield* budget.snapshot).toMatchObject({ spentUsd: 0.5, reservedUsd: 0 })
         })
       )

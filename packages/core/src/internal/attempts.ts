@@ -203,18 +203,23 @@ class Attempts<A extends Answer> {
     )
   }
 
-  priced(usage: Usage, model: string = this.request.model): Settle.Owed {
+  /** What `usage` cost at the request's model, or at `reported` when that is dearer. */
+  priced(usage: Usage, reported?: string): Settle.Owed {
     const { pricingEngine, guards } = this.shared
-    return pricingEngine === undefined
-      ? Settle.costEffect(Effect.suspend(() => guards.pricing.cost(model, usage)))
-      : Settle.cost(() => pricingEngine.cost(model, usage))
+    const asked = this.request.model
+    if (pricingEngine !== undefined) {
+      const at = (model: string) => pricingEngine.cost(model, usage)
+      return Settle.cost(() => (reported === undefined ? at(asked) : Math.max(at(asked), at(reported))))
+    }
+    const at = (model: string) => Effect.suspend(() => guards.pricing.cost(model, usage))
+    return Settle.costEffect(reported === undefined ? at(asked) : Effect.zipWith(at(asked), at(reported), Math.max))
   }
 
   // What an attempt that ended owes: its usage; a stream's reported usage when it was cut short;
   // everything when text came with no usage, or a request went out and no answer came back.
   owed(exit: Exit.Exit<A, unknown>): Settle.Owed {
-    // An answer is priced as the model it reports having run, when it says.
-    if (Exit.isSuccess(exit)) return this.priced(exit.value.usage, exit.value.reportedModel)
+    // An answer is priced at the dearer of the model asked for and the model it reports having run.
+    if (Exit.isSuccess(exit)) return this.priced(exit.value.usage, Settle.reportedModel(this.request.model, exit.value))
     const usage = this.partial()
     if (usage !== undefined) return this.priced(usage)
     if (this.call.progress?.received === true || Settle.unanswered(Settle.failureOf(exit))) return Settle.full

@@ -178,7 +178,10 @@ export const budgetContract = (backend: Backend) => {
           for (const [attempt, field] of cases) {
             expect(yield* Effect.flip(attempt)).toMatchObject({ _tag: "InvalidAmount", field })
           }
-          yield* budget.release(undefined as unknown as Reservation)
+          expect(yield* Effect.flip(budget.release(undefined as unknown as Reservation))).toMatchObject({
+            _tag: "InvalidAmount",
+            field: "reservation"
+          })
           expect(yield* budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0.5 })
           yield* budget.commit(r, 0.25)
           expect(yield* budget.snapshot).toMatchObject({ spentUsd: 0.25, reservedUsd: 0 })

@@ -39,9 +39,6 @@ interface Open {
   readonly token: string | undefined
 }
 
-const notMadeHere = (value: unknown) =>
-  new InvalidAmount({ field: "reservation", value, reason: "was not made by this budget" })
-
 /** A number of USD ≥ 0 that `nanosOf` refused is one the ledger cannot hold (too large), not a malformed one. */
 const tooLarge = (actualUsd: unknown) => typeof actualUsd === "number" && actualUsd >= 0
 
@@ -201,9 +198,9 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
       const entry = open.get(given.id)
       if (entry !== undefined) {
         const same = entry.reservation.agentId === given.agentId && entry.reservation.usd === given.usd
-        return same ? Either.right(entry) : Either.left(notMadeHere(value))
+        return same ? Either.right(entry) : Either.left(Budget.notIssued(value))
       }
-      return given.id >= 0 && given.id < nextId ? Either.right(undefined) : Either.left(notMadeHere(value))
+      return given.id >= 0 && given.id < nextId ? Either.right(undefined) : Either.left(Budget.notIssued(value))
     })
 
   // A cost the ledger cannot hold (a count of tokens given as dollars, say) is charged the whole
@@ -261,7 +258,7 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     reserve,
     commit,
     // Until core's BudgetService.release says it fails InvalidAmount (issue 16), its type says it cannot fail.
-    release: release as BudgetService["release"],
+    release,
     snapshot
   } satisfies BudgetService
 }
