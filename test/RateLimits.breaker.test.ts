@@ -110,6 +110,32 @@ describe("LlmClient: a burst of 429s never opens the breaker", () => {
     }
   }
 
+  for (const seconds of [5, 30]) {
+    it.effect(`a storm of ${seconds} s of 429s on the defaults: every agent waits it out and finishes`, () =>
+      Effect.gen(function* () {
+        const results = yield* Effect.fork(
+          Effect.forEach(range(20), (i) => Effect.either(Agent.run(`agent-${i}`, LlmClient.complete(request()))), {
+            concurrency: "unbounded"
+          })
+        )
+        yield* TestClock.adjust(`${seconds + 5} seconds`)
+        expect((yield* Fiber.join(results)).filter(Either.isLeft).map((r) => r.left)).toEqual([])
+        expect(yield* CircuitBreaker.snapshot).toMatchObject({ state: "Closed", trips: 0 })
+      }).pipe(Effect.provide(clientOver(fromEnvDefaults, burst(seconds * 1000, 1000))))
+    )
+  }
+
+  it.effect("a storm longer than maxPause: a call gives up maxPause after its first 429, RateLimited", () =>
+    Effect.gen(function* () {
+      const call = yield* Effect.fork(Effect.either(LlmClient.complete(request())))
+      yield* TestClock.adjust("59 seconds")
+      expect(call.unsafePoll()).toBe(null)
+      yield* TestClock.adjust("2 seconds")
+      const result = yield* Fiber.join(call)
+      expect(Either.flip(result).pipe(Either.getOrThrow)).toBeInstanceOf(RateLimited)
+    }).pipe(Effect.provide(clientOver(fromEnvDefaults, burst(10 * 60_000, 1000))))
+  )
+
   it.effect("a 429 never counts, whatever isFailure says; other upstream failures still do", () =>
     Effect.gen(function* () {
       const limited = yield* ended(LlmClient.complete(request("limited")))

@@ -19,15 +19,18 @@ import { DurationMillis, decode, isPositiveFinite, Options, option, PositiveInte
  * @category models
  */
 export interface RetryOptions {
-  /** Attempts per call, the first included. Default 4. */
+  /**
+   * Attempts per call, the first included. Default 4. A 429 whose wait the gate held is not
+   * counted: a call waits out 429s until the gate's `maxPause` after its first.
+   */
   readonly maxAttempts?: number | undefined
   /** First backoff ceiling; doubles each attempt. Default 500 ms. */
   readonly baseDelay?: Duration.DurationInput | undefined
   /** Backoff ceiling. Default 30 seconds; one below `baseDelay` is taken as `baseDelay`. */
   readonly maxDelay?: Duration.DurationInput | undefined
   /**
-   * Retry-budget size (gRPC's maxTokens). Default: 10, or 3 × maxConcurrency if larger, so that
-   * one wave of 429s — at most one per permit — cannot use up the budget on its own.
+   * Retry-budget size (gRPC's maxTokens), for retries of provider failures (429s the gate waits
+   * out take none). Default: 10, or 3 × maxConcurrency if larger.
    */
   readonly budgetTokens?: number | undefined
   /** Tokens a success gives back (gRPC's tokenRatio). Default 0.1. */

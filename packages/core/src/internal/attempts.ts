@@ -19,6 +19,7 @@ import * as Metrics from "../Metrics.js"
 import type { PricingService } from "../Pricing.js"
 import type { RetryPolicy } from "../Retry.js"
 import { engineOf, type PricingEngine } from "./engine.js"
+import { nowOf } from "./fiber.js"
 import { permitted, reserving } from "./guarded.js"
 import type { Reservation } from "./ledger.js"
 import * as RetryBudget from "./retry.js"
@@ -128,17 +129,28 @@ const coordination = (guards: Guards) => {
           : undefined
       },
 
-    /** Upstream, nothing handed to the caller yet, not billed, within every limit, and a token left. */
-    retryable: (error: unknown, attempt: number, received: boolean): boolean => {
-      if (
-        !isUpstreamFailure(error) ||
-        attempt >= policy.maxAttempts ||
-        received ||
-        (error instanceof ProviderUnavailable && error.billed === true) ||
-        // A provider asking for a longer wait than maxPause is not waited for: the call fails now.
-        (error instanceof RateLimited && (askedWait(error) ?? 0) > concurrency.maxPauseMillis)
-      )
+    /**
+     * Upstream, nothing handed to the caller yet, not billed, and within its limits. A 429 whose
+     * wait the gate holds is the gate's to coordinate: it takes no attempt and no retry token (only
+     * the calls the reopened gate lets through draw one, and their 429 closes it again), and a call
+     * waits out 429s until `maxPause` after its first. Any other failure, a 429 that asked for no
+     * wait included, counts toward `maxAttempts` and takes a token.
+     */
+    retryable: (error: unknown, attempt: number, call: RetryState, now: number, received: boolean): boolean => {
+      if (!isUpstreamFailure(error) || received || (error instanceof ProviderUnavailable && error.billed === true))
         return false
+      if (error instanceof RateLimited) {
+        const asked = askedWait(error)
+        // A provider asking for a longer wait than maxPause is not waited for: the call fails now.
+        if (asked !== undefined && asked > concurrency.maxPauseMillis) return false
+        const wait = asked ?? ceilingMillis(attempt)
+        if (wait > 0) {
+          call.limitedSince ??= now
+          return now - call.limitedSince + wait <= concurrency.maxPauseMillis
+        }
+      }
+      call.counted++
+      if (call.counted >= policy.maxAttempts) return false
       const [allowed, next] = RetryBudget.onFailure(retryTokens.current)
       retryTokens.current = next
       return allowed
@@ -158,6 +170,14 @@ const coordination = (guards: Guards) => {
   }
 }
 
+/** What a call's retries have used: the attempts that count, and when its first gate-held 429 came. */
+interface RetryState {
+  /** Attempts that count toward `maxAttempts`: all but the 429s whose wait the gate held. */
+  counted: number
+  /** The fiber's clock at the call's first 429 whose wait the gate held. */
+  limitedSince: number | undefined
+}
+
 type Guarded<A> = Effect.Effect<A & { readonly costUsd: number }, AttemptsError>
 
 /** What every call of one client shares. */
@@ -172,8 +192,10 @@ interface Shared {
  * current attempt's request was sent) lives in fields, so that a call allocates one object rather
  * than a closure per step.
  */
-class Attempts<A extends Answer> {
+class Attempts<A extends Answer> implements RetryState {
   made = 0
+  counted = 0
+  limitedSince: number | undefined = undefined
   charged = 0
   /** Whether the current attempt's request was sent. */
   started = false
@@ -260,7 +282,8 @@ class Attempts<A extends Answer> {
     const { coordination, guards } = this.shared
     if (Exit.isSuccess(exit)) coordination.succeeded()
     const error = Settle.failureOf(exit)
-    if (Exit.isSuccess(exit) || !coordination.retryable(error, n, this.call.progress?.received === true))
+    const received = this.call.progress?.received === true
+    if (Exit.isSuccess(exit) || !coordination.retryable(error, n, this, nowOf(this.fiber), received))
       return this.end(reservation, exit)
     Metrics.llmRetries.unsafeUpdate(1, [])
     // A retry after an attempt that owes something: that attempt is charged now, and the retry
