@@ -1,8 +1,9 @@
 /**
  * Alerts: webhook sinks on the `GuardEvents` hub — Slack incoming webhooks and the PagerDuty Events
  * API v2, through @effect/platform's `HttpClient`. They fire when exposure crosses `alertAt`, when
- * the fleet budget is exhausted, when the breaker opens (PagerDuty resolves it when it closes) and
- * when a rate-limit pause is capped by `maxPause`; once per incident.
+ * a call is refused at the fleet limit (critical only once spend itself has reached it), when the
+ * breaker opens (PagerDuty resolves it when it closes) and when a rate-limit pause is capped by
+ * `maxPause`; once per incident.
  *
  * Delivery never blocks or fails a call: each sink has a bounded queue and one fiber that delivers
  * in order, retrying with backoff. Each attempt is published as `AlertDelivered` or `AlertFailed`
