@@ -19,9 +19,11 @@ import {
   Chunk,
   Clock,
   Config,
+  ConfigError,
   Context,
   Duration,
   Effect,
+  Either,
   Fiber,
   Layer,
   Option,
@@ -183,12 +185,20 @@ const decodeOptions = (options: AlertsOptions) =>
     const decoded = yield* Effect.mapError(decode(OptionsSchema, options), (error) =>
       secretOptions.has(error.option) ? new InvalidOption({ ...error, value: "<redacted>" }) : error
     )
+    // Checked as text here, not by the schema: a failure must show the Redacted, never the text.
     if (decoded.slack !== undefined)
       yield* check(
         "slack.webhookUrl",
         decoded.slack.webhookUrl,
         (url) => isHttpUrl(Redacted.value(url)),
         "must be an absolute http(s) URL"
+      )
+    if (decoded.pagerDuty !== undefined)
+      yield* check(
+        "pagerDuty.routingKey",
+        decoded.pagerDuty.routingKey,
+        (key) => Redacted.value(key).trim() !== "",
+        "must not be empty"
       )
     return decoded
   })
@@ -297,7 +307,7 @@ export const layer = (options: AlertsOptions): Layer.Layer<Alerts, InvalidOption
 
 /**
  * FLEETGUARD_SLACK_WEBHOOK_URL, FLEETGUARD_PAGERDUTY_ROUTING_KEY and FLEETGUARD_PAGERDUTY_URL;
- * undefined when neither sink is set.
+ * undefined when neither sink is set. FLEETGUARD_PAGERDUTY_URL without a routing key fails.
  *
  * @since 0.1.0
  * @category config
@@ -307,14 +317,24 @@ export const config: Config.Config<AlertsOptions | undefined> = Config.all({
   routingKey: Env.optional(Env.secret("FLEETGUARD_PAGERDUTY_ROUTING_KEY")),
   url: Env.optional(Env.text("FLEETGUARD_PAGERDUTY_URL"))
 }).pipe(
-  Config.map(({ webhookUrl, routingKey, url }) =>
-    webhookUrl === undefined && routingKey === undefined
-      ? undefined
-      : {
-          slack: webhookUrl === undefined ? undefined : { webhookUrl },
-          pagerDuty: routingKey === undefined ? undefined : { routingKey, url }
-        }
-  )
+  Config.mapOrFail(({ webhookUrl, routingKey, url }) => {
+    // An endpoint with no key to send it would turn PagerDuty off without a word.
+    if (url !== undefined && routingKey === undefined)
+      return Either.left(
+        ConfigError.InvalidData(
+          ["FLEETGUARD_PAGERDUTY_ROUTING_KEY"],
+          "is not set, but FLEETGUARD_PAGERDUTY_URL is: PagerDuty alerts need a routing key (or unset FLEETGUARD_PAGERDUTY_URL)"
+        )
+      )
+    return Either.right(
+      webhookUrl === undefined && routingKey === undefined
+        ? undefined
+        : {
+            slack: webhookUrl === undefined ? undefined : { webhookUrl },
+            pagerDuty: routingKey === undefined ? undefined : { routingKey, url }
+          }
+    )
+  })
 )
 
 /**

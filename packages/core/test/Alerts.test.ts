@@ -1,7 +1,7 @@
 import { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, FastCheck as fc, Layer, Redacted } from "effect"
-import { Alerts, Events } from "../src/index.js"
+import { Cause, ConfigError, ConfigProvider, Effect, Exit, FastCheck as fc, Layer, Redacted } from "effect"
+import { Alerts, Env, Events, Guards, InvalidOption } from "../src/index.js"
 import * as Alert from "../src/internal/alerts.js"
 
 const opened = (at: number) =>
@@ -223,19 +223,72 @@ describe("Alerts options", () => {
       const bad = [
         { slack: { webhookUrl: secret } },
         { slack: { webhookUrl: Redacted.make("ftp://SECRET") } },
+        { slack: { webhookUrl: Redacted.make("mailto:SECRET@example.com") } },
+        { slack: { webhookUrl: Redacted.make("") } },
         { pagerDuty: { routingKey: "SECRET" } },
-        { pagerDuty: { routingKey: Redacted.make("k"), url: "not a url" } }
+        { pagerDuty: { routingKey: Redacted.make("") } },
+        { pagerDuty: { routingKey: Redacted.make("  ") } },
+        { pagerDuty: { routingKey: Redacted.make("k"), url: "not a url" } },
+        { pagerDuty: { routingKey: Redacted.make("SECRET"), url: "" } },
+        { slack: { webhookUrl: Redacted.make("https://hooks.example.com/SECRET") }, drainTimeout: -1 }
       ]
-      const options = ["slack.webhookUrl", "slack.webhookUrl", "pagerDuty.routingKey", "pagerDuty.url"]
+      const options = [
+        "slack.webhookUrl",
+        "slack.webhookUrl",
+        "slack.webhookUrl",
+        "slack.webhookUrl",
+        "pagerDuty.routingKey",
+        "pagerDuty.routingKey",
+        "pagerDuty.routingKey",
+        "pagerDuty.url",
+        "pagerDuty.url",
+        "drainTimeout"
+      ]
       for (const [i, given] of bad.entries()) {
         const exit = yield* Effect.exit(Effect.scoped(Alerts.make(given as never)))
-        expect(exit).toMatchObject({ _tag: "Failure" })
+        expect(exit, options[i]).toMatchObject({ _tag: "Failure" })
         if (Exit.isFailure(exit)) {
+          expect(Cause.squash(exit.cause)).toBeInstanceOf(InvalidOption)
           const text = JSON.stringify(exit.cause) + String(exit.cause)
           expect(text).toContain(options[i])
           expect(text).not.toContain("SECRET")
         }
       }
     }).pipe(Effect.provide(noClient))
+  )
+})
+
+describe("Alerts.layerConfig", () => {
+  const built = (env: Record<string, string>, layer: Layer.Layer<never, unknown, never>) =>
+    Effect.flip(
+      Effect.withConfigProvider(Effect.scoped(Layer.build(layer)), ConfigProvider.fromMap(new Map(Object.entries(env))))
+    )
+
+  it.effect("FLEETGUARD_PAGERDUTY_URL without a routing key fails, naming both variables; so does a blank key", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<Record<string, string>> = [
+        { FLEETGUARD_PAGERDUTY_URL: "https://events.example.com/v2/enqueue" },
+        {
+          FLEETGUARD_SLACK_WEBHOOK_URL: "https://hooks.example.com/SECRET",
+          FLEETGUARD_PAGERDUTY_URL: "https://x.example.com"
+        }
+      ]
+      for (const env of cases)
+        for (const layer of [Alerts.layerConfig().pipe(Layer.provide(noClient)), Guards.layerConfig()]) {
+          const error = yield* built({ FLEETGUARD_BUDGET_USD: "1", ...env }, layer)
+          expect(ConfigError.isConfigError(error)).toBe(true)
+          const text = `${String(error)} ${Env.explain(error as ConfigError.ConfigError)}`
+          expect(text).toContain("FLEETGUARD_PAGERDUTY_ROUTING_KEY")
+          expect(text).toContain("FLEETGUARD_PAGERDUTY_URL")
+          expect(text).not.toContain("SECRET")
+        }
+      for (const key of ["", "   "]) {
+        const error = yield* built(
+          { FLEETGUARD_PAGERDUTY_ROUTING_KEY: key },
+          Alerts.layerConfig().pipe(Layer.provide(noClient))
+        )
+        expect(Env.explain(error as ConfigError.ConfigError)).toContain("FLEETGUARD_PAGERDUTY_ROUTING_KEY")
+      }
+    })
   )
 })
