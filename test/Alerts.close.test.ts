@@ -19,10 +19,9 @@ import {
   Queue,
   Redacted,
   Scope,
-  TestClock,
-  TestServices
+  TestClock
 } from "effect"
-import { type Answer, eventually, receiver } from "./receiver.js"
+import { type Answer, endsSoon, eventually, receiver, sleepersAt } from "./receiver.js"
 
 const opened = (at: number) =>
   new Events.BreakerOpened({ at, interrupted: 1, interruptedAgents: 1, trips: 1, reopenAt: at + 30_000 })
@@ -37,16 +36,6 @@ const both = (url: string, extra: Partial<AlertsOptions> = {}): AlertsOptions =>
 })
 
 const alertsAt = (options: AlertsOptions) => Alerts.layer(options).pipe(Layer.provide(FetchHttpClient.layer))
-
-/** How many sleepers wake at `millis` on the TestClock. */
-const sleepersAt = (millis: number) =>
-  Effect.map(TestClock.sleeps(), (sleeps) => Chunk.toReadonlyArray(sleeps).filter((s) => s === millis).length)
-
-/** Waits, on the real clock and for a few seconds at most, for `fiber` to end. */
-const endsSoon = <A, E>(fiber: Fiber.Fiber<A, E>, what: string) =>
-  TestServices.provideLive(
-    Effect.timeoutFail(Fiber.await(fiber), { duration: "5 seconds", onTimeout: () => new Error(`${what} hangs`) })
-  )
 
 /** The last attempt event of each alert (sink, kind, incident), in the order the alerts first showed up. */
 const lastAttempts = (events: ReadonlyArray<Events.GuardEvent>) => {

@@ -1,13 +1,14 @@
 /**
  * A real HTTP receiver on 127.0.0.1 for webhook tests: it records every request and answers as
  * `answer` says for it (its index among all requests received): a status, a status with headers,
- * never (`"hang"`), or by dropping the connection (`"drop"`).
+ * never (`"hang"`), or by dropping the connection (`"drop"`). And the waits of tests that mix real
+ * I/O with the TestClock.
  */
 import { createServer } from "node:http"
 import { HttpMiddleware, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
-import { Effect, TestServices } from "effect"
+import { Chunk, Effect, Fiber, TestClock, TestServices } from "effect"
 
 export interface Received {
   readonly path: string
@@ -73,3 +74,16 @@ export const eventually = <A, E, R>(self: Effect.Effect<A, E, R>, done: (a: A) =
     }
     return yield* Effect.dieMessage(`timed out waiting for ${what}`)
   })
+
+/** How many sleepers wake at `millis` on the TestClock. */
+export const sleepersAt = (millis: number) =>
+  Effect.map(TestClock.sleeps(), (sleeps) => Chunk.toReadonlyArray(sleeps).filter((s) => s === millis).length)
+
+/**
+ * Waits, on the real clock and for 5 seconds at most, for `fiber` to end, and answers its exit.
+ * Fork what is awaited as a daemon: a fiber that hangs uninterruptibly would otherwise hold the test's end.
+ */
+export const endsSoon = <A, E>(fiber: Fiber.Fiber<A, E>, what: string) =>
+  TestServices.provideLive(
+    Effect.timeoutFail(Fiber.await(fiber), { duration: "5 seconds", onTimeout: () => new Error(`${what} hangs`) })
+  )

@@ -5,8 +5,9 @@
 import { FileSystem } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Exit, Fiber, Layer, Logger, Scope, TestClock, TestServices } from "effect"
-import { Budget, Events, GuardEvents, Journal, RunId } from "../src/index.js"
+import { Budget, Events, GuardEvents, Journal, RunId } from "@fleetguard/core"
+import { Context, Effect, Exit, Layer, Logger, Scope, TestClock } from "effect"
+import { endsSoon, eventually, sleepersAt } from "./receiver.js"
 
 const settled = (at: number) =>
   new Events.CallSettled({
@@ -41,21 +42,6 @@ const stuck = (at: "write" | "close") =>
     }))
   ).pipe(Layer.provideMerge(NodeContext.layer))
 
-/** How many sleepers wake at `millis` on the TestClock. */
-const sleepersAt = (millis: number) =>
-  Effect.map(TestClock.sleeps(), (sleeps) => Chunk.toReadonlyArray(sleeps).filter((s) => s === millis).length)
-
-/** Polls `self` on the real clock, for a few seconds at most, until `done` holds. */
-const eventually = <A, R>(self: Effect.Effect<A, never, R>, done: (a: A) => boolean, what: string) =>
-  Effect.gen(function* () {
-    for (let tries = 0; tries < 1_000; tries++) {
-      const a = yield* self
-      if (done(a)) return a
-      yield* TestServices.provideLive(Effect.sleep("5 millis"))
-    }
-    return yield* Effect.dieMessage(`timed out waiting for ${what}`)
-  })
-
 /** Opens a journal in a scope of its own, publishes `events`, and starts closing it (a daemon: a hang must fail the test). */
 const closing = (path: string, events: number) =>
   Effect.gen(function* () {
@@ -67,11 +53,6 @@ const closing = (path: string, events: number) =>
     )
     return { journal, closed: yield* Effect.forkDaemon(Scope.close(scope, Exit.void)) }
   })
-
-const endsSoon = <A, E>(fiber: Fiber.Fiber<A, E>) =>
-  TestServices.provideLive(
-    Effect.timeoutFail(Fiber.join(fiber), { duration: "5 seconds", onTimeout: () => new Error("the close hangs") })
-  )
 
 /** Runs `self` on `platform` with a journal path in a temporary directory, a hub of its own and a fixed run id. */
 const inTempDir = <A, E, R>(
@@ -96,7 +77,7 @@ describe("closing the journal on time", () => {
         yield* TestClock.adjust("4999 millis")
         expect(closed.unsafePoll()).toBe(null)
         yield* TestClock.adjust("1 millis")
-        yield* endsSoon(closed)
+        expect(Exit.isSuccess(yield* endsSoon(closed, "the close"))).toBe(true)
         // RunStarted, the three events, RunEnded.
         expect(yield* journal.stats).toEqual({ written: 0, dropped: 0, failed: 5 })
       })
@@ -109,7 +90,7 @@ describe("closing the journal on time", () => {
         const { journal, closed } = yield* closing(path, 3)
         yield* eventually(sleepersAt(1_000), (n) => n === 1, "the file close's deadline")
         yield* TestClock.adjust("1 second")
-        yield* endsSoon(closed)
+        expect(Exit.isSuccess(yield* endsSoon(closed, "the close"))).toBe(true)
         expect(yield* journal.stats).toEqual({ written: 5, dropped: 0, failed: 0 })
         expect((yield* Journal.read(path)).lines.map((l) => l.event._tag).at(-1)).toBe("RunEnded")
       })
@@ -122,7 +103,7 @@ describe("closing the journal on time", () => {
         const { closed } = yield* closing(path, 1)
         yield* eventually(sleepersAt(1_000), (n) => n === 1, "the wait for the spend")
         yield* TestClock.adjust("1 second")
-        yield* endsSoon(closed)
+        expect(Exit.isSuccess(yield* endsSoon(closed, "the close"))).toBe(true)
         const last = (yield* Journal.read(path)).lines.at(-1)?.event
         expect(last).toEqual(new Events.RunEnded({ at: 1_000 }))
       }).pipe(
