@@ -272,7 +272,7 @@ export const make = (
         )
       )
     )
-    const drainMillis = decoded.drainTimeout ?? Duration.toMillis(Delivery.defaultDrainTimeout)
+    const drainMillis = decoded.drainTimeout ?? Duration.toMillis(defaultDrainTimeout)
     // Added last, so it runs first: alerts raised before the close are delivered, until the deadline.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
