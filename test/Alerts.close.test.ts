@@ -3,7 +3,7 @@
  * endpoint does (5xx, 429, no answer, a dropped connection), and every alert that was not
  * delivered is published — and so journaled — as a final `AlertFailed`.
  */
-import { FetchHttpClient, FileSystem } from "@effect/platform"
+import { FetchHttpClient, FileSystem, HttpClient } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import { Alerts, type AlertsOptions, Budget, Events, GuardEvents, Guards, Journal, RunId } from "@fleetguard/core"
@@ -119,6 +119,31 @@ describe("closing Alerts on time", () => {
           })
         )
       )
+  )
+
+  it.effect("an HttpClient that ignores interruption holds the close 100 ms past the deadline, no more", () =>
+    provided(
+      Effect.gen(function* () {
+        const deaf = HttpClient.make(() => Effect.uninterruptible(Effect.never))
+        const events = yield* Events.subscribe
+        const scope = yield* Scope.make()
+        const layer = Alerts.layer({ pagerDuty: { routingKey: Redacted.make("KEY") } })
+        yield* Layer.buildWithScope(Layer.provide(layer, Layer.succeed(HttpClient.HttpClient, deaf)), scope)
+        yield* publishAll([opened(0)])
+        // The attempt's own timeout is at 10 s too; the drain's deadline makes a second sleeper there.
+        yield* eventually(sleepersAt(10_000), (n) => n === 1, "the attempt")
+        const closing = yield* Effect.forkDaemon(Scope.close(scope, Exit.void))
+        yield* eventually(sleepersAt(10_000), (n) => n === 2, "the drain's deadline")
+        yield* TestClock.adjust("10 seconds")
+        yield* eventually(sleepersAt(10_100), (n) => n === 1, "the grace after the interruption")
+        expect(closing.unsafePoll()).toBe(null)
+        yield* TestClock.adjust("100 millis")
+        expect(Exit.isSuccess(yield* endsSoon(closing, "the close"))).toBe(true)
+        expect(lastAttempts(Chunk.toReadonlyArray(yield* Queue.takeAll(events)))).toMatchObject([
+          { _tag: "AlertFailed", attempt: 1, retrying: false, reason: "no answer before the layer closed" }
+        ])
+      })
+    )
   )
 
   it.effect("interrupting the program does not cut the drain short: a retry due before the deadline is delivered", () =>
