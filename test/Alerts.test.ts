@@ -100,8 +100,8 @@ describe("Alerts over HTTP", () => {
           expect(slack).toHaveLength(2)
           const [threshold, breaker] = slack.map((b) => String(b.text).split("\n"))
           expect(threshold).toEqual([
-            "*fleetguard*: Fleet spend and reservations reached 80% of the $1.00 limit",
-            "Spend: $0.8500 of $1.00 (85%), $0.0000 reserved",
+            "*fleetguard*: Fleet spend and reservations reached 80% of the $1.00 limit: $0.8500 spent, $0.0000 held by calls in flight",
+            "Spend: $0.8500 spent of $1.00 (85%), $0.0000 held by calls in flight",
             "Top agents: planner $0.5000, writer $0.3500",
             `Run run-7, pid ${process.pid}, at 1970-01-01T00:00:00.000Z`
           ])
@@ -142,6 +142,64 @@ describe("Alerts over HTTP", () => {
           const everything = [yield* fs.readFileString(journal), ...output, status.stdout, json.stdout].join("\n")
           expect(output.some((o) => o.includes("Alerts.deliver"))).toBe(true)
           for (const secret of [slackSecret, "SLACKSECRETPATH", routingKey]) expect(everything).not.toContain(secret)
+        })
+      )
+  )
+
+  it.effect(
+    "a fleet whose budget is held by calls in flight is a warning that says so; exhausted, critical, only once spend reaches the limit",
+    () =>
+      operated(() =>
+        Effect.gen(function* () {
+          const http = yield* receiver(() => 202)
+          const sinks: AlertsOptions = {
+            slack: { webhookUrl: Redacted.make(`${http.url}/slack`) },
+            ...pagerDuty(`${http.url}/pd`)
+          }
+          const fleet = (self: Effect.Effect<unknown, unknown, Budget>, deliveries: number) =>
+            Effect.zipRight(
+              self,
+              eventually(http.received, (r) => r.length === deliveries, `${deliveries} deliveries`)
+            ).pipe(
+              Effect.provide(
+                Alerts.layer(sinks).pipe(
+                  Layer.provideMerge(Budget.layer({ limitUsd: 0.1, perAgentLimitUsd: 0.1, alertAt: 1 })),
+                  Layer.provide(FetchHttpClient.layer)
+                )
+              )
+            )
+          // The reported run: agents each reserving $0.0114 against $0.10; the ninth is refused, nothing spent.
+          const agents = Array.from({ length: 9 }, (_, i) => `agent-${i}`)
+          yield* fleet(
+            Effect.forEach(agents, (id) => Effect.either(Budget.reserve(id, 0.0114))),
+            2
+          )
+          // A ledger whose spend has reached its limit (the threshold, at 100%, is alerted too).
+          const spendAll = Effect.flatMap(Budget.reserve("a", 0.1), (r) => Budget.commit(r, 0.1))
+          yield* fleet(Effect.zipRight(spendAll, Effect.either(Budget.reserve("b", 0.01))), 6)
+
+          const received = yield* http.received
+          const refusals = (path: string) =>
+            bodies(received, path).filter((b) => !JSON.stringify(b).includes("reached 100%"))
+          expect(refusals("/slack").map((b) => String(b.text).split("\n").slice(0, 2))).toEqual([
+            [
+              "*fleetguard*: Fleet budget fully reserved by calls in flight: nothing spent yet, $0.0912 held, of the $0.1000 limit; a call of agent agent-8 asking $0.0114 was refused (what is held comes back as those calls settle)",
+              "Spend: $0.0000 spent of $0.1000 (0%), $0.0912 held by calls in flight"
+            ],
+            [
+              "*fleetguard*: Fleet budget exhausted: $0.1000 spent of the $0.1000 limit; every call is refused (the first: agent b, asking $0.0100)",
+              "Spend: $0.1000 spent of $0.1000 (100%), $0.0000 held by calls in flight"
+            ]
+          ])
+          expect(
+            refusals("/pd").map((b) => {
+              const payload = b.payload as Record<string, unknown>
+              return [b.dedup_key, payload.severity, String(payload.summary).split(":")[0]]
+            })
+          ).toEqual([
+            ["fleetguard/run-7/budget-full", "warning", "Fleet budget fully reserved by calls in flight"],
+            ["fleetguard/run-7/budget-exhausted", "critical", "Fleet budget exhausted"]
+          ])
         })
       )
   )
@@ -211,7 +269,7 @@ describe("Alerts over HTTP", () => {
           agentId: "a",
           requestedUsd: 0.5,
           limitUsd: 1,
-          spentUsd: 0.75,
+          spentUsd: 1,
           reservedUsd: 0
         })
         // The router is waiting for events, and the scope closes right after the hub hands it one.

@@ -1,26 +1,44 @@
 /**
  * Alerts: webhook sinks on the `GuardEvents` hub — Slack incoming webhooks and the PagerDuty Events
  * API v2, through @effect/platform's `HttpClient`. They fire when exposure crosses `alertAt`, when
- * the fleet budget is exhausted, when the breaker opens (PagerDuty resolves it when it closes) and
- * when a rate-limit pause is capped by `maxPause`; once per incident.
+ * a call is refused at the fleet limit (critical only once spend itself has reached it), when the
+ * breaker opens (PagerDuty resolves it when it closes) and when a rate-limit pause is capped by
+ * `maxPause`; once per incident.
  *
  * Delivery never blocks or fails a call: each sink has a bounded queue and one fiber that delivers
  * in order, retrying with backoff. Each attempt is published as `AlertDelivered` or `AlertFailed`
- * (and so journaled). The webhook URL and the routing key are `Redacted`: they appear in no log,
+ * (and so journaled). Closing waits `drainTimeout` at most, then gives up what is left, each alert
+ * published as a last `AlertFailed`. The webhook URL and the routing key are `Redacted`: they appear in no log,
  * error, event or span (the HTTP client's spans, which record the URL, are turned off).
  *
  * @module
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Config, Context, Effect, Fiber, Layer, Option, Queue, Redacted, Schema, type Scope } from "effect"
-import { Budget } from "./Budget.js"
+import {
+  Chunk,
+  Clock,
+  Config,
+  ConfigError,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Fiber,
+  Layer,
+  Option,
+  Queue,
+  Redacted,
+  Schema,
+  type Scope
+} from "effect"
+import { Budget, type BudgetService } from "./Budget.js"
 import * as Env from "./Env.js"
 import { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
 import * as Delivery from "./internal/alertDelivery.js"
 import * as Alert from "./internal/alerts.js"
-import { check, decode, layerFromConfig, Options, option } from "./Options.js"
+import { check, DurationMillis, decode, layerFromConfig, Options, option } from "./Options.js"
 
 /**
  * Where to post alerts to Slack: an incoming webhook.
@@ -55,6 +73,11 @@ export interface PagerDutyOptions {
 export interface AlertsOptions {
   readonly slack?: SlackOptions | undefined
   readonly pagerDuty?: PagerDutyOptions | undefined
+  /**
+   * How long closing the layer waits for alerts still being delivered; default 10 seconds. What is
+   * still undelivered then is given up, each alert published as a last `AlertFailed`.
+   */
+  readonly drainTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -91,6 +114,14 @@ export interface AlertsService {
 export const defaultPagerDutyUrl = "https://events.pagerduty.com/v2/enqueue"
 
 /**
+ * How long closing the layer waits for alerts still being delivered, unless `drainTimeout` says otherwise.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultDrainTimeout: Duration.Duration = Delivery.defaultDrainTimeout
+
+/**
  * Attempts per alert; the waits between them double from `firstRetryAfter`: 1, 2, 4, 8 s.
  *
  * @since 0.1.0
@@ -117,8 +148,12 @@ const OptionsSchema = Options({
         option((u): u is string => typeof u === "string" && isHttpUrl(u), "must be an absolute http(s) URL")
       )
     })
-  )
+  ),
+  drainTimeout: Schema.optional(DurationMillis(true))
 })
+
+/** How long an alert waits for the ledger's spend before it goes without. */
+const spendTimeout = 1_000
 
 /** Options whose value an error must not show, even when given in the wrong form. */
 const secretOptions: ReadonlySet<string> = new Set(["slack.webhookUrl", "pagerDuty.routingKey"])
@@ -150,6 +185,7 @@ const decodeOptions = (options: AlertsOptions) =>
     const decoded = yield* Effect.mapError(decode(OptionsSchema, options), (error) =>
       secretOptions.has(error.option) ? new InvalidOption({ ...error, value: "<redacted>" }) : error
     )
+    // Checked as text here, not by the schema: a failure must show the Redacted, never the text.
     if (decoded.slack !== undefined)
       yield* check(
         "slack.webhookUrl",
@@ -157,13 +193,55 @@ const decodeOptions = (options: AlertsOptions) =>
         (url) => isHttpUrl(Redacted.value(url)),
         "must be an absolute http(s) URL"
       )
+    if (decoded.pagerDuty !== undefined)
+      yield* check(
+        "pagerDuty.routingKey",
+        decoded.pagerDuty.routingKey,
+        (key) => Redacted.value(key).trim() !== "",
+        "must not be empty"
+      )
     return decoded
   })
 
 /**
+ * Spend as it stood when the incident happened, whenever the alert is delivered; left out when the
+ * ledger does not answer within `millis` (a store that is down): no alert waits on it.
+ */
+const spendWithin = (budget: Option.Option<BudgetService>, millis: number) =>
+  Option.match(budget, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (b) =>
+      Effect.map(Effect.timeoutOption(Effect.interruptible(b.snapshot), millis), (snapshot) =>
+        Option.getOrUndefined(Option.map(snapshot, Alert.spendOf))
+      )
+  })
+
+/** Hands the sinks the alerts events raise, once per incident, each with the spend. */
+const router = (runners: ReadonlyArray<Delivery.Runner>, budget: Option.Option<BudgetService>) => {
+  let state = Alert.initial
+  return (events: Iterable<Events.GuardEvent>, spendMillis: number) => {
+    const alerts: Array<Alert.Alert> = []
+    for (const event of events) {
+      const [alert, next] = Alert.decide(state, event)
+      state = next
+      if (alert !== undefined) alerts.push(alert)
+    }
+    if (alerts.length === 0) return Effect.void
+    return Effect.flatMap(spendWithin(budget, spendMillis), (spend) =>
+      Effect.forEach(alerts, (alert) =>
+        Effect.forEach(
+          runners.filter((r) => r.sink.accepts(alert)),
+          (r) => Delivery.offer(r, { alert, spend })
+        )
+      )
+    )
+  }
+}
+
+/**
  * Starts the sinks `options` name, in `scope`: each subscribes to the `GuardEvents` hub and
- * delivers from a queue of its own; closing the scope waits a bounded time for alerts still being
- * delivered.
+ * delivers from a queue of its own; closing the scope waits for alerts still being delivered, for
+ * `drainTimeout` at most, and gives up the rest (each published as a last `AlertFailed`).
  *
  * @since 0.1.0
  * @category constructors
@@ -176,40 +254,40 @@ export const make = (
     // The client's spans record the full URL, and a webhook URL is a credential.
     const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
     const origin = { runId: yield* Events.RunId, pid: process.pid }
-    const runners = yield* Effect.forEach(
+    const started = yield* Effect.forEach(
       [
         ...(decoded.slack === undefined ? [] : [slackSink(decoded.slack, client, origin)]),
         ...(decoded.pagerDuty === undefined ? [] : [pagerDutySink(decoded.pagerDuty, client, origin)])
       ],
       Delivery.run
     )
-    const budget = yield* Effect.serviceOption(Budget)
-    // Spend as it stood when the incident happened, whenever the alert is delivered.
-    const spendNow = Option.match(budget, {
-      onNone: () => Effect.succeed(undefined),
-      onSome: (b) => Effect.map(b.snapshot, Alert.spendOf)
-    })
-    let state = Alert.initial
-    const route = (event: Events.GuardEvent) => {
-      const [alert, next] = Alert.decide(state, event)
-      state = next
-      if (alert === undefined) return Effect.void
-      const accepting = runners.filter((r) => r.sink.accepts(alert))
-      return Effect.flatMap(spendNow, (spend) => Effect.forEach(accepting, (r) => Delivery.offer(r, { alert, spend })))
-    }
+    const runners = started.map(([runner]) => runner)
+    const route = router(runners, yield* Effect.serviceOption(Budget))
     const subscription = yield* Events.subscribe
-    const router = yield* Effect.forkScoped(
-      Effect.forever(Effect.flatMap(Queue.takeBetween(subscription, 1, Infinity), Effect.forEach(route)))
+    // A batch taken is routed whole (within `spendTimeout`): interrupted half-way, its alerts would be lost.
+    const routing = yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.flatMap(Queue.takeBetween(subscription, 1, Infinity), (events) =>
+          Effect.uninterruptible(route(events, spendTimeout))
+        )
+      )
     )
-    // Added last, so it runs first: alerts raised before the close are delivered, for a while.
+    const drainMillis = decoded.drainTimeout ?? Duration.toMillis(defaultDrainTimeout)
+    // Added last, so it runs first: alerts raised before the close are delivered, until the deadline.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
+        const deadline = (yield* Clock.currentTimeMillis) + drainMillis
         // A router the hub has just handed events to runs before this fiber does again; interrupted
         // before it ran, it would lose them (an alert raised as the program ends).
         yield* Effect.yieldNow()
-        yield* Fiber.interrupt(router)
-        yield* Effect.forEach(yield* Queue.takeAll(subscription), route)
-        yield* Effect.forEach(runners, Delivery.drained, { concurrency: "unbounded" })
+        yield* Fiber.interrupt(routing)
+        const left = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+        yield* route(left, Math.min(spendTimeout, drainMillis))
+        yield* Delivery.close(
+          runners,
+          started.map(([, fiber]) => fiber),
+          deadline
+        )
       })
     )
     return {
@@ -229,7 +307,7 @@ export const layer = (options: AlertsOptions): Layer.Layer<Alerts, InvalidOption
 
 /**
  * FLEETGUARD_SLACK_WEBHOOK_URL, FLEETGUARD_PAGERDUTY_ROUTING_KEY and FLEETGUARD_PAGERDUTY_URL;
- * undefined when neither sink is set.
+ * undefined when neither sink is set. FLEETGUARD_PAGERDUTY_URL without a routing key fails.
  *
  * @since 0.1.0
  * @category config
@@ -239,14 +317,24 @@ export const config: Config.Config<AlertsOptions | undefined> = Config.all({
   routingKey: Env.optional(Env.secret("FLEETGUARD_PAGERDUTY_ROUTING_KEY")),
   url: Env.optional(Env.text("FLEETGUARD_PAGERDUTY_URL"))
 }).pipe(
-  Config.map(({ webhookUrl, routingKey, url }) =>
-    webhookUrl === undefined && routingKey === undefined
-      ? undefined
-      : {
-          slack: webhookUrl === undefined ? undefined : { webhookUrl },
-          pagerDuty: routingKey === undefined ? undefined : { routingKey, url }
-        }
-  )
+  Config.mapOrFail(({ webhookUrl, routingKey, url }) => {
+    // An endpoint with no key to send it would turn PagerDuty off without a word.
+    if (url !== undefined && routingKey === undefined)
+      return Either.left(
+        ConfigError.InvalidData(
+          ["FLEETGUARD_PAGERDUTY_ROUTING_KEY"],
+          "is not set, but FLEETGUARD_PAGERDUTY_URL is: PagerDuty alerts need a routing key (or unset FLEETGUARD_PAGERDUTY_URL)"
+        )
+      )
+    return Either.right(
+      webhookUrl === undefined && routingKey === undefined
+        ? undefined
+        : {
+            slack: webhookUrl === undefined ? undefined : { webhookUrl },
+            pagerDuty: routingKey === undefined ? undefined : { routingKey, url }
+          }
+    )
+  })
 )
 
 /**

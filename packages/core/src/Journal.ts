@@ -4,9 +4,10 @@
  *
  * Writing never slows or fails a call. Events go from the hub through a bounded queue to one
  * writer fiber; when the queue is full newer events are dropped and counted, and the count is
- * itself journaled (`EventsDropped`). The queue is drained when the scope closes. A run's first
- * line is `RunStarted` with the limits in force, its last `RunEnded`. Files rotate by size, and
- * several processes may append to one journal.
+ * itself journaled (`EventsDropped`). The queue is drained when the scope closes, for 5 seconds at
+ * most: what the file system has not taken by then is counted lost. A run's first line is
+ * `RunStarted` with the limits in force, its last `RunEnded`. Files rotate by size, and several
+ * processes may append to one journal.
  *
  * @module
  * @since 0.1.0
@@ -15,7 +16,21 @@
 import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { Chunk, Clock, Config, Context, Effect, Exit, Fiber, Layer, Option, Queue, Schema, type Scope } from "effect"
+import {
+  Chunk,
+  Clock,
+  Config,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Queue,
+  Schema,
+  type Scope
+} from "effect"
 import { Budget } from "./Budget.js"
 import { Concurrency } from "./Concurrency.js"
 import { Depth } from "./Depth.js"
@@ -160,13 +175,30 @@ const runStarted = (journal: Events.RunStarted["journal"]) =>
     })
   })
 
+/**
+ * How long closing waits for the lines still queued to be written; then they are counted lost.
+ * Past it the file system is not taking them (a stuck mount, a full pipe), and a program must end.
+ */
+const closeTimeout = Duration.seconds(5)
+/** How long closing waits for the ledger's spend, for `RunEnded`: a store that is down must not hold it. */
+const spendTimeout = Duration.seconds(1)
+
+/** The run's last line: with the ledger's spend when it answers within `spendTimeout`, else without. */
 const runEnded = Effect.flatMap(Effect.serviceOption(Budget), (budget) =>
-  Effect.flatMap(Clock.currentTimeMillis, (at) =>
+  Effect.flatMap(
     Option.match(budget, {
-      onNone: () => Effect.succeed(new Events.RunEnded({ at })),
-      onSome: (b) =>
-        Effect.map(b.snapshot, (s) => new Events.RunEnded({ at, spentUsd: s.spentUsd, reservedUsd: s.reservedUsd }))
-    })
+      onNone: () => Effect.succeedNone,
+      // Run in a fiber of its own, interruptible: this runs in a finalizer, where a timeout around
+      // an uninterruptible wait would fire on time and then wait for it to end.
+      onSome: (b) => Effect.timeoutOption(Effect.interruptible(b.snapshot), spendTimeout)
+    }),
+    (snapshot) =>
+      Effect.map(Clock.currentTimeMillis, (at) =>
+        Option.match(snapshot, {
+          onNone: () => new Events.RunEnded({ at }),
+          onSome: (s) => new Events.RunEnded({ at, spentUsd: s.spentUsd, reservedUsd: s.reservedUsd })
+        })
+      )
   )
 )
 
@@ -219,19 +251,59 @@ const makeWriter = (appender: Appender.Appender, path: string, pid: number, runI
     return { lines, unencodable: all.length - lines.length }
   }
 
+  /** Lines of the batch being written, until the write ends. */
+  let writing = 0
+
   const writeBatch = (events: Iterable<Events.GuardEvent>) =>
     Effect.gen(function* () {
       const { lines, unencodable } = encode(events, yield* Clock.currentTimeMillis)
       if (unencodable > 0) yield* lost(unencodable, `${unencodable} event(s) could not be encoded`)
+      writing = lines.length
       yield* Effect.catchAll(appender.refresh, (error) => Effect.logDebug(error.message))
       yield* Effect.matchEffect(appender.append(lines), {
         onFailure: (error) => lost(lines.length, error.message),
         onSuccess: (rotations) => written(lines.length, rotations)
       })
+      writing = 0
     })
 
-  return { stats, accept, writeBatch }
+  /** Closing gave up on the writer: the batch it was writing and every event still queued are lost. */
+  const abandon = (queued: number) =>
+    Effect.suspend(() => {
+      const lines = writing + queued
+      writing = 0
+      stats.failed += lines
+      Metrics.journalFailed.unsafeUpdate(lines, [])
+      return Effect.logWarning(
+        `fleetguard journal ${path}: ${lines} line(s) lost at close: the file did not take them within ${Duration.format(closeTimeout)}`
+      )
+    })
+
+  return { stats, accept, writeBatch, abandon }
 }
+
+/**
+ * Closing: waits until the pump has handed `RunEnded` over and the writer has written it, or
+ * `deadline` has come; then stops the writer, and `abandon`s what it did not write.
+ */
+const drainUntil = (
+  deadline: number,
+  pumping: Fiber.Fiber<void>,
+  writing: Fiber.Fiber<void>,
+  abandon: Effect.Effect<void>
+) =>
+  Effect.gen(function* () {
+    // A pump cut off (its hub shut down first) never hands the writer RunEnded: stop waiting.
+    const drained = Effect.flatMap(Fiber.await(pumping), (pumped) =>
+      Exit.isSuccess(pumped) ? Effect.asVoid(Fiber.await(writing)) : Effect.void
+    )
+    const left = Math.max(0, deadline - (yield* Clock.currentTimeMillis))
+    // Interruptible, in a fiber of its own (the timeout's): this runs in a finalizer, where the
+    // deadline could not cut an uninterruptible wait short.
+    const done = yield* Effect.timeoutOption(Effect.interruptible(drained), left)
+    yield* Fiber.interruptFork(writing)
+    if (Option.isNone(done)) yield* abandon
+  })
 
 /**
  * Opens the journal `options` name and starts its writer in the scope: every event published on
@@ -287,16 +359,17 @@ export const make = (
       )
 
     const pumping = yield* Effect.forkScoped(pump())
-    const writing = yield* Effect.forkScoped(write())
+    // A daemon, stopped without waiting: a write the file system never completes must not hold the close.
+    const writing = yield* Effect.forkDaemon(write())
+    yield* Effect.addFinalizer(() => Fiber.interruptFork(writing))
     const hub = yield* Events.GuardEvents
     // Added last, so it runs first: before the subscription ends and the file is closed.
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
+        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(closeTimeout)
         last = yield* runEnded
         yield* hub.publish(last)
-        // A pump cut off (its hub shut down first) never hands the writer RunEnded: stop waiting.
-        const pumped = yield* Fiber.await(pumping)
-        yield* Exit.isSuccess(pumped) ? Fiber.await(writing) : Fiber.interrupt(writing)
+        yield* drainUntil(deadline, pumping, writing, Effect.flatMap(Queue.size(queue), writer.abandon))
       })
     )
     return { path: decoded.path, runId, stats: Effect.sync(() => ({ ...writer.stats })) } satisfies JournalService

@@ -3,7 +3,7 @@
  * pages twice — and what Slack and PagerDuty are sent for it.
  */
 import type { BudgetSnapshot } from "../Budget.js"
-import type { AlertKind, GuardEvent } from "../Events.js"
+import type { AlertKind, BudgetExhausted, GuardEvent } from "../Events.js"
 
 export interface Alert {
   readonly kind: AlertKind
@@ -20,6 +20,9 @@ export interface Alert {
 
 export interface State {
   readonly thresholdCrossed: boolean
+  /** A call was refused at the fleet limit before spend reached it (calls in flight held the rest). */
+  readonly full: boolean
+  /** Spend itself reached the fleet limit. */
   readonly exhausted: boolean
   readonly breakerIncidents: number
   readonly breakerOpen: boolean
@@ -30,6 +33,7 @@ export interface State {
 
 export const initial: State = {
   thresholdCrossed: false,
+  full: false,
   exhausted: false,
   breakerIncidents: 0,
   breakerOpen: false,
@@ -41,6 +45,7 @@ const percent = (fraction: number) => `${Math.round(fraction * 100)}%`
 const usd = (n: number) => `$${n.toFixed(n >= 1 ? 2 : 4)}`
 const time = (at: number) => new Date(at).toISOString()
 const seconds = (millis: number) => `${Math.round(millis / 100) / 10} s`
+const spent = (usdSpent: number) => (usdSpent === 0 ? "nothing spent yet" : `${usd(usdSpent)} spent`)
 
 const alert = (
   event: GuardEvent,
@@ -50,6 +55,34 @@ const alert = (
   summary: string,
   action: Alert["action"] = "trigger"
 ): Alert => ({ kind, incident, action, severity, at: event.at, summary, event })
+
+/**
+ * A call refused at the fleet limit. Exhausted (critical) only when spend itself has reached the
+ * limit; before that the budget is full for now — held by calls in flight, or too little left for
+ * that call — a warning that says which.
+ */
+const budgetRefused = (state: State, event: BudgetExhausted): readonly [Alert | undefined, State] => {
+  const { agentId, requestedUsd, limitUsd, spentUsd, reservedUsd } = event
+  if (spentUsd >= limitUsd)
+    return state.exhausted
+      ? [undefined, state]
+      : [
+          alert(
+            event,
+            "BudgetExhausted",
+            "budget-exhausted",
+            "critical",
+            `Fleet budget exhausted: ${usd(spentUsd)} spent of the ${usd(limitUsd)} limit; every call is refused (the first: agent ${agentId}, asking ${usd(requestedUsd)})`
+          ),
+          { ...state, full: true, exhausted: true }
+        ]
+  if (state.full) return [undefined, state]
+  const summary =
+    reservedUsd > 0
+      ? `Fleet budget fully reserved by calls in flight: ${spent(spentUsd)}, ${usd(reservedUsd)} held, of the ${usd(limitUsd)} limit; a call of agent ${agentId} asking ${usd(requestedUsd)} was refused (what is held comes back as those calls settle)`
+      : `A call of agent ${agentId} asking ${usd(requestedUsd)} was refused: only ${usd(limitUsd - spentUsd)} is left of the ${usd(limitUsd)} fleet budget (${spent(spentUsd)}, nothing held)`
+  return [alert(event, "BudgetExhausted", "budget-full", "warning", summary), { ...state, full: true }]
+}
 
 /** The alert `event` raises, if any, and the state after it. */
 export const decide = (state: State, event: GuardEvent): readonly [Alert | undefined, State] => {
@@ -63,23 +96,12 @@ export const decide = (state: State, event: GuardEvent): readonly [Alert | undef
               "BudgetThresholdCrossed",
               "budget-threshold",
               "warning",
-              `Fleet spend and reservations reached ${percent(event.alertAt)} of the ${usd(event.limitUsd)} limit`
+              `Fleet spend and reservations reached ${percent(event.alertAt)} of the ${usd(event.limitUsd)} limit: ${spent(event.spentUsd)}, ${usd(event.reservedUsd)} held by calls in flight`
             ),
             { ...state, thresholdCrossed: true }
           ]
     case "BudgetExhausted":
-      return state.exhausted
-        ? [undefined, state]
-        : [
-            alert(
-              event,
-              "BudgetExhausted",
-              "budget-exhausted",
-              "critical",
-              `Fleet budget exhausted: a call of agent ${event.agentId} asking ${usd(event.requestedUsd)} was refused, and so will be every call that does not fit`
-            ),
-            { ...state, exhausted: true }
-          ]
+      return budgetRefused(state, event)
     case "BreakerOpened": {
       if (state.breakerOpen) return [undefined, state]
       const incidents = state.breakerIncidents + 1
@@ -166,7 +188,7 @@ const spendLines = (spend: Spend | undefined): ReadonlyArray<string> =>
   spend === undefined
     ? []
     : [
-        `Spend: ${usd(spend.spentUsd)} of ${usd(spend.limitUsd)} (${percent(spend.spentUsd / spend.limitUsd)}), ${usd(spend.reservedUsd)} reserved`,
+        `Spend: ${usd(spend.spentUsd)} spent of ${usd(spend.limitUsd)} (${percent(spend.spentUsd / spend.limitUsd)}), ${usd(spend.reservedUsd)} held by calls in flight`,
         spend.topAgents.length === 0
           ? "Top agents: none has spent yet"
           : `Top agents: ${spend.topAgents.map((a) => `${a.agentId} ${usd(a.spentUsd)}`).join(", ")}`

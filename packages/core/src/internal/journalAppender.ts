@@ -9,7 +9,7 @@
 import type { PlatformError } from "@effect/platform/Error"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
-import { Clock, Effect, Either, Exit, Option, Scope } from "effect"
+import { Clock, Duration, Effect, Either, Exit, Option, Scope } from "effect"
 import * as Format from "./journal.js"
 
 export interface Settings {
@@ -39,6 +39,8 @@ interface Handle {
 }
 
 const newline = 10
+/** How long closing the journal waits for its file to close. */
+const closeTimeout = Duration.seconds(1)
 
 const isNotFound = (error: PlatformError) => error._tag === "SystemError" && error.reason === "NotFound"
 
@@ -89,7 +91,16 @@ export const make = (
     yield* fs.makeDirectory(directory, { recursive: true })
     // Undefined after a reopen failed: the next batch tries again.
     let handle: Handle | undefined = yield* open(fs, settings.path)
-    yield* Effect.addFinalizer(() => (handle === undefined ? Effect.void : Scope.close(handle.scope, Exit.void)))
+    // A close the file system never completes (a stuck mount) is left to finish in the background:
+    // disconnected and interruptible, for a timeout in a finalizer would otherwise wait for it.
+    yield* Effect.addFinalizer(() =>
+      handle === undefined
+        ? Effect.void
+        : Effect.timeoutOption(
+            Effect.interruptible(Effect.disconnect(Scope.close(handle.scope, Exit.void))),
+            closeTimeout
+          )
+    )
     let rotations = 0
 
     const reopen: Effect.Effect<Handle, PlatformError> = Effect.suspend(() => {
