@@ -11,7 +11,7 @@
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { makeRunMain } from "@effect/platform/Runtime"
 import { Console, Effect, Layer } from "effect"
-import { defaultApiKey, FakeAnthropic, layer } from "../FakeAnthropic.js"
+import { FakeAnthropic, layer } from "../FakeAnthropic.js"
 
 const portArgument = (argv: ReadonlyArray<string>): number | undefined => {
   const at = argv.indexOf("--port")
@@ -26,7 +26,7 @@ const portArgument = (argv: ReadonlyArray<string>): number | undefined => {
 
 const announce = Layer.effectDiscard(
   Effect.flatMap(FakeAnthropic, (fake) =>
-    Console.log(`FakeAnthropic listening on ${fake.baseURL}\nAPI key: ${defaultApiKey}\nCtrl-C to stop.`)
+    Console.log(`FakeAnthropic listening on ${fake.baseURL}\nAPI key: ${fake.apiKey}\nCtrl-C to stop.`)
   )
 )
 
