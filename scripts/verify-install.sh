@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Proves that the packages install and work outside the workspace, as a user gets them:
-#   build (tsc -b) → pnpm -r pack → check each tarball's manifest → npm install the tarballs into a
-#   temporary project outside the workspace → one copy of effect → plain `node` ESM smoke test →
-#   tsc against the published .d.ts under NodeNext and Bundler (effect-ai's with the DOM lib) → `npx fleetguard --help`.
+# Proves that the packages install and work outside the workspace, as a newcomer gets them:
+#   build (tsc -b) → pnpm -r pack → check each tarball's manifest → in a new project outside the workspace
+#   (`npm init -y`), the README's install lines as written (the tarballs in place of the @fleetguard/*
+#   names) → nothing of @effect/platform-node's cluster, rpc, sql → the README's first example, run as
+#   getting-started.md says (tsx; tsc with its tsconfig, then node) → the install lines of getting-started.md
+#   and effect-ai.md → one copy of effect → plain `node` ESM smoke test → tsc against the published .d.ts
+#   under NodeNext and Bundler (effect-ai's with the DOM lib) → `npx fleetguard --help` → the
+#   `fake-anthropic` bin (start, one request, stop).
 # Any failure stops it with a non-zero exit. KEEP=1 keeps the temporary folder to look at.
 set -euo pipefail
 
@@ -23,7 +27,6 @@ case "$work/" in "$root/"*) echo "verify-install: $work is inside the workspace"
 started=$SECONDS
 step() { printf '\n== verify-install: %s (%ss)\n' "$*" "$((SECONDS - started))"; }
 fail() { echo "verify-install: FAILED: $*" >&2; exit 1; }
-version() { node -p "require('$root/${2:-.}/package.json').devDependencies['$1']"; }
 
 step "build"
 t0=$SECONDS
@@ -45,43 +48,80 @@ for tarball in "$work"/tarballs/*.tgz; do
 done
 node "$here/check-tarballs.mjs" "$work/tarballs"
 
-step "npm install the tarballs into $work/app"
-mkdir "$work/app"
-cp "$here"/smoke.mjs "$here"/consumer*.ts "$here"/tsconfig.*.json "$work/app/"
-cat >"$work/app/package.json" <<'JSON'
-{ "name": "fleetguard-install-check", "private": true, "type": "module" }
-JSON
+# A newcomer's project: `npm init -y`, then what the docs say, as written (follow.ts), the tarballs in
+# place of the @fleetguard/* names.
+follow() { (cd "$root" && node --import tsx scripts/verify-install/follow.ts "$@"); }
+app="$work/app"
+mkdir "$app"
+(cd "$app" && npm init -y >/dev/null)
+
+step "the README's install lines, as written, in $app"
 t0=$SECONDS
-(cd "$work/app" && npm install --no-audit --no-fund --loglevel=error "$work"/tarballs/*.tgz \
-  "effect@$(version effect)" "@effect/platform@$(version @effect/platform)" \
-  "@effect/ai@$(version @effect/ai packages/effect-ai)" \
-  "typescript@$(version typescript)" "@types/node@$(version @types/node)")
-echo "installed in $((SECONDS - t0))s"
+follow README.md Install "$app" "$work/tarballs" || fail "the README's install lines"
+echo "installed in $((SECONDS - t0))s: $(cd "$app" && npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
+for heavy in @effect/platform-node @effect/cluster @effect/rpc @effect/sql @effect/workflow @parcel/watcher; do
+  [[ ! -e "$app/node_modules/$heavy" ]] || fail "the README's install brings $heavy (npm ls: $(cd "$app" && npm ls "$heavy" --all 2>&1 | tr '\n' ' '))"
+done
+echo "none of @effect/platform-node, cluster, rpc, sql, workflow"
+
+step "the README's first example, run as getting-started.md says (tsx, then tsc and node)"
+follow --example README.md "A first example" "$app/example.ts"
+follow docs/getting-started.md "Running an example" "$app" "$work/tarballs" 'spent $0.12 of $10' ||
+  fail "the README's first example, run as getting-started.md says"
+
+step "the other install lines of getting-started.md and effect-ai.md, as written"
+t0=$SECONDS
+follow docs/getting-started.md Install "$app" "$work/tarballs" || fail "getting-started.md's install lines"
+follow docs/effect-ai.md Install "$app" "$work/tarballs" || fail "effect-ai.md's install lines"
+echo "installed in $((SECONDS - t0))s: $(cd "$app" && npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
+cp "$here"/smoke.mjs "$here"/consumer*.ts "$here"/tsconfig.*.json "$app/"
 
 step "one copy of effect"
-copies=$(cd "$work/app" && find node_modules -type d -path '*node_modules/effect' | wc -l)
-[[ "$copies" -eq 1 ]] || { (cd "$work/app" && npm ls effect --all) || true; fail "$copies copies of effect"; }
+copies=$(cd "$app" && find node_modules -type d -path '*node_modules/effect' | wc -l)
+[[ "$copies" -eq 1 ]] || { (cd "$app" && npm ls effect --all) || true; fail "$copies copies of effect"; }
 echo "node_modules holds one effect"
 
 step "node smoke.mjs (plain ESM, no TypeScript)"
-(cd "$work/app" && node smoke.mjs)
+(cd "$app" && node smoke.mjs)
 
 step "tsc against the published types"
 for resolution in nodenext bundler; do
-  (cd "$work/app" && ./node_modules/.bin/tsc -p "tsconfig.$resolution.json") || fail "consumer.ts under $resolution"
+  (cd "$app" && ./node_modules/.bin/tsc -p "tsconfig.$resolution.json") || fail "consumer.ts under $resolution"
   echo "consumer.ts type-checks under moduleResolution $resolution"
-  (cd "$work/app" && ./node_modules/.bin/tsc -p "tsconfig.effect-ai.$resolution.json") ||
+  (cd "$app" && ./node_modules/.bin/tsc -p "tsconfig.effect-ai.$resolution.json") ||
     fail "consumer-effect-ai.ts under $resolution"
   echo "consumer-effect-ai.ts type-checks under moduleResolution $resolution (with the DOM lib @effect/ai's declarations need)"
 done
 
 step "npx fleetguard --help"
-help=$(cd "$work/app" && npx --no -- fleetguard --help) || fail "fleetguard --help exited $?"
+help=$(cd "$app" && npx --no -- fleetguard --help) || fail "fleetguard --help exited $?"
 echo "$help"
 [[ "${help,,}" == *usage* ]] || fail "fleetguard --help printed no usage"
 status=0
-(cd "$work/app" && npx --no -- fleetguard no-such-command) >/dev/null 2>&1 || status=$?
+(cd "$app" && npx --no -- fleetguard no-such-command) >/dev/null 2>&1 || status=$?
 [[ "$status" -eq 2 ]] || fail "fleetguard no-such-command exited $status, not 2"
+
+step "fake-anthropic, the bin of @fleetguard/testing: start it, one request, stop it"
+log="$work/fake-anthropic.log"
+(cd "$app" && exec ./node_modules/.bin/fake-anthropic --port 0) >"$log" 2>&1 &
+fake=$!
+for _ in $(seq 300); do grep -q 'Ctrl-C' "$log" && break; sleep 0.1; done
+url=$(sed -n 's/^FakeAnthropic listening on //p' "$log")
+key=$(sed -n 's/^API key: //p' "$log")
+[[ -n "$url" && -n "$key" ]] || { kill "$fake" 2>/dev/null; cat "$log" >&2; fail "fake-anthropic printed no URL and key"; }
+answer=$(URL="$url" KEY="$key" node -e '
+  fetch(`${process.env.URL}/v1/messages`, {
+    method: "POST",
+    headers: { "x-api-key": process.env.KEY, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+    body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] })
+  }).then(async (r) => console.log(r.status, (await r.json()).type), (e) => { console.error(e); process.exit(1) })') ||
+  { kill "$fake"; fail "no answer from fake-anthropic"; }
+kill -INT "$fake"
+status=0
+wait "$fake" || status=$?
+echo "fake-anthropic on $url answered: $answer; stopped by SIGINT with status $status"
+[[ "$answer" == "200 message" ]] || fail "fake-anthropic answered $answer"
+[[ "$status" -eq 0 ]] || { cat "$log" >&2; fail "fake-anthropic exited $status on SIGINT"; }
 
 step "ok: every package installs and runs from its tarball"
 echo "verify-install took $((SECONDS - started))s"

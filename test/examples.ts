@@ -4,22 +4,28 @@
 import { execFile } from "node:child_process"
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
+import { fences } from "../scripts/verify-install/markdown.js"
 
 export const root = fileURLToPath(new URL("../", import.meta.url))
 
 /** Where the blocks are written to be run (git-ignored; outside tsconfig's globs, which skip dot-folders). */
 export const generated = fileURLToPath(new URL("./.examples/", import.meta.url))
 
-/** Every ```ts block of `doc` (a path from the repository's root), in order. */
-export const blocks = (doc: string): ReadonlyArray<string> =>
-  Array.from(readFileSync(`${root}${doc}`, "utf8").matchAll(/^```ts\n([\s\S]*?)^```$/gm), (m) => m[1] ?? "")
+/** The text of `doc` (a path from the repository's root). */
+export const read = (doc: string): string => readFileSync(`${root}${doc}`, "utf8")
 
-/** Writes block `index` of `doc` to a file of its own; answers its path. */
-export const write = (doc: string, index: number): string => {
+/** Every ```ts block of `doc`, in order. */
+export const blocks = (doc: string): ReadonlyArray<string> => fences(read(doc), "ts")
+
+/**
+ * Writes block `index` of `doc` to a file of its own, in `dir` (an absolute path ending in "/"): a block
+ * imports what `dir` resolves. Answers its path.
+ */
+export const write = (doc: string, index: number, dir: string = generated): string => {
   const code = blocks(doc)[index]
   if (code === undefined) throw new Error(`${doc} has no TypeScript block #${index + 1}`)
-  mkdirSync(generated, { recursive: true })
-  const file = `${generated}${doc.replace(/[/.]/g, "-")}-${index + 1}.ts`
+  mkdirSync(dir, { recursive: true })
+  const file = `${dir}${doc.replace(/[/.]/g, "-")}-${index + 1}.ts`
   // Written aside, then renamed into place: a test running the file meanwhile never reads it half written.
   const aside = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`
   writeFileSync(aside, code)

@@ -29,6 +29,7 @@ for (const tarball of tarballs) {
 
   if (manifest.license !== "MIT" || !has("LICENSE")) problem("license MIT with a LICENSE file")
   if (!has("CHANGELOG.md")) problem("no CHANGELOG.md")
+  if (!has("README.md")) problem("no README.md (npm shows it on the package's page)")
   if (typeof manifest.repository?.url !== "string") problem("no repository")
   if (manifest.sideEffects !== false) problem("sideEffects is not false")
   if (manifest.type !== "module") problem('type is not "module"')

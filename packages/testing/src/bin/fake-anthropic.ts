@@ -1,15 +1,17 @@
+#!/usr/bin/env node
 /**
- * Runs FakeAnthropic on its own until SIGINT, for demos and manual checks:
+ * Runs FakeAnthropic on its own until Ctrl-C (SIGINT) or SIGTERM, for demos and manual checks:
  *
- *   npx tsx packages/testing/src/bin/fake-anthropic.ts [--port N]
+ *   npx fake-anthropic [--port N]        where @fleetguard/testing is installed
  *
+ * @module
  * @since 0.1.0
  */
 
 import type { ServeError } from "@effect/platform/HttpServerError"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { makeRunMain } from "@effect/platform/Runtime"
 import { Console, Effect, Layer } from "effect"
-import { defaultApiKey, FakeAnthropic, layer } from "../FakeAnthropic.js"
+import { FakeAnthropic, layer } from "../FakeAnthropic.js"
 
 const portArgument = (argv: ReadonlyArray<string>): number | undefined => {
   const at = argv.indexOf("--port")
@@ -24,16 +26,29 @@ const portArgument = (argv: ReadonlyArray<string>): number | undefined => {
 
 const announce = Layer.effectDiscard(
   Effect.flatMap(FakeAnthropic, (fake) =>
-    Console.log(`FakeAnthropic listening on ${fake.baseURL}\nAPI key: ${defaultApiKey}\nCtrl-C to stop.`)
+    Console.log(`FakeAnthropic listening on ${fake.baseURL}\nAPI key: ${fake.apiKey}\nCtrl-C to stop.`)
   )
 )
 
 const inUse = (error: ServeError) =>
   typeof error.cause === "object" && error.cause !== null && "code" in error.cause && error.cause.code === "EADDRINUSE"
 
+// A signal interrupts the server, which closes its connections; a failure is reported by makeRunMain's
+// teardown. (@effect/platform-node's runMain does the same, but @fleetguard/testing does not depend on it.)
+const runMain = makeRunMain(({ fiber, teardown }) => {
+  const stop = () => fiber.unsafeInterruptAsFork(fiber.id())
+  process.once("SIGINT", stop).once("SIGTERM", stop)
+  fiber.addObserver((exit) => {
+    process.off("SIGINT", stop).off("SIGTERM", stop)
+    teardown(exit, (code) => {
+      if (code !== 0) process.exitCode = code
+    })
+  })
+})
+
 const port = portArgument(process.argv.slice(2))
 
-NodeRuntime.runMain(
+runMain(
   Layer.launch(announce.pipe(Layer.provide(layer({ port })))).pipe(
     // What the user can fix, in one line; anything else is reported in full.
     Effect.catchIf(inUse, () =>

@@ -1,7 +1,7 @@
 /**
  * FakeAnthropic's server: routing, the auth check, the rate-limit window, the script's faults and
  * the record of every request. How a request ended comes from the Node response's own events
- * ("finish", "close"): platform-node interrupts a handler when its connection closes early, but a
+ * ("finish", "close"): the server interrupts a handler when its connection closes early, but a
  * response body is written after the handler returns, so only the response knows it was delivered.
  */
 
@@ -9,12 +9,11 @@ import { createServer, type ServerResponse } from "node:http"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import { Duration, Effect, Either, Stream } from "effect"
 import type { FakeAnthropicService, Fault, Options, RecordedRequest, RetryAfter } from "../FakeAnthropic.js"
 import * as Protocol from "./fakeAnthropicProtocol.js"
 import * as Window from "./fakeAnthropicWindow.js"
+import * as NodeHttpServer from "./nodeHttpServer.js"
 
 export const defaultApiKey = "sk-ant-fake-key-for-tests"
 
@@ -94,7 +93,7 @@ export const make = (options: Options = {}) =>
     const deltaInterval = Duration.decode(options.deltaInterval ?? Duration.zero)
     const script = options.script ?? (() => undefined)
 
-    // platform-node runs each handler with the services of the fiber that called `serve` (this one),
+    // The server runs each handler with the services of the fiber that called `serve` (this one),
     // so handlers sleep on this Clock too: the TestClock when built inside `it.effect`.
     const clock = yield* Effect.clock
     const startedAt = clock.unsafeCurrentTimeMillis()
@@ -299,7 +298,7 @@ export const make = (options: Options = {}) =>
           endedAt: null
         }
         records.push(record)
-        const response = NodeHttpServerRequest.toServerResponse(request)
+        const response = yield* NodeHttpServer.toServerResponse(request)
         const end = track(record, response)
         yield* pause(latency)
         const answer = yield* respond(plan, record.index, rate, response, end)
