@@ -280,10 +280,8 @@ describe("LlmClient: settlement", () => {
 
   it.effect("a provider error response is charged nothing and settles its reservation", () =>
     Effect.gen(function* () {
-      // A 429 the gate waits out takes no attempt: the call gives up maxPause (60 s) after its first.
-      const fiber = yield* Effect.fork(Effect.flip(LlmClient.complete(request())))
-      yield* TestClock.adjust("1 minute")
-      expect(yield* Fiber.join(fiber)).toBeInstanceOf(RateLimited)
+      const error = yield* Effect.flip(LlmClient.complete(request()))
+      expect(error).toBeInstanceOf(RateLimited)
       expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0 })
     }).pipe(
       Effect.provide(

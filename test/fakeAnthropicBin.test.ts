@@ -65,7 +65,7 @@ describe("fake-anthropic, the bin", () => {
     () =>
       Effect.gen(function* () {
         const { port } = yield* busyPort
-        const ran = yield* runBin(bin, ["--port", String(port)])
+        const { raw: _, ...ran } = yield* runBin(bin, ["--port", String(port)])
         expect(ran).toEqual({
           code: 1,
           stdout: "",

@@ -21,7 +21,8 @@ import { DurationMillis, decode, isPositiveFinite, Options, option, PositiveInte
 export interface RetryOptions {
   /**
    * Attempts per call, the first included. Default 4. A 429 whose wait the gate held is not
-   * counted: a call waits out 429s until the gate's `maxPause` after its first.
+   * counted: a call waits out 429s until the gate's `maxPause` after its first. 1 retries nothing,
+   * 429s included.
    */
   readonly maxAttempts?: number | undefined
   /** First backoff ceiling; doubles each attempt. Default 500 ms. */

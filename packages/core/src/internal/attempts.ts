@@ -134,10 +134,15 @@ const coordination = (guards: Guards) => {
      * wait the gate holds is the gate's to coordinate: it takes no attempt and no retry token (only
      * the calls the reopened gate lets through draw one, and their 429 closes it again), and a call
      * waits out 429s until `maxPause` after its first. Any other failure, a 429 that asked for no
-     * wait included, counts toward `maxAttempts` and takes a token.
+     * wait included, counts toward `maxAttempts` and takes a token. `maxAttempts: 1` retries nothing.
      */
     retryable: (error: unknown, attempt: number, call: RetryState, now: number, received: boolean): boolean => {
-      if (!isUpstreamFailure(error) || received || (error instanceof ProviderUnavailable && error.billed === true))
+      if (
+        !isUpstreamFailure(error) ||
+        received ||
+        policy.maxAttempts <= 1 ||
+        (error instanceof ProviderUnavailable && error.billed === true)
+      )
         return false
       if (error instanceof RateLimited) {
         const asked = askedWait(error)
