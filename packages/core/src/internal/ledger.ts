@@ -43,7 +43,12 @@ export interface Fleet {
   readonly spent: number
   readonly reserved: number
   readonly alerted: boolean
-  readonly exhausted: boolean
+  /**
+   * What the fleet's refusals have reported: nothing yet, a budget held by calls in flight, or
+   * spend at the limit. Each is reported once, so a budget first found held is reported again
+   * when spend itself reaches the limit.
+   */
+  readonly exhausted: "no" | "held" | "spent"
 }
 
 export const emptyAccount: Account = { spent: 0, reserved: 0 }
@@ -55,7 +60,7 @@ export const make = (limit: number, perAgentLimit: number, alertAt: number): Fle
   spent: 0,
   reserved: 0,
   alerted: false,
-  exhausted: false
+  exhausted: "no"
 })
 
 export type ReserveResult =
@@ -65,7 +70,7 @@ export type ReserveResult =
       readonly scope: "fleet" | "agent"
       readonly limit: number
       readonly remaining: number
-      /** The first refusal at the fleet limit. */
+      /** The first refusal at the fleet limit, or the first once spend itself reached it. */
       readonly firstExhaustion: boolean
     }
 
@@ -93,14 +98,15 @@ export const reserve = (
 ): readonly [ReserveResult, Fleet, Account] => {
   const fleetRemaining = fleet.limit - fleet.spent - fleet.reserved
   if (amount > fleetRemaining) {
+    const exhausted = fleet.spent >= fleet.limit ? "spent" : fleet.exhausted === "no" ? "held" : fleet.exhausted
     const refusal = {
       _tag: "Refused",
       scope: "fleet",
       limit: fleet.limit,
       remaining: Math.max(0, fleetRemaining),
-      firstExhaustion: !fleet.exhausted
+      firstExhaustion: exhausted !== fleet.exhausted
     } as const
-    return [refusal, fleet.exhausted ? fleet : { ...fleet, exhausted: true }, account]
+    return [refusal, refusal.firstExhaustion ? { ...fleet, exhausted } : fleet, account]
   }
   const agentRemaining = fleet.perAgentLimit - account.spent - account.reserved
   if (agentLimited && amount > agentRemaining) {

@@ -188,18 +188,18 @@ export const budgetContract = (backend: Backend) => {
         })
       ))
 
-    it("publishes the threshold event once, and the exhausted event at the first fleet refusal only", () =>
+    it("publishes the threshold event once; the exhausted event at the first fleet refusal, and once more when spend reaches the limit", () =>
       withBudget(
         { limitUsd: 10, perAgentLimitUsd: 10 },
         Effect.scoped(
           Effect.gen(function* () {
             const events = yield* Events.subscribe
             const budget = yield* Budget
-            yield* budget.reserve("a", 7.9)
+            const held = yield* budget.reserve("a", 7.9)
             expect(yield* drain(events)).toEqual([])
             const r = yield* budget.reserve("a", 0.1)
             yield* budget.commit(r, 0.1)
-            yield* budget.reserve("a", 1)
+            const more = yield* budget.reserve("a", 1)
             const crossed = yield* drain(events)
             expect(crossed.map((e) => e._tag)).toEqual(["BudgetThresholdCrossed"])
             expect(crossed[0]).toMatchObject({ alertAt: 0.8, limitUsd: 10, spentUsd: 0, reservedUsd: 8 })
@@ -208,6 +208,14 @@ export const budgetContract = (backend: Backend) => {
             const refused = yield* drain(events)
             expect(refused.map((e) => e._tag)).toEqual(["Rejected", "BudgetExhausted", "Rejected"])
             expect(refused[1]).toMatchObject({ agentId: "b", requestedUsd: 2, spentUsd: 0.1, reservedUsd: 8.9 })
+            yield* budget.commit(held, 7.9)
+            yield* budget.commit(more, 1)
+            yield* budget.commit(yield* budget.reserve("c", 1), 1)
+            yield* Effect.flip(budget.reserve("b", 0.5))
+            yield* Effect.flip(budget.reserve("b", 0.5))
+            const spent = (yield* drain(events)).filter((e) => e._tag !== "CallSettled")
+            expect(spent.map((e) => e._tag)).toEqual(["Rejected", "BudgetExhausted", "Rejected"])
+            expect(spent[1]).toMatchObject({ agentId: "b", requestedUsd: 0.5, spentUsd: 10, reservedUsd: 0 })
           })
         )
       ))
