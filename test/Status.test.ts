@@ -113,8 +113,8 @@ describe("fleetguard status", () => {
             trips: [{ at: 11_000, interrupted: 3 }],
             pauses: [{ at: 11_000, untilMillis: 76_000, capped: true }],
             alerts: [
-              { at: 11_000, kind: "BreakerOpened", sink: "slack", delivered: true },
-              { at: 11_000, kind: "BreakerOpened", sink: "pagerduty", delivered: false }
+              { at: 11_000, kind: "BreakerOpened", incident: "breaker-1", sink: "slack", delivered: true },
+              { at: 11_000, kind: "BreakerOpened", incident: "breaker-1", sink: "pagerduty", delivered: false }
             ],
             rejections: { UnknownModel: 1, BudgetExceeded: 1 },
             skippedLines: 0,
@@ -143,7 +143,7 @@ describe("fleetguard status", () => {
           expect(table.stdout).toMatch(/planner +\$0\.\d{4} +2 calls/)
           expect(table.stdout).toContain("1970-01-01T00:00:11.000Z  3 interrupted")
           expect(table.stdout).toContain("until 1970-01-01T00:01:16.000Z  capped by maxPause")
-          expect(table.stdout).toContain("BreakerOpened to pagerduty: not delivered")
+          expect(table.stdout).toContain("breaker-1 to pagerduty: not delivered")
           expect(table.stdout).toContain("UnknownModel: 1")
 
           const ambiguous = yield* inProcess(["status", "--journal", path, "--run", "run-"])

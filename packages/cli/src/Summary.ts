@@ -50,6 +50,8 @@ export interface StatusReport {
   readonly alerts: ReadonlyArray<{
     readonly at: number
     readonly kind: string
+    /** What the alert said (`budget-full`, `budget-exhausted`, `breaker-1`…), by the incident it names. */
+    readonly incident: string
     readonly sink: Events.AlertSink
     readonly delivered: boolean
   }>
@@ -266,13 +268,13 @@ const pausesOf = (lines: ReadonlyArray<JournalLine>): StatusReport["pauses"] => 
 
 /** One entry per alert: delivered if any attempt was, at its latest attempt. */
 const alertsOf = (lines: ReadonlyArray<JournalLine>): StatusReport["alerts"] => {
-  const alerts = new Map<string, { at: number; kind: string; sink: Events.AlertSink; delivered: boolean }>()
+  const alerts = new Map<string, StatusReport["alerts"][number]>()
   for (const { runId, event } of lines) {
     if (event._tag !== "AlertDelivered" && event._tag !== "AlertFailed") continue
     const key = `${runId}/${event.sink}/${event.incident}/${event.kind}`
     const delivered = (alerts.get(key)?.delivered ?? false) || event._tag === "AlertDelivered"
     alerts.delete(key)
-    alerts.set(key, { at: event.at, kind: event.kind, sink: event.sink, delivered })
+    alerts.set(key, { at: event.at, kind: event.kind, incident: event.incident, sink: event.sink, delivered })
   }
   return [...alerts.values()]
 }
