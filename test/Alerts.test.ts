@@ -137,7 +137,7 @@ describe("Alerts over HTTP", () => {
           expect(lines[0]?.event).toMatchObject({ _tag: "RunStarted", budget: { limitUsd: 1 } })
 
           const status = yield* inProcess(["status", "--journal", journal])
-          expect(status.stdout).toContain("BreakerClosed to pagerduty: delivered")
+          expect(status.stdout).toContain("BreakerClosed (breaker-1) to pagerduty: delivered")
           const json = yield* inProcess(["status", "--json", "--journal", journal])
           const everything = [yield* fs.readFileString(journal), ...output, status.stdout, json.stdout].join("\n")
           expect(output.some((o) => o.includes("Alerts.deliver"))).toBe(true)

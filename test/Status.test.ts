@@ -143,7 +143,7 @@ describe("fleetguard status", () => {
           expect(table.stdout).toMatch(/planner +\$0\.\d{4} +2 calls/)
           expect(table.stdout).toContain("1970-01-01T00:00:11.000Z  3 interrupted")
           expect(table.stdout).toContain("until 1970-01-01T00:01:16.000Z  capped by maxPause")
-          expect(table.stdout).toContain("breaker-1 to pagerduty: not delivered")
+          expect(table.stdout).toContain("BreakerOpened (breaker-1) to pagerduty: not delivered")
           expect(table.stdout).toContain("UnknownModel: 1")
 
           const ambiguous = yield* inProcess(["status", "--journal", path, "--run", "run-"])

@@ -237,7 +237,7 @@ export const table = (report: StatusReport, now: number): string =>
       "alerts",
       report.alerts.map(
         (a) =>
-          `${time(a.at)}  ${printable(a.incident)} to ${printable(a.sink)}: ${a.delivered ? "delivered" : "not delivered"}`
+          `${time(a.at)}  ${printable(a.kind)} (${printable(a.incident)}) to ${printable(a.sink)}: ${a.delivered ? "delivered" : "not delivered"}`
       )
     ),
     ...section(
