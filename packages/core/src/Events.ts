@@ -252,7 +252,7 @@ const alertAttempt = {
   kind: AlertKind,
   /** The incident the alert belongs to (PagerDuty's dedup key is the run id and this). */
   incident: Schema.String,
-  /** 1 for the first attempt. */
+  /** 1 for the first attempt; 0 when none was made (still queued when the alerts closed). */
   attempt: Schema.Number
 }
 
