@@ -31,11 +31,9 @@ const retryAfterSeconds = 1
 // The window opens once the fleet has been answered 2 calls per agent (3 left each, on average).
 const callsBefore = 2 * agents
 // The SDK gives a call 3 attempts, 2 retry-afters apart (2 × (1 s + a round trip)): a window this
-// long fails every naive call that meets it as it opens, for round trips up to 330 ms. Each 429 asks
-// for far less than the gate's maxPause (60 s). The gate reopens once per retry-after and the same
-// call probes each time: past 3 × (1 s + a round trip) that call would use up its 4 attempts, so
-// on the library's defaults the guarded fleet finishes a window this long, not one of 5 s.
-const windowMillis = 3000
+// long fails every naive call that meets it as it opens, for round trips up to 1.3 s (a loaded
+// machine). The guarded fleet waits out any window shorter than the gate's maxPause (60 s).
+const windowMillis = 4000
 
 /**
  * A server that answers 429 for `windowMillis` once it has let `callsBefore` calls through, and
