@@ -168,3 +168,21 @@ describe("Guards.wrap: bad options are a typed error, and nothing runs", () => {
       }).pipe(Effect.provide(Guards.layer({ budget: { limitUsd: 10 } })))
   )
 })
+
+describe("cost callbacks are called as methods of their options", () => {
+  class PerToken {
+    readonly usdPerToken = 0.001
+    readonly estimateUsd = 1
+    actualUsd(tokens: number) {
+      return tokens * this.usdPerToken
+    }
+  }
+
+  it.effect("Guards.wrap and Budget.withReservation keep `this`: a method's cost is charged, not the reservation", () =>
+    Effect.gen(function* () {
+      yield* Guards.wrap(Effect.succeed(100), new PerToken())
+      yield* Budget.withReservation(Effect.succeed(200), Object.assign(new PerToken(), { usd: 1 }))
+      expect((yield* Budget.snapshot).spentUsd).toBeCloseTo(0.3, 9)
+    }).pipe(Effect.provide(Guards.layer({ budget: { limitUsd: 10 } })))
+  )
+})

@@ -291,11 +291,11 @@ const withReservation: {
       const agentId = given ?? (yield* AgentId.current)
       const owed = (exit: Exit.Exit<A, E>): Settle.Owed =>
         Exit.isSuccess(exit)
-          ? Settle.cost(() => actualUsd(exit.value))
+          ? Settle.cost(() => actualUsd.call(options, exit.value))
           : Cause.isInterruptedOnly(exit.cause)
             ? Settle.full
             : failureUsd
-              ? Settle.cost(() => failureUsd(exit.cause))
+              ? Settle.cost(() => failureUsd.call(options, exit.cause))
               : Settle.nothing
       return yield* Effect.acquireUseRelease(
         budget.reserve(agentId, usd),

@@ -31,7 +31,9 @@ export class BudgetThresholdCrossed extends Schema.TaggedClass<BudgetThresholdCr
 }) {}
 
 /**
- * The first reservation refused at the fleet limit. Published once.
+ * A reservation refused at the fleet limit: published at the first such refusal, and once more at
+ * the first one after spend itself reached the limit (the first may have found the budget only
+ * held by calls in flight).
  *
  * @since 0.1.0
  * @category events

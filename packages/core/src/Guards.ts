@@ -308,7 +308,7 @@ export const wrap: {
               Settle.settle(
                 budget.value,
                 reservation,
-                Settle.owedOnExit(exit, started, (a) => Settle.cost(() => actualUsd(a)))
+                Settle.owedOnExit(exit, started, (a) => Settle.cost(() => actualUsd.call(options, a)))
               ),
               exit
             )

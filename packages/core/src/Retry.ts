@@ -2,8 +2,9 @@
  * Retry: how `LlmClient` retries. There is one coordination point per failure kind instead of N
  * independent retry loops: a `RateLimited` closes the shared Concurrency gate for everyone (for
  * the provider's retry-after, or a backoff when it gave none) and the gate spreads the wake-ups;
- * `Overloaded` and `ProviderUnavailable` back off exponentially with full jitter; and every retry
- * draws on one fleet-wide retry budget. Client errors and guard rejections are never retried.
+ * `Overloaded` and `ProviderUnavailable` back off exponentially with full jitter, and their retries
+ * draw on one fleet-wide retry budget (a 429 the gate waits out takes no attempt and no token).
+ * Client errors and guard rejections are never retried.
  *
  * @module
  * @since 0.1.0

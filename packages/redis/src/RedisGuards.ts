@@ -123,11 +123,13 @@ const under = <A>(group: string, decoded: Effect.Effect<A, InvalidOption>) =>
       })
   )
 
-/** A URL as errors may show it: its password replaced; one that cannot be read, not shown at all. */
+/** A URL as errors may show it: its credentials replaced (in the query too); one that cannot be read, not shown at all. */
 const withoutPassword = (u: unknown): string => {
   try {
     const url = new URL(String(u))
     if (url.password !== "") url.password = "***"
+    for (const key of [...url.searchParams.keys()])
+      if (/^(password|pass|username|user)$/i.test(key)) url.searchParams.set(key, "***")
     return url.href
   } catch {
     return "***"

@@ -334,9 +334,11 @@ withRedis("Redis guards: credentials Redis refuses", () => {
 
   it.live("a URL refused as an option never shows its password either", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(Effect.scoped(Layer.build(layerOn(`http://user:${secret}@example.com:6379`))))
-      expect(error).toMatchObject({ _tag: "InvalidOption", option: "url" })
-      expect(`${String(error)} ${JSON.stringify(error)}`).not.toContain(secret)
+      for (const url of [`http://user:${secret}@example.com:6379`, `http://example.com:6379/?password=${secret}`]) {
+        const error = yield* Effect.flip(Effect.scoped(Layer.build(layerOn(url))))
+        expect(error).toMatchObject({ _tag: "InvalidOption", option: "url" })
+        expect(`${String(error)} ${JSON.stringify(error)}`).not.toContain(secret)
+      }
     })
   )
 })

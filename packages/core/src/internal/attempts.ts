@@ -1,8 +1,8 @@
 /**
  * The attempts of one guarded call: a reservation of the estimate, then attempts, each through the
  * gate, a permit and the breaker; a failure from upstream is retried through one coordination
- * point (a 429 closes the gate for everyone; other failures back off with jitter; every retry
- * draws on the fleet's retry budget); each attempt is settled by the rules of `settle.ts`, and the
+ * point (a 429 closes the gate for everyone and takes no attempt; other failures back off with
+ * jitter and draw on the fleet's retry budget); each attempt is settled by the rules of `settle.ts`, and the
  * call is reported once, when it ends. Interruption is masked but where the call waits or sends,
  * so whatever happens every reservation is settled and every permit given back.
  */
@@ -131,8 +131,9 @@ const coordination = (guards: Guards) => {
 
     /**
      * Upstream, nothing handed to the caller yet, not billed, and within its limits. A 429 whose
-     * wait the gate holds is the gate's to coordinate: it takes no attempt and no retry token (only
-     * the calls the reopened gate lets through draw one, and their 429 closes it again), and a call
+     * wait the gate holds is the gate's to coordinate: it takes no attempt and no retry token (the gate
+     * already keeps a storm from multiplying calls: the first call it lets through after reopening
+     * draws the next 429 and closes it again), and a call
      * waits out 429s until `maxPause` after its first. Any other failure, a 429 that asked for no
      * wait included, counts toward `maxAttempts` and takes a token. `maxAttempts: 1` retries nothing.
      */

@@ -33,10 +33,8 @@ export const invalidAmount = (field: string, usd: unknown) =>
 const issuer: unique symbol = Symbol.for("@fleetguard/core/Budget/issuer")
 
 interface Issued extends Ledger.Reservation {
-  readonly [issuer]: number
+  readonly [issuer]: object
 }
-
-let ledgers = 0
 
 /**
  * A value's reservation fields, read once into a fresh object; undefined for anything not shaped
@@ -71,7 +69,8 @@ export const make = ({ limitUsd, perAgentLimitUsd, alertAt }: Limits) => {
   // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
   // Ref.modify would be, without an interpreter step of its own on every call.
   const book = new Ledger.Book(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
-  const ledger = ++ledgers
+  // Compared by identity: unique to this ledger, even with two copies of this module loaded.
+  const ledger = {}
   const issue = (id: number, agentId: string, nanos: number): Issued => ({
     id,
     agentId,

@@ -44,11 +44,12 @@ export interface Fleet {
   readonly reserved: number
   readonly alerted: boolean
   /**
-   * What the fleet's refusals have reported: nothing yet, a budget held by calls in flight, or
-   * spend at the limit. Each is reported once, so a budget first found held is reported again
-   * when spend itself reaches the limit.
+   * What the fleet's refusals have reported: nothing yet, a refusal while spend was below the
+   * limit (calls in flight held the rest, or too little was left), or spend at the limit. Each is
+   * reported once, so a budget first refused short of its limit is reported again when spend
+   * itself reaches it.
    */
-  readonly exhausted: "no" | "held" | "spent"
+  readonly exhausted: "no" | "short" | "spent"
 }
 
 export const emptyAccount: Account = { spent: 0, reserved: 0 }
@@ -98,7 +99,7 @@ export const reserve = (
 ): readonly [ReserveResult, Fleet, Account] => {
   const fleetRemaining = fleet.limit - fleet.spent - fleet.reserved
   if (amount > fleetRemaining) {
-    const exhausted = fleet.spent >= fleet.limit ? "spent" : fleet.exhausted === "no" ? "held" : fleet.exhausted
+    const exhausted = fleet.spent >= fleet.limit ? "spent" : fleet.exhausted === "no" ? "short" : fleet.exhausted
     const refusal = {
       _tag: "Refused",
       scope: "fleet",

@@ -1,6 +1,6 @@
 /**
  * Retry policy as pure functions: capped exponential backoff with full jitter, and a fleet-wide
- * retry budget in the manner of gRPC retry throttling — every retryable failure takes a token,
+ * retry budget in the manner of gRPC retry throttling — every failure it is asked about takes a token,
  * every success gives back a fraction of one, and retries are allowed only while more than half
  * the tokens remain, so a storm cannot multiply the calls.
  */

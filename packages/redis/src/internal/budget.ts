@@ -39,9 +39,6 @@ interface Open {
   readonly token: string | undefined
 }
 
-/** A number of USD ≥ 0 that `nanosOf` refused is one the ledger cannot hold (too large), not a malformed one. */
-const tooLarge = (actualUsd: unknown) => typeof actualUsd === "number" && actualUsd >= 0
-
 export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService => {
   const { limitUsd, perAgentLimitUsd, alertAt } = options
   const { store, leases, outbox, failOpen } = deps
@@ -203,24 +200,15 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
       return given.id >= 0 && given.id < nextId ? Either.right(undefined) : Either.left(Budget.notIssued(value))
     })
 
-  // A cost the ledger cannot hold (a count of tokens given as dollars, say) is charged the whole
-  // reservation: never undercounted, and the hold is not left reserved.
-  const chargedInFull = (entry: Open, actualUsd: number) =>
-    Effect.zipRight(
-      Effect.logWarning(
-        `fleetguard: a cost of ${actualUsd} USD is more than the ledger can hold; charged the full reservation (${entry.reservation.usd} USD)`
-      ),
-      settle(entry, entry.nanos)
-    )
-
   const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
     const found = find(reservation)
     if (Either.isLeft(found)) return Effect.fail(found.left)
+    // An amount the ledger cannot hold is refused, as in memory; the guards' own settlement
+    // (core's settle) charges such a cost the full reservation before it gets here.
     const charged = Budget.nanosOf("actualUsd", actualUsd)
-    if (Either.isLeft(charged) && !tooLarge(actualUsd)) return Effect.fail(charged.left)
+    if (Either.isLeft(charged)) return Effect.fail(charged.left)
     const entry = found.right
-    if (entry === undefined) return Effect.void
-    return Either.isRight(charged) ? settle(entry, charged.right) : chargedInFull(entry, actualUsd)
+    return entry === undefined ? Effect.void : settle(entry, charged.right)
   }
 
   const release = (reservation: Reservation): Effect.Effect<void, InvalidAmount> =>
@@ -257,7 +245,6 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     alertAt,
     reserve,
     commit,
-    // Until core's BudgetService.release says it fails InvalidAmount (issue 16), its type says it cannot fail.
     release,
     snapshot
   } satisfies BudgetService

@@ -91,12 +91,12 @@ local amount = tonumber(ARGV[4])
 local spent, reserved = total('spent'), total('reserved')
 local fleetRemaining = tonumber(ARGV[5]) - spent - reserved
 if amount > fleetRemaining then
-  -- Reported once held by calls in flight ('1'), and once more when spend itself reaches the limit ('2').
+  -- Reported once short of the limit ('1'), and once more when spend itself reaches it ('2').
   local was = redis.call('HGET', KEYS[1], 'exhausted')
-  local now = (spent >= tonumber(ARGV[5]) and '2') or was or '1'
+  local state = (spent >= tonumber(ARGV[5]) and '2') or was or '1'
   local first = 0
-  if now ~= was then
-    redis.call('HSET', KEYS[1], 'exhausted', now)
+  if state ~= was then
+    redis.call('HSET', KEYS[1], 'exhausted', state)
     first = 1
   end
   touch(KEYS[1])
