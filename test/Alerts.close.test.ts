@@ -115,7 +115,7 @@ describe("closing Alerts on time", () => {
             const start = Date.now()
             yield* endsSoon(yield* Effect.forkDaemon(Scope.close(scope, Exit.void)), "the close")
             // The bound, and what a busy machine adds to it (without the fix: 15 s and more).
-            expect(Date.now() - start, behaviour).toBeLessThan(1_000)
+            expect(Date.now() - start, behaviour).toBeLessThan(3_000)
           })
         )
       )

@@ -108,7 +108,8 @@ describe("closing FakeAnthropic", () => {
         // A daemon: a close that hangs must fail the test, not hold it.
         const closing = yield* Effect.forkDaemon(Scope.close(scope, Exit.void))
         yield* until(() => closing.unsafePoll() !== null, "the close")
-        expect(Date.now() - start).toBeLessThan(1_000)
+        // Bounded with room for a loaded machine (without the bound: no end at all).
+        expect(Date.now() - start).toBeLessThan(3_000)
         yield* until(connection.closed, "the client's connection to close")
       })
     )
