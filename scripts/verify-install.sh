@@ -117,6 +117,9 @@ answer=$(URL="$url" KEY="$key" node -e '
   }).then(async (r) => console.log(r.status, (await r.json()).type), (e) => { console.error(e); process.exit(1) })') ||
   { kill "$fake"; fail "no answer from fake-anthropic"; }
 kill -INT "$fake"
+# Bounded: a server that ignores SIGINT is killed after 10 s and fails the check.
+for _ in $(seq 100); do kill -0 "$fake" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$fake" 2>/dev/null && { kill -KILL "$fake"; fail "fake-anthropic did not stop within 10 s of SIGINT"; }
 status=0
 wait "$fake" || status=$?
 echo "fake-anthropic on $url answered: $answer; stopped by SIGINT with status $status"
