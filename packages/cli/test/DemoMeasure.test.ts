@@ -2,6 +2,7 @@ import { Events } from "@fleetguard/core"
 import { describe, expect, it } from "vitest"
 import * as Measure from "../src/internal/demo/measure.js"
 import type { Call } from "../src/internal/demo/scenario.js"
+import { settled } from "./journalLines.js"
 
 const call = (at: number, status: number, endedAt: number = at): Call => ({
   at,
@@ -10,21 +11,6 @@ const call = (at: number, status: number, endedAt: number = at): Call => ({
   outcome: "answered",
   stream: false
 })
-
-const settled = (at: number, agentId: string, outcome: "success" | "failure" | "interrupted", costUsd: number) =>
-  new Events.CallSettled({
-    at,
-    agentId,
-    model: "claude-sonnet-4-6",
-    outcome,
-    attempts: 1,
-    reservedUsd: costUsd,
-    costUsd,
-    inputTokens: 1,
-    outputTokens: 1,
-    cacheCreationInputTokens: 0,
-    cacheReadInputTokens: 0
-  })
 
 describe("the demo's measures", () => {
   it("counts a pause once, however often it is extended", () => {
@@ -93,9 +79,9 @@ describe("the demo's measures", () => {
 
   it("tells what the API reported (finished answers) from what fleetguard charged (every settlement)", () => {
     const events = [
-      settled(1_100, "a", "success", 0.01),
-      settled(1_200, "b", "interrupted", 0.02),
-      settled(1_300, "c", "failure", 0)
+      settled(1_100, "a", 0.01, "success"),
+      settled(1_200, "b", 0.02, "interrupted"),
+      settled(1_300, "c", 0, "failure")
     ]
     expect(Measure.reported(events, 1_000)).toEqual([{ at: 100, usd: 0.01 }])
     expect(Measure.charged(events, 1_000)).toEqual([
@@ -105,7 +91,7 @@ describe("the demo's measures", () => {
   })
 
   it("wasted spend: what the agents that failed had been charged", () => {
-    const events = [settled(0, "a", "success", 0.01), settled(1, "b", "success", 0.02), settled(2, "b", "failure", 0)]
+    const events = [settled(0, "a", 0.01, "success"), settled(1, "b", 0.02, "success"), settled(2, "b", 0, "failure")]
     expect(Measure.chargedTo(events, new Set(["b"]))).toBe(0.02)
     expect(Measure.chargedTo(events, new Set())).toBe(0)
   })

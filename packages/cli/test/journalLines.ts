@@ -1,12 +1,17 @@
 /** Journal lines built from events, as a fleet's journal holds them, for the summary's and the table's tests. */
 import { Events, type JournalLine } from "@fleetguard/core"
 
-export const settled = (at: number, agentId: string, costUsd: number) =>
+export const settled = (
+  at: number,
+  agentId: string,
+  costUsd: number,
+  outcome: Events.CallSettled["outcome"] = "success"
+) =>
   new Events.CallSettled({
     at,
     agentId,
     model: "claude-haiku-4-5",
-    outcome: "success",
+    outcome,
     attempts: 1,
     reservedUsd: costUsd,
     costUsd,
