@@ -142,6 +142,15 @@ export const checkReservation = (value: unknown): Either.Either<Reservation, Inv
  */
 export const notIssued: (value: unknown) => InvalidAmount = InMemory.notIssued
 
+/**
+ * Whether the per-agent limit applies to `agentId`: to named agents (`Agent.run`) only; a call
+ * outside any agent is under the fleet limit alone. For ledgers kept elsewhere.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const hasAgentLimit: (agentId: string) => boolean = Ledger.hasAgentLimit
+
 /** A limit the ledger can hold: positive, and not rounded to $0 or past its range in nanodollars. */
 const Limit = option(
   (n): n is number => typeof n === "number" && n > 0 && (Ledger.toNanos(n) ?? 0) > 0,
@@ -322,6 +331,7 @@ export class Budget extends Context.Tag("@fleetguard/core/Budget")<Budget, Budge
   static readonly usdOf = usdOf
   static readonly checkReservation = checkReservation
   static readonly notIssued = notIssued
+  static readonly hasAgentLimit = hasAgentLimit
   static readonly withReservation = withReservation
   static readonly reserve = (agentId: string, usd: number) => withService(Budget, (b) => b.reserve(agentId, usd))
   static readonly commit = (reservation: Reservation, actualUsd: number) =>

@@ -4,7 +4,6 @@
  * scripts of `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
  */
 import {
-  Agent,
   Budget,
   BudgetExceeded,
   type BudgetService,
@@ -48,7 +47,7 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
   const perAgentLimit = limitNanos(perAgentLimitUsd)
   const threshold = String(Math.ceil(limit * alertAt))
   // The per-agent cap applies to named agents: a call outside any Agent.run is under the fleet limit alone.
-  const agentLimitOf = (agentId: string) => (agentId === Agent.defaultAgentId ? "none" : String(perAgentLimit))
+  const agentLimitOf = (agentId: string) => (Budget.hasAgentLimit(agentId) ? String(perAgentLimit) : "none")
   /** The reservations this process has not settled, by id; ids below `nextId` were all made here. */
   const open = new Map<number, Open>()
   let nextId = 0
