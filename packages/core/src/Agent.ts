@@ -8,7 +8,7 @@
 import { Effect, Option } from "effect"
 import { CircuitBreaker } from "./CircuitBreaker.js"
 import type { CircuitOpen } from "./Errors.js"
-import * as AgentId from "./internal/agentId.js"
+import * as AgentId from "./internal/runtime/agentId.js"
 
 /**
  * The id used outside any `Agent.run`.

@@ -36,8 +36,8 @@ import { Budget, type BudgetService } from "./Budget.js"
 import * as Env from "./Env.js"
 import { InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
-import * as Delivery from "./internal/alertDelivery.js"
-import * as Alert from "./internal/alerts.js"
+import * as Delivery from "./internal/ops/alertDelivery.js"
+import * as Alert from "./internal/ops/alerts.js"
 import { check, DurationMillis, decode, layerFromConfig, Options, option } from "./Options.js"
 
 /**

@@ -7,16 +7,17 @@
  * @since 0.1.0
  */
 
-import { Cause, Config, Context, Effect, Either, Exit, Layer, Schema } from "effect"
+import { Cause, Config, Context, Effect, Exit, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
 import { type BudgetExceeded, type GuardUnavailable, InvalidAmount, type InvalidOption } from "./Errors.js"
-import * as AgentId from "./internal/agentId.js"
-import * as InMemory from "./internal/budget.js"
-import { withService } from "./internal/fiber.js"
-import * as Ledger from "./internal/ledger.js"
-import * as Settle from "./internal/settle.js"
-import { check, decode, Fraction, FunctionOption, layerFromConfig, Options, option } from "./Options.js"
+import * as Backend from "./internal/backend/budget.js"
+import * as Settle from "./internal/call/settle.js"
+import * as InMemory from "./internal/memory/budget.js"
+import type * as Ledger from "./internal/policy/ledger.js"
+import * as AgentId from "./internal/runtime/agentId.js"
+import { withService } from "./internal/runtime/fiber.js"
+import { decode, FunctionOption, layerFromConfig, Options } from "./Options.js"
 
 /**
  * The limits of a `Budget`: the fleet's, each agent's, and when to alert.
@@ -101,104 +102,10 @@ export interface BudgetService {
 }
 
 /**
- * An amount given as `field` in whole nanodollars, as this ledger holds it, or the `InvalidAmount`
- * this ledger fails with: for ledgers kept elsewhere (another store), which must refuse the same.
- *
- * @since 0.1.0
- * @category utils
- */
-export const nanosOf = (field: string, usd: unknown): Either.Either<number, InvalidAmount> => {
-  const nanos = InMemory.amount(usd)
-  return nanos === undefined ? Either.left(InMemory.invalidAmount(field, usd)) : Either.right(nanos)
-}
-
-/**
- * Nanodollars as USD.
- *
- * @since 0.1.0
- * @category utils
- */
-export const usdOf: (nanos: number) => number = Ledger.toUsd
-
-/**
- * A value given as a reservation, its fields read once into a fresh object, or the `InvalidAmount`
- * (reason "must be a reservation made by Budget.reserve") that `commit` and `release` fail with
- * for anything not shaped as one. Never throws, whatever the value.
- *
- * @since 0.1.0
- * @category guards
- */
-export const checkReservation = (value: unknown): Either.Either<Reservation, InvalidAmount> => {
-  const reservation = InMemory.reservationOf(value)
-  return reservation === undefined ? Either.left(InMemory.notAReservation(value)) : Either.right(reservation)
-}
-
-/**
- * The `InvalidAmount` (reason "was not made by this budget") that `commit` and `release` fail with
- * for a value shaped as a reservation that this ledger never issued: for ledgers kept elsewhere.
- *
- * @since 0.1.0
- * @category errors
- */
-export const notIssued: (value: unknown) => InvalidAmount = InMemory.notIssued
-
-/**
- * Whether the per-agent limit applies to `agentId`: to named agents (`Agent.run`) only; a call
- * outside any agent is under the fleet limit alone. For ledgers kept elsewhere.
- *
- * @since 0.1.0
- * @category guards
- */
-export const hasAgentLimit: (agentId: string) => boolean = Ledger.hasAgentLimit
-
-/** A limit the ledger can hold: positive, and not rounded to $0 or past its range in nanodollars. */
-const Limit = option(
-  (n): n is number => typeof n === "number" && n > 0 && (Ledger.toNanos(n) ?? 0) > 0,
-  "must be a positive number of USD, at least $0.000000001 and below 9,000,000"
-)
-
-const OptionsSchema = Options({
-  limitUsd: Limit,
-  perAgentLimitUsd: Schema.optional(Limit),
-  alertAt: Schema.optional(Fraction)
-})
-
-/**
- * Budget options with their defaults filled in.
- *
- * @since 0.1.0
- * @category models
- */
-export interface DecodedBudgetOptions extends InMemory.Limits {}
-
-/**
- * Decodes budget options as `make` does, defaults filled in: for ledgers kept elsewhere (another
- * store) that take the same options.
- *
- * @since 0.1.0
- * @category utils
- */
-export const decodeOptions = (options: BudgetOptions): Effect.Effect<DecodedBudgetOptions, InvalidOption> =>
-  Effect.gen(function* () {
-    const decoded = yield* decode(OptionsSchema, options)
-    const limitUsd = decoded.limitUsd
-    const perAgentLimitUsd = yield* check(
-      "perAgentLimitUsd",
-      decoded.perAgentLimitUsd ?? limitUsd / 5,
-      (n) => n <= limitUsd && (Ledger.toNanos(n) ?? 0) > 0,
-      `must be no greater than limitUsd (${limitUsd}) and at least $0.000000001`
-    )
-    return { limitUsd, perAgentLimitUsd, alertAt: decoded.alertAt ?? 0.8 }
-  })
-
-/**
  * An in-memory ledger with the limits `options` give, or `InvalidOption` naming a bad one.
- *
- * @since 0.1.0
- * @category constructors
  */
-export const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
-  Effect.map(decodeOptions(options), (decoded): BudgetService => InMemory.make(decoded))
+const make = (options: BudgetOptions): Effect.Effect<BudgetService, InvalidOption> =>
+  Effect.map(Backend.decodeOptions(options), InMemory.make)
 
 /**
  * The in-memory `Budget` with the limits `options` give.
@@ -206,7 +113,7 @@ export const make = (options: BudgetOptions): Effect.Effect<BudgetService, Inval
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: BudgetOptions): Layer.Layer<Budget, InvalidOption> => Layer.effect(Budget, make(options))
+const layer = (options: BudgetOptions): Layer.Layer<Budget, InvalidOption> => Layer.effect(Budget, make(options))
 
 /**
  * FLEETGUARD_BUDGET_USD (required), FLEETGUARD_AGENT_BUDGET_USD, FLEETGUARD_ALERT_AT (default 0.8).
@@ -214,7 +121,7 @@ export const layer = (options: BudgetOptions): Layer.Layer<Budget, InvalidOption
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<BudgetOptions> = Config.all({
+const config: Config.Config<BudgetOptions> = Config.all({
   limitUsd: Env.number("FLEETGUARD_BUDGET_USD"),
   perAgentLimitUsd: Env.optional(Env.number("FLEETGUARD_AGENT_BUDGET_USD")),
   alertAt: Env.optional(Env.number("FLEETGUARD_ALERT_AT"))
@@ -227,7 +134,7 @@ export const config: Config.Config<BudgetOptions> = Config.all({
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (options: Config.Config<BudgetOptions> = config) =>
+const layerConfig = (options: Config.Config<BudgetOptions> = config) =>
   layerFromConfig(
     options,
     {
@@ -326,12 +233,6 @@ export class Budget extends Context.Tag("@fleetguard/core/Budget")<Budget, Budge
   static readonly layer = layer
   static readonly layerConfig = layerConfig
   static readonly config = config
-  static readonly decodeOptions = decodeOptions
-  static readonly nanosOf = nanosOf
-  static readonly usdOf = usdOf
-  static readonly checkReservation = checkReservation
-  static readonly notIssued = notIssued
-  static readonly hasAgentLimit = hasAgentLimit
   static readonly withReservation = withReservation
   static readonly reserve = (agentId: string, usd: number) => withService(Budget, (b) => b.reserve(agentId, usd))
   static readonly commit = (reservation: Reservation, actualUsd: number) =>

@@ -8,28 +8,13 @@
  * @since 0.1.0
  */
 
-import { Cause, Clock, Config, Context, type Duration, Effect, Exit, Layer, Metric, Option, Schema } from "effect"
+import { Config, Context, type Duration, Effect, Layer } from "effect"
 import * as Env from "./Env.js"
-import type { GuardUnavailable, InvalidOption } from "./Errors.js"
-import { CircuitOpen, isCountedFailure } from "./Errors.js"
-import * as Events from "./Events.js"
-import * as Policy from "./internal/breaker.js"
-import { type BreakerEngine, type Engined, EngineId } from "./internal/engine.js"
-import { nowOf, withService } from "./internal/fiber.js"
-import * as Tracking from "./internal/tracking.js"
-import * as Metrics from "./Metrics.js"
-import {
-  check,
-  DurationMillis,
-  decode,
-  Fraction,
-  FunctionOption,
-  layerFromConfig,
-  maxTimerMillis,
-  Options,
-  option,
-  PositiveInteger
-} from "./Options.js"
+import type { CircuitOpen, GuardUnavailable, InvalidOption } from "./Errors.js"
+import * as Backend from "./internal/backend/breaker.js"
+import * as InMemory from "./internal/memory/breaker.js"
+import { withService } from "./internal/runtime/fiber.js"
+import { layerFromConfig } from "./Options.js"
 
 /**
  * Trip on the failure rate over a sliding window of outcomes, rather than on consecutive failures.
@@ -120,241 +105,9 @@ export interface CircuitBreakerService {
   readonly reset: Effect.Effect<void>
 }
 
-const stateCode = { Closed: 0, HalfOpen: 1, Open: 2 } as const
-
-const OptionsSchema = Options({
-  failureThreshold: PositiveInteger,
-  resetAfter: DurationMillis(),
-  halfOpenMaxCalls: PositiveInteger,
-  failureRate: Schema.optional(
-    Options({ threshold: Fraction, windowSize: PositiveInteger, minimumCalls: PositiveInteger })
-  ),
-  backoffFactor: Schema.optional(
-    option((n): n is number => typeof n === "number" && Number.isFinite(n) && n >= 1, "must be a finite number ≥ 1")
-  ),
-  maxResetAfter: Schema.optional(DurationMillis()),
-  isFailure: Schema.optional(FunctionOption)
-})
-
-/**
- * The breaker's policy as `make` decodes it: the trip rule, the waits and the probes.
- *
- * @since 0.1.0
- * @category models
- */
-export interface BreakerSettings extends Policy.Settings {}
-
-/**
- * How the breaker decides to trip: consecutive failures, or a failure rate over a window.
- *
- * @since 0.1.0
- * @category models
- */
-export type { Policy as BreakerPolicy } from "./internal/breaker.js"
-
-/**
- * What tracks the fibers a trip interrupts (see `CircuitBreaker.tracker`).
- *
- * @since 0.1.0
- * @category models
- */
-export interface Tracker extends Tracking.Tracker {}
-
-/**
- * The policy's settings and the failure rule, from decoded options: for breakers whose state is
- * kept elsewhere (another store) that take the same options.
- *
- * @since 0.1.0
- * @category utils
- */
-export const decodeOptions = (
-  options: CircuitBreakerOptions
-): Effect.Effect<
-  { readonly settings: BreakerSettings; readonly isFailure: (error: unknown) => boolean },
-  InvalidOption
-> =>
-  Effect.gen(function* () {
-    const decoded = yield* decode(OptionsSchema, options)
-    const { halfOpenMaxCalls, resetAfter: resetAfterMillis } = decoded
-    const rate = decoded.failureRate
-    if (rate !== undefined) {
-      yield* check(
-        "failureRate.minimumCalls",
-        rate.minimumCalls,
-        (n) => n <= rate.windowSize,
-        "must be a whole number from 1 to windowSize"
-      )
-    }
-    const settings: Policy.Settings = {
-      policy:
-        rate === undefined
-          ? { _tag: "Consecutive", threshold: decoded.failureThreshold }
-          : { _tag: "FailureRate", ...rate },
-      resetAfterMillis,
-      backoffFactor: decoded.backoffFactor ?? 1,
-      maxResetAfterMillis: Math.min(
-        maxTimerMillis,
-        Math.max(decoded.maxResetAfter ?? resetAfterMillis * 32, resetAfterMillis)
-      ),
-      halfOpenMaxCalls
-    }
-    const isFailure: (error: unknown) => boolean = options.isFailure ?? isCountedFailure
-    return { settings, isFailure }
-  })
-
-/**
- * A trip: every tracked fiber is interrupted at once, then it is counted and published.
- *
- * @since 0.1.0
- * @category events
- */
-export const tripped = (tracker: Tracker, reopenAt: number | undefined, trips: number) =>
-  Effect.gen(function* () {
-    const now = yield* Clock.currentTimeMillis
-    const error = new CircuitOpen({
-      interrupted: true,
-      ...(reopenAt === undefined ? {} : { retryAfterMillis: reopenAt - now })
-    })
-    const interrupted = yield* tracker.interruptAll(error)
-    yield* Metric.set(Metrics.breakerState, stateCode.Open)
-    yield* Metric.increment(Metrics.breakerTrips)
-    yield* Metric.incrementBy(Metrics.breakerInterrupted, interrupted.call + interrupted.agent)
-    yield* Events.publish(
-      (at) =>
-        new Events.BreakerOpened({
-          at,
-          interrupted: interrupted.call + interrupted.agent,
-          interruptedAgents: interrupted.agent,
-          trips,
-          ...(reopenAt === undefined ? {} : { reopenAt })
-        })
-    )
-  })
-
-/**
- * The breaker closed: the state gauge and `BreakerClosed`.
- *
- * @since 0.1.0
- * @category events
- */
-export const closed = Effect.zipRight(
-  Metric.set(Metrics.breakerState, stateCode.Closed),
-  Events.publish((at) => new Events.BreakerClosed({ at }))
-)
-
-/**
- * The first probe was admitted: the state gauge and `BreakerHalfOpened`.
- *
- * @since 0.1.0
- * @category events
- */
-export const halfOpened = Effect.zipRight(
-  Metric.set(Metrics.breakerState, stateCode.HalfOpen),
-  Events.publish((at) => new Events.BreakerHalfOpened({ at }))
-)
-
-/**
- * A call refused while open (or while the probe slots are taken): counted, published, failed with `CircuitOpen`.
- *
- * @since 0.1.0
- * @category events
- */
-export const refused = (retryAfterMillis: number | undefined) =>
-  Effect.zipRight(
-    Effect.zipRight(
-      Metric.increment(Metrics.breakerRejected),
-      Events.rejected("CircuitOpen", retryAfterMillis === undefined ? "isolated" : `retry after ${retryAfterMillis} ms`)
-    ),
-    Effect.fail(
-      new CircuitOpen({ interrupted: false, ...(retryAfterMillis === undefined ? {} : { retryAfterMillis }) })
-    )
-  )
-
-/**
- * An in-memory breaker with the policy `options` give, or `InvalidOption` naming a bad one.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreakerService, InvalidOption> =>
-  Effect.gen(function* () {
-    const { settings, isFailure } = yield* decodeOptions(options)
-    // Changed only by applying the policy's pure functions in one synchronous step.
-    let state = Policy.closed(settings)
-    const tracker = Tracking.make()
-
-    const outcomeOf = (exit: Exit.Exit<unknown, unknown>): Policy.Outcome =>
-      Exit.isSuccess(exit)
-        ? "success"
-        : Option.match(Cause.failureOption(exit.cause), {
-            onNone: () => "ignored",
-            onSome: (error) => (isFailure(error) ? "failure" : "ignored")
-          })
-
-    /** Records how an admitted call ended; what its transition calls for, if any. */
-    const record = (ticket: Policy.Ticket, exit: Exit.Exit<unknown, unknown>, now: number) => {
-      const [transition, next] = Policy.record(settings, state, ticket, outcomeOf(exit), now)
-      state = next
-      return transition === undefined
-        ? undefined
-        : transition._tag === "Opened"
-          ? tripped(tracker, transition.reopenAt, transition.trips)
-          : closed
-    }
-
-    const engine: BreakerEngine = {
-      tryAdmit: (fiber) => {
-        if (state._tag !== "Closed") return undefined
-        const [admission] = Policy.admit(settings, state, nowOf(fiber))
-        return admission._tag === "Admitted" ? admission.ticket : undefined
-      },
-      run: tracker.call,
-      end: (ticket, exit, fiber) => record(ticket, exit, nowOf(fiber))
-    }
-
-    // Admission and the record of the outcome are masked from interruption, so that a probe's
-    // slot is always given back; only the call runs interruptible.
-    const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.withFiberRuntime((fiber) => {
-          const [admission, next] = Policy.admit(settings, state, nowOf(fiber))
-          state = next
-          if (admission._tag === "Rejected") return refused(admission.retryAfterMillis)
-          const run = Effect.flatMap(Effect.exit(restore(tracker.call(fiber, self))), (exit) => {
-            const report = record(admission.ticket, exit, nowOf(fiber))
-            return report === undefined ? exit : Effect.zipRight(report, exit)
-          })
-          return admission.halfOpened ? Effect.zipRight(halfOpened, run) : run
-        })
-      )
-
-    const snapshot = Effect.sync(
-      (s = state): CircuitBreakerSnapshot => ({
-        state: Policy.publicState(s),
-        tracked: tracker.size(),
-        trips: s._tag === "Open" || s._tag === "HalfOpen" ? s.trips : 0,
-        reopenAt: s._tag === "Open" ? s.reopenAt : null,
-        isolated: s._tag === "Isolated"
-      })
-    )
-
-    return {
-      protect,
-      track: tracker.agent,
-      state: Effect.sync(() => Policy.publicState(state)),
-      snapshot,
-      isolate: Effect.suspend(() => {
-        const before = state._tag
-        state = Policy.isolate(state)
-        return before === "Isolated" ? Effect.void : tripped(tracker, undefined, 0)
-      }),
-      reset: Effect.suspend(() => {
-        state = Policy.reset(settings, state)
-        return closed
-      }),
-      [EngineId]: engine
-    } satisfies CircuitBreakerService & Engined<BreakerEngine>
-  })
+/** An in-memory breaker with the policy `options` give, or `InvalidOption` naming a bad one. */
+const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreakerService, InvalidOption> =>
+  Effect.map(Backend.decodeOptions(options), InMemory.make)
 
 /**
  * The in-memory `CircuitBreaker` with the policy `options` give.
@@ -362,7 +115,7 @@ export const make = (options: CircuitBreakerOptions): Effect.Effect<CircuitBreak
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: CircuitBreakerOptions): Layer.Layer<CircuitBreaker, InvalidOption> =>
+const layer = (options: CircuitBreakerOptions): Layer.Layer<CircuitBreaker, InvalidOption> =>
   Layer.effect(CircuitBreaker, make(options))
 
 /**
@@ -372,7 +125,7 @@ export const layer = (options: CircuitBreakerOptions): Layer.Layer<CircuitBreake
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<CircuitBreakerOptions> = Config.all({
+const config: Config.Config<CircuitBreakerOptions> = Config.all({
   failureThreshold: Env.int("FLEETGUARD_BREAKER_THRESHOLD").pipe(Config.withDefault(5)),
   resetAfter: Env.duration("FLEETGUARD_BREAKER_RESET").pipe(Config.withDefault(30_000)),
   halfOpenMaxCalls: Env.int("FLEETGUARD_BREAKER_HALF_OPEN_CALLS").pipe(Config.withDefault(1))
@@ -391,7 +144,7 @@ const variables = {
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (options: Config.Config<CircuitBreakerOptions> = config) =>
+const layerConfig = (options: Config.Config<CircuitBreakerOptions> = config) =>
   layerFromConfig(options, variables, layer)
 
 /**
@@ -409,17 +162,6 @@ export class CircuitBreaker extends Context.Tag("@fleetguard/core/CircuitBreaker
   static readonly layer = layer
   static readonly layerConfig = layerConfig
   static readonly config = config
-  static readonly decodeOptions = decodeOptions
-  /**
-   * A fiber tracker of the kind `make` uses: for breakers whose state is kept elsewhere (another
-   * store), which must interrupt this process's tracked fibers when they trip.
-   */
-  static readonly tracker = (): Tracker => Tracking.make()
-  /** The metrics and events of transitions, as `make` publishes them, for breakers kept elsewhere. */
-  static readonly tripped = tripped
-  static readonly closed = closed
-  static readonly halfOpened = halfOpened
-  static readonly refused = refused
   static readonly protect = <A, E, R>(
     self: Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R | CircuitBreaker> =>

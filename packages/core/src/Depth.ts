@@ -12,8 +12,8 @@ import { globalValue } from "effect/GlobalValue"
 import * as Env from "./Env.js"
 import { DepthLimitExceeded, InvalidOption } from "./Errors.js"
 import * as Events from "./Events.js"
-import * as AgentId from "./internal/agentId.js"
-import { withService } from "./internal/fiber.js"
+import * as AgentId from "./internal/runtime/agentId.js"
+import { withService } from "./internal/runtime/fiber.js"
 import { decode, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
 /**

@@ -10,8 +10,8 @@
 import type { Queue, Scope } from "effect"
 import { Context, Effect, type Fiber, Layer, PubSub, Schema } from "effect"
 import { LimitScope } from "./Errors.js"
-import * as AgentId from "./internal/agentId.js"
-import { nowOf } from "./internal/fiber.js"
+import * as AgentId from "./internal/runtime/agentId.js"
+import { nowOf } from "./internal/runtime/fiber.js"
 
 /** Epoch milliseconds, from the Effect `Clock` (TestClock in tests). */
 const At = Schema.Number

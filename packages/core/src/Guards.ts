@@ -25,9 +25,10 @@ import {
   InvalidAmount,
   InvalidOption
 } from "./Errors.js"
-import * as AgentId from "./internal/agentId.js"
-import { permitted, reserving } from "./internal/guarded.js"
-import * as Settle from "./internal/settle.js"
+import { nanosOf } from "./internal/backend/budget.js"
+import { permitted, reserving } from "./internal/call/guarded.js"
+import * as Settle from "./internal/call/settle.js"
+import * as AgentId from "./internal/runtime/agentId.js"
 import { Journal } from "./Journal.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
 
@@ -228,7 +229,7 @@ const checkedWrapOptions = <A>(options: WrapOptions<A>): WrapOptions<A> | Invali
     })
   const estimateUsd = fieldOf(options, "estimateUsd")
   if (estimateUsd instanceof InvalidAmount) return estimateUsd
-  const estimate = Budget.nanosOf("estimateUsd", estimateUsd)
+  const estimate = nanosOf("estimateUsd", estimateUsd)
   if (Either.isLeft(estimate)) return estimate.left
   const actualUsd = fieldOf(options, "actualUsd")
   if (actualUsd instanceof InvalidAmount) return actualUsd

@@ -14,12 +14,12 @@ import { Concurrency } from "./Concurrency.js"
 import { currentDepth, Depth } from "./Depth.js"
 import type { LlmError, UnknownModel } from "./Errors.js"
 import * as Events from "./Events.js"
-import * as AgentId from "./internal/agentId.js"
-import * as Attempts from "./internal/attempts.js"
-import { engineOf, type PricingEngine } from "./internal/engine.js"
-import * as Request from "./internal/request.js"
-import * as RetryBudget from "./internal/retry.js"
-import * as Streaming from "./internal/streaming.js"
+import { fastPathOf, type PricingFastPath } from "./internal/backend/fastPath.js"
+import * as Attempts from "./internal/call/attempts.js"
+import * as Request from "./internal/call/request.js"
+import * as Streaming from "./internal/call/streaming.js"
+import * as RetryBudget from "./internal/policy/retry.js"
+import * as AgentId from "./internal/runtime/agentId.js"
 import type { Answer, Completion, CompletionRequest, GuardedCall, StreamPart } from "./Llm.js"
 import { LlmProvider } from "./LlmProvider.js"
 import { Pricing } from "./Pricing.js"
@@ -79,7 +79,7 @@ export const make = Effect.gen(function* () {
     current: RetryBudget.fullTokens(budgetTokensFor(policy, concurrency.limit), policy.budgetTokenRatio)
   }
   const attempts = Attempts.make({ concurrency, budget, breaker, pricing, policy, retryTokens })
-  const pricingEngine = engineOf<PricingEngine>(pricing)
+  const pricingEngine = fastPathOf<PricingFastPath>(pricing)
 
   // Depth → upper-bound estimate → attempts (which reserve it and settle them).
   const run = <A extends Answer>(

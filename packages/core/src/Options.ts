@@ -272,3 +272,35 @@ export const layerFromConfig = <O, I, R>(
       )
     )
   )
+
+/**
+ * Whether a value is an object of options (not null, not an array).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isGroup = (u: unknown): u is object => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * An option that must itself be an object of options (a guard's group in a larger options object).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Group = option(isGroup, "must be an object of options")
+
+/**
+ * A refusal of a group's own options, named by the group's place in a larger options object:
+ * `limitUsd` under "budget" becomes `budget.limitUsd` (the group as a whole, `budget`).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const within =
+  (group: string) =>
+  (error: InvalidOption): InvalidOption =>
+    new InvalidOption({
+      option: error.option === "options" ? group : `${group}.${error.option}`,
+      value: error.value,
+      reason: error.reason
+    })

@@ -8,9 +8,9 @@
 import { Context, Effect, Either, Layer, Schema } from "effect"
 import type { InvalidOption, InvalidRequest } from "./Errors.js"
 import { InvalidAmount, UnknownModel } from "./Errors.js"
-import { type Engined, EngineId, type PricingEngine } from "./internal/engine.js"
-import * as Ledger from "./internal/ledger.js"
-import * as Request from "./internal/request.js"
+import { FastPathId, type PricingFastPath, type WithFastPath } from "./internal/backend/fastPath.js"
+import * as Request from "./internal/call/request.js"
+import * as Ledger from "./internal/policy/ledger.js"
 import type { CompletionRequest, Content, Usage } from "./Llm.js"
 import { decode, FunctionOption, Options, option } from "./Options.js"
 
@@ -363,7 +363,7 @@ export const make = (
       if (refused !== undefined) return Effect.fail(refused)
       return countInputTokens === undefined ? Effect.succeed(bound) : counted(p, request, countInputTokens)
     }
-    const engine: PricingEngine = {
+    const engine: PricingFastPath = {
       estimate: (request) => {
         const p = countInputTokens === undefined ? resolve(merged, request.model) : undefined
         const usd = p === undefined ? undefined : priceEstimate(p, request)
@@ -378,7 +378,7 @@ export const make = (
       }
     }
     return {
-      [EngineId]: engine,
+      [FastPathId]: engine,
       table: merged,
       price: lookup,
       estimate: (input) =>
@@ -390,7 +390,7 @@ export const make = (
         const invalid = invalidUsage(usage)
         return invalid === undefined ? Effect.map(lookup(model), (p) => priceUsage(p, usage)) : Effect.fail(invalid)
       }
-    } satisfies PricingService & Engined<PricingEngine>
+    } satisfies PricingService & WithFastPath<PricingFastPath>
   })
 
 /**

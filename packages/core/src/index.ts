@@ -13,33 +13,29 @@ export {
   type SinkStats,
   type SlackOptions
 } from "./Alerts.js"
+export * as Backend from "./Backend.js"
 export {
   type AgentSpend,
   Budget,
   type BudgetOptions,
   type BudgetService,
   type BudgetSnapshot,
-  type DecodedBudgetOptions,
   type Reservation,
   type WithReservationOptions
 } from "./Budget.js"
 export {
-  type BreakerPolicy,
-  type BreakerSettings,
   type BreakerState,
   CircuitBreaker,
   type CircuitBreakerOptions,
   type CircuitBreakerService,
   type CircuitBreakerSnapshot,
-  type FailureRateOptions,
-  type Tracker
+  type FailureRateOptions
 } from "./CircuitBreaker.js"
 export {
   Concurrency,
   type ConcurrencyOptions,
   type ConcurrencyService,
-  type ConcurrencySnapshot,
-  type DecodedConcurrencyOptions
+  type ConcurrencySnapshot
 } from "./Concurrency.js"
 export { Depth, type DepthOptions, type DepthService, type FanOutResult } from "./Depth.js"
 export * as Env from "./Env.js"

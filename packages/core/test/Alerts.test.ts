@@ -2,7 +2,7 @@ import { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, ConfigError, ConfigProvider, Effect, Exit, FastCheck as fc, Layer, Redacted } from "effect"
 import { Alerts, Env, Events, Guards, InvalidOption } from "../src/index.js"
-import * as Alert from "../src/internal/alerts.js"
+import * as Alert from "../src/internal/ops/alerts.js"
 
 const opened = (at: number) =>
   new Events.BreakerOpened({ at, interrupted: 3, interruptedAgents: 2, trips: 1, reopenAt: at + 30_000 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
-import { Budget, type Reservation, type WithReservationOptions } from "../src/index.js"
+import { Backend, Budget, type Reservation, type WithReservationOptions } from "../src/index.js"
 import { budgetContract } from "./contract/Budget.contract.js"
 import { inMemory } from "./contract/backend.js"
 
@@ -116,10 +116,10 @@ describe("Budget: commit and release take only this budget's reservations", () =
   )
 
   it("checkReservation copies the fields once and never throws", () => {
-    expect(Budget.checkReservation(throwing)).toMatchObject({ _tag: "Left", left: notShaped })
-    expect(Budget.checkReservation(revoked.proxy)).toMatchObject({ _tag: "Left", left: notShaped })
+    expect(Backend.checkReservation(throwing)).toMatchObject({ _tag: "Left", left: notShaped })
+    expect(Backend.checkReservation(revoked.proxy)).toMatchObject({ _tag: "Left", left: notShaped })
     const given = { id: 3, agentId: "a", usd: 1 }
-    const checked = Budget.checkReservation(given)
+    const checked = Backend.checkReservation(given)
     if (checked._tag === "Left") throw new Error("refused a reservation")
     expect(checked.right).toEqual(given)
     expect(checked.right).not.toBe(given)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, FastCheck as fc } from "effect"
 import { CircuitBreaker } from "../src/index.js"
-import * as Policy from "../src/internal/breaker.js"
+import * as Policy from "../src/internal/policy/breaker.js"
 import { inMemory } from "./contract/backend.js"
 import { circuitBreakerContract } from "./contract/CircuitBreaker.contract.js"
 

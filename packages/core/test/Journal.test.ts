@@ -3,7 +3,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, FastCheck as fc, Layer, TestServices } from "effect"
 import { Budget, Events, GuardEvents, Journal, type JournalContents, type JournalOptions, RunId } from "../src/index.js"
-import * as Format from "../src/internal/journal.js"
+import * as Format from "../src/internal/ops/journal.js"
 
 const settled = (agentId: string, at: number, costUsd = 0.01) =>
   new Events.CallSettled({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import * as Ledger from "../src/internal/ledger.js"
+import * as Ledger from "../src/internal/policy/ledger.js"
 
 // Integer cents exercise a ledger far better than doubles, which favour 0 and extremes.
 const cents = (max: number) => fc.integer({ min: 0, max }).map((c) => c * 10_000_000)

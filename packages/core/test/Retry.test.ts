@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { Retry } from "../src/index.js"
-import * as Policy from "../src/internal/retry.js"
+import * as Policy from "../src/internal/policy/retry.js"
 
 describe("retry policy", () => {
   it.prop(

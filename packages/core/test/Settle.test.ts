@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
-import { Budget } from "../src/index.js"
-import { costEffect, cost as costOf, partialUsage, reportedModel, settle } from "../src/internal/settle.js"
+import { Backend, Budget } from "../src/index.js"
+import { costEffect, cost as costOf, partialUsage, reportedModel, settle } from "../src/internal/call/settle.js"
 
 const usage = fc.record({
   inputTokens: fc.nat({ max: 1_000_000 }),
@@ -71,8 +71,8 @@ describe("settle: a cost the ledger cannot hold", () => {
         const owed = effectful ? costEffect(Effect.sync(usd)) : costOf(usd)
         const charged = yield* settle(through, reservation, owed)
         const spent = (yield* budget.snapshot).spentUsd
-        const held = typeof cost === "number" ? Budget.nanosOf("actualUsd", cost) : undefined
-        const expected = held !== undefined && held._tag === "Right" ? Budget.usdOf(held.right) : reservation.usd
+        const held = typeof cost === "number" ? Backend.nanosOf("actualUsd", cost) : undefined
+        const expected = held !== undefined && held._tag === "Right" ? Backend.usdOf(held.right) : reservation.usd
         expect(spent).toBe(expected + 0) // -0 is charged as 0
         expect(charged).toBeCloseTo(spent, 9)
         // Amounts are whole nanodollars, rounded to the nearest.

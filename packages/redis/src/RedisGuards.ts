@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import {
+  Backend,
   Budget,
   type BudgetOptions,
   CircuitBreaker,
@@ -88,11 +89,6 @@ const isRedisUrl = (u: unknown): u is string => {
   }
 }
 
-const Group = Options.option(
-  (u): u is object => typeof u === "object" && u !== null && !Array.isArray(u),
-  "must be an object of options"
-)
-
 const OptionsSchema = Options.Options({
   url: Schema.optional(Options.option(isRedisUrl, "must be a redis:// or rediss:// URL")),
   client: Schema.optional(
@@ -102,9 +98,9 @@ const OptionsSchema = Options.Options({
     )
   ),
   prefix: Options.option((u): u is string => typeof u === "string" && u.length > 0, "must be a non-empty string"),
-  budget: Group,
-  concurrency: Group,
-  breaker: Group,
+  budget: Options.Group,
+  concurrency: Options.Group,
+  breaker: Options.Group,
   failOpen: Schema.optional(Options.option((u): u is boolean => typeof u === "boolean", "must be true or false")),
   lease: Schema.optional(Options.DurationMillis()),
   idleExpiry: Schema.optional(Options.DurationMillis()),
@@ -113,15 +109,7 @@ const OptionsSchema = Options.Options({
 
 /** A guard's own options decoded by core, refusals named by their place here (`budget.limitUsd`). */
 const under = <A>(group: string, decoded: Effect.Effect<A, InvalidOption>) =>
-  Effect.mapError(
-    decoded,
-    (error) =>
-      new InvalidOption({
-        option: error.option === "options" ? group : `${group}.${error.option}`,
-        value: error.value,
-        reason: error.reason
-      })
-  )
+  Effect.mapError(decoded, Options.within(group))
 
 /** A URL as errors may show it: its credentials replaced (in the query too); one that cannot be read, not shown at all. */
 const withoutPassword = (u: unknown): string => {
@@ -178,9 +166,9 @@ const decodeOptions = (options: RedisGuardsOptions) =>
       store: { url: decoded.url, client: decoded.client, prefix: decoded.prefix, timeoutMillis, idleMillis },
       leaseMillis,
       failOpen: decoded.failOpen ?? false,
-      budget: yield* under("budget", Budget.decodeOptions(options.budget)),
-      concurrency: yield* under("concurrency", Concurrency.decodeOptions(options.concurrency)),
-      breaker: yield* under("breaker", CircuitBreaker.decodeOptions(options.breaker))
+      budget: yield* under("budget", Backend.decodeBudgetOptions(options.budget)),
+      concurrency: yield* under("concurrency", Backend.decodeConcurrencyOptions(options.concurrency)),
+      breaker: yield* under("breaker", Backend.decodeBreakerOptions(options.breaker))
     }
   }).pipe(Effect.mapError(secretFree))
 

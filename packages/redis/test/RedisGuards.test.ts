@@ -14,7 +14,7 @@ import { RedisGuards } from "@fleetguard/redis"
 import { TestProvider } from "@fleetguard/testing"
 import { ConfigProvider, Effect, Exit, Fiber, FastCheck as fc, Layer, Schedule } from "effect"
 import { Redis } from "ioredis"
-import * as Policy from "../../core/src/internal/breaker.js"
+import * as Policy from "../../core/src/internal/policy/breaker.js"
 import * as Scripts from "../src/internal/scripts.js"
 import * as Store from "../src/internal/store.js"
 import { defaults, freshPrefix, guards, withRedis } from "./support.js"
@@ -158,7 +158,6 @@ withRedis("Redis guards: the breaker's scripts follow core's policy", (server) =
       })
       .chain((p) => fc.integer({ min: 1, max: p.windowSize }).map((minimumCalls) => ({ ...p, minimumCalls })))
   )
-  const code = { success: "s", failure: "f", ignored: "i" } as const
 
   // resetAfter 0: an opened breaker admits its probes at once, so no instant in Redis and in the
   // model can differ; every transition of the policy is reachable.
@@ -214,7 +213,7 @@ withRedis("Redis guards: the breaker's scripts follow core's policy", (server) =
             if (ticket === undefined) continue
             const [transition, next] = Policy.record(settings, model, ticket, o.outcome, 0)
             model = next
-            const [kind] = yield* run(Scripts.record, ticket.generation, code[o.outcome])
+            const [kind] = yield* run(Scripts.record, ticket.generation, o.outcome)
             expect(kind === 1 ? "Opened" : kind === 2 ? "Closed" : undefined).toBe(transition?._tag)
           }
           const [tag, generation] = yield* run(Scripts.breakerState)

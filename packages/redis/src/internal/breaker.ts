@@ -9,16 +9,15 @@
  * then, and a trip that the view has not heard of yet interrupts the call as soon as it arrives.
  */
 import {
-  type BreakerSettings,
+  Backend,
   type BreakerState,
-  CircuitBreaker,
   type CircuitBreakerService,
   type CircuitBreakerSnapshot,
   type CircuitOpen,
   type GuardUnavailable,
   Metrics
 } from "@fleetguard/core"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Effect, type Exit } from "effect"
 import type { Background } from "./background.js"
 import type { Outbox } from "./outbox.js"
 import { list, num, str } from "./reply.js"
@@ -46,7 +45,7 @@ const publicState = (tag: Tag): BreakerState => (tag === "C" ? "Closed" : tag ==
 const gauge: Readonly<Record<Tag, number>> = { C: 0, H: 1, O: 2, I: 2 }
 
 /** The policy as the scripts take it: ARGV[3..10]. */
-const policyArgs = (settings: BreakerSettings): ReadonlyArray<string | number> => {
+const policyArgs = (settings: Backend.BreakerSettings): ReadonlyArray<string | number> => {
   const { policy } = settings
   return [
     policy._tag === "Consecutive" ? "C" : "R",
@@ -65,15 +64,12 @@ interface Ticket {
   readonly probe: boolean
 }
 
-export const make = (
-  decoded: { readonly settings: BreakerSettings; readonly isFailure: (error: unknown) => boolean },
-  deps: Deps
-) => {
+export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
   const { store, outbox, failOpen, background } = deps
   const keys = [store.keys.breaker]
   const policy = policyArgs(decoded.settings)
   const args = (...extra: ReadonlyArray<string | number>) => [store.idleMillis, store.keys.channel, ...policy, ...extra]
-  const tracker = CircuitBreaker.tracker()
+  const tracker = Backend.makeTracker()
   let view: { tag: Tag; generation: number } = { tag: "C", generation: 0 }
   /** The generation of the last opening this process interrupted its fibers for. */
   let trippedAt = -1
@@ -90,16 +86,10 @@ export const make = (
       observe(reopenAt === undefined ? "I" : "O", generation)
       if (generation <= trippedAt) return Effect.void
       trippedAt = generation
-      return CircuitBreaker.tripped(tracker, reopenAt, trips)
+      return Backend.tripped(tracker, reopenAt, trips)
     })
 
-  const outcomeOf = (exit: Exit.Exit<unknown, unknown>): "s" | "f" | "i" =>
-    Exit.isSuccess(exit)
-      ? "s"
-      : Option.match(Cause.failureOption(exit.cause), {
-          onNone: () => "i",
-          onSome: (error) => (decoded.isFailure(error) ? "f" : "i")
-        })
+  const outcomeOf = Backend.breakerOutcome(decoded.isFailure)
 
   const recorded = (reply: ReadonlyArray<unknown>): Effect.Effect<void> => {
     switch (num(reply[0])) {
@@ -107,7 +97,7 @@ export const make = (
         return trip(num(reply[2]), num(reply[3]), num(reply[4]))
       case 2:
         observe("C", num(reply[2]))
-        return CircuitBreaker.closed
+        return Backend.closed
       default:
         observe(tagOf(reply[1]), num(reply[2]))
         return Effect.void
@@ -118,7 +108,7 @@ export const make = (
   // probe's outcome must arrive (the probe slot is freed by it), so it goes through the outbox.
   const record = (ticket: Ticket, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> => {
     const outcome = outcomeOf(exit)
-    if (outcome === "i" && !ticket.probe) return Effect.void
+    if (outcome === "ignored" && !ticket.probe) return Effect.void
     const step = Effect.flatMap(store.run(Scripts.record, keys, args(ticket.generation, outcome)), (reply) =>
       recorded(list(reply))
     )
@@ -138,11 +128,11 @@ export const make = (
     if (num(reply[0]) !== 1) {
       observe(tagOf(reply[2]), num(reply[3]))
       const retryAfterMillis = num(reply[1])
-      return CircuitBreaker.refused(retryAfterMillis < 0 ? undefined : retryAfterMillis)
+      return Backend.refused(retryAfterMillis < 0 ? undefined : retryAfterMillis)
     }
     const ticket: Ticket = { generation: num(reply[1]), probe: num(reply[2]) === 1 }
     observe(ticket.probe ? "H" : "C", ticket.generation)
-    return num(reply[3]) === 1 ? Effect.zipRight(CircuitBreaker.halfOpened, run(self, ticket)) : run(self, ticket)
+    return num(reply[3]) === 1 ? Effect.zipRight(Backend.halfOpened, run(self, ticket)) : run(self, ticket)
   }
 
   const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>
@@ -194,7 +184,7 @@ export const make = (
 
   const resetStep = Effect.flatMap(store.run(Scripts.reset, keys, args()), (generation) => {
     observe("C", num(generation))
-    return CircuitBreaker.closed
+    return Backend.closed
   })
 
   const orLater = (step: Effect.Effect<void, StoreDown>) =>

@@ -4,15 +4,12 @@
  * scripts of `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
  */
 import {
-  Budget,
-  BudgetExceeded,
+  Backend,
+  type BudgetExceeded,
   type BudgetService,
   type BudgetSnapshot,
-  type DecodedBudgetOptions,
-  Events,
   type GuardUnavailable,
-  InvalidAmount,
-  Metrics,
+  type InvalidAmount,
   type Reservation
 } from "@fleetguard/core"
 import { Effect, Either } from "effect"
@@ -29,7 +26,7 @@ export interface Deps {
   readonly failOpen: boolean
 }
 
-const usd = Budget.usdOf
+const usd = Backend.usdOf
 
 /** A reservation made here and not settled: its amount, and its hold in Redis (none when let through failing open). */
 interface Open {
@@ -38,53 +35,35 @@ interface Open {
   readonly token: string | undefined
 }
 
-export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService => {
+export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService => {
   const { limitUsd, perAgentLimitUsd, alertAt } = options
   const { store, leases, outbox, failOpen } = deps
   const keys = store.keys.budget
-  const limitNanos = (amount: number) => Either.getOrThrow(Budget.nanosOf("usd", amount))
+  const limitNanos = (amount: number) => Either.getOrThrow(Backend.nanosOf("usd", amount))
   const limit = limitNanos(limitUsd)
   const perAgentLimit = limitNanos(perAgentLimitUsd)
   const threshold = String(Math.ceil(limit * alertAt))
   // The per-agent cap applies to named agents: a call outside any Agent.run is under the fleet limit alone.
-  const agentLimitOf = (agentId: string) => (Budget.hasAgentLimit(agentId) ? String(perAgentLimit) : "none")
+  const agentLimitOf = (agentId: string) => (Backend.hasAgentLimit(agentId) ? String(perAgentLimit) : "none")
   /** The reservations this process has not settled, by id; ids below `nextId` were all made here. */
   const open = new Map<number, Open>()
   let nextId = 0
 
-  const crossed = (spent: number, reserved: number) =>
-    Events.publish(
-      (at) =>
-        new Events.BudgetThresholdCrossed({ at, alertAt, limitUsd, spentUsd: usd(spent), reservedUsd: usd(reserved) })
-    )
+  const reports = Backend.budgetReports(options)
+  const totals = (spent: unknown, reserved: unknown): Backend.BudgetTotals => ({
+    spentNanos: num(spent),
+    reservedNanos: num(reserved)
+  })
 
-  const refused = (agentId: string, amount: number, reply: ReadonlyArray<unknown>) =>
-    Effect.gen(function* () {
-      const scope = num(reply[1]) === 1 ? "fleet" : "agent"
-      const error = new BudgetExceeded({
-        scope,
-        agentId,
-        requestedUsd: amount,
-        remainingUsd: usd(num(reply[2])),
-        limitUsd: scope === "fleet" ? limitUsd : perAgentLimitUsd
-      })
-      Metrics.budgetRefusalsByScope[scope].unsafeUpdate(1, [])
-      yield* Events.rejected("BudgetExceeded", error.message, { agentId, scope })
-      if (num(reply[3]) === 1) {
-        yield* Events.publish(
-          (at) =>
-            new Events.BudgetExhausted({
-              at,
-              agentId,
-              requestedUsd: amount,
-              limitUsd,
-              spentUsd: usd(num(reply[4])),
-              reservedUsd: usd(num(reply[5]))
-            })
-        )
-      }
-      return yield* Effect.fail(error)
+  const refused = (agentId: string, amount: number, reply: ReadonlyArray<unknown>) => {
+    const scope = num(reply[1]) === 1 ? "fleet" : "agent"
+    return reports.refused(agentId, amount, {
+      scope,
+      remainingNanos: num(reply[2]),
+      limitNanos: scope === "fleet" ? limit : perAgentLimit,
+      exhausted: num(reply[3]) === 1 ? totals(reply[4], reply[5]) : undefined
     })
+  }
 
   const opened = (agentId: string, nanos: number, token: string | undefined): Reservation => {
     const reservation: Reservation = { id: nextId++, agentId, usd: usd(nanos) }
@@ -96,7 +75,7 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     leases.holds.add(token)
     const reservation = opened(agentId, nanos, token)
     return num(reply[1]) === 1
-      ? Effect.as(crossed(num(reply[2]), num(reply[3])), reservation)
+      ? Effect.as(reports.crossed(totals(reply[2], reply[3])), reservation)
       : Effect.succeed(reservation)
   }
 
@@ -111,10 +90,9 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     agentId: string,
     amount: number
   ): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount | GuardUnavailable> => {
-    const checked = Budget.nanosOf("usd", amount)
+    const checked = Backend.nanosOf("usd", amount)
     if (Either.isLeft(checked)) return Effect.fail(checked.left)
-    if (typeof agentId !== "string")
-      return Effect.fail(new InvalidAmount({ field: "agentId", value: agentId, reason: "must be a string" }))
+    if (typeof agentId !== "string") return Effect.fail(Backend.invalidAgentId(agentId))
     const token = leases.token()
     const args = [store.idleMillis, token, agentId, String(checked.right), String(limit), agentLimitOf(agentId)]
     return store.run(Scripts.reserve, keys, [...args, threshold, leases.leaseMillis]).pipe(
@@ -133,24 +111,17 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
   const settled = (charged: number, reply: ReadonlyArray<unknown>): Effect.Effect<void> => {
     const kind = num(reply[0])
     if (kind === 0) return Effect.void
-    const hold = num(reply[1])
-    // An expired hold was charged in full when its lease ran out: only a cost above it was added now.
-    const added = kind === 1 ? charged : Math.max(0, charged - hold)
-    if (added > 0) Metrics.budgetSpentUsd.unsafeUpdate(usd(added), [])
-    const alert = num(reply[3]) === 1 ? crossed(num(reply[4]), num(reply[5])) : Effect.void
-    const exceeded =
-      charged > hold
-        ? Events.publish(
-            (at) =>
-              new Events.EstimateExceeded({
-                at,
-                agentId: str(reply[2]),
-                reservedUsd: usd(hold),
-                actualUsd: usd(charged)
-              })
-          )
-        : Effect.void
-    return Effect.zipRight(alert, exceeded)
+    const held = num(reply[1])
+    return (
+      reports.settled({
+        agentId: str(reply[2]),
+        heldNanos: held,
+        chargedNanos: charged,
+        // An expired hold was charged in full when its lease ran out: only a cost above it was added now.
+        addedNanos: kind === 1 ? charged : Math.max(0, charged - held),
+        crossed: num(reply[3]) === 1 ? totals(reply[4], reply[5]) : undefined
+      }) ?? Effect.void
+    )
   }
 
   /** Settles in Redis now, or through the outbox once Redis is back: a settlement is never lost. */
@@ -177,9 +148,15 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     if (charged === 0) return Effect.void
     const step = store.run(Scripts.charge, keys, [store.idleMillis, agentId, String(charged), threshold]).pipe(
       Effect.flatMap((reply) => {
-        Metrics.budgetSpentUsd.unsafeUpdate(usd(charged), [])
         const answer = list(reply)
-        return num(answer[0]) === 1 ? crossed(num(answer[1]), num(answer[2])) : Effect.void
+        return (
+          reports.settled({
+            agentId,
+            heldNanos: charged,
+            chargedNanos: charged,
+            crossed: num(answer[0]) === 1 ? totals(answer[1], answer[2]) : undefined
+          }) ?? Effect.void
+        )
       })
     )
     return Effect.catchAll(step, () => Effect.sync(() => outbox.add(step)))
@@ -190,13 +167,13 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
    * again changes nothing); `InvalidAmount` for anything this store did not make.
    */
   const find = (value: unknown): Either.Either<Open | undefined, InvalidAmount> =>
-    Either.flatMap(Budget.checkReservation(value), (given) => {
+    Either.flatMap(Backend.checkReservation(value), (given) => {
       const entry = open.get(given.id)
       if (entry !== undefined) {
         const same = entry.reservation.agentId === given.agentId && entry.reservation.usd === given.usd
-        return same ? Either.right(entry) : Either.left(Budget.notIssued(value))
+        return same ? Either.right(entry) : Either.left(Backend.notIssued(value))
       }
-      return given.id >= 0 && given.id < nextId ? Either.right(undefined) : Either.left(Budget.notIssued(value))
+      return given.id >= 0 && given.id < nextId ? Either.right(undefined) : Either.left(Backend.notIssued(value))
     })
 
   const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
@@ -204,7 +181,7 @@ export const make = (options: DecodedBudgetOptions, deps: Deps): BudgetService =
     if (Either.isLeft(found)) return Effect.fail(found.left)
     // An amount the ledger cannot hold is refused, as in memory; the guards' own settlement
     // (core's settle) charges such a cost the full reservation before it gets here.
-    const charged = Budget.nanosOf("actualUsd", actualUsd)
+    const charged = Backend.nanosOf("actualUsd", actualUsd)
     if (Either.isLeft(charged)) return Effect.fail(charged.left)
     const entry = found.right
     return entry === undefined ? Effect.void : settle(entry, charged.right)

@@ -7,14 +7,11 @@
  * each process at most one script, not one per waiting fiber.
  */
 import {
-  Concurrency,
+  Backend,
   type ConcurrencyService,
   type ConcurrencySnapshot,
-  type DecodedConcurrencyOptions,
-  Events,
   type GuardUnavailable,
-  Metrics,
-  Options
+  Metrics
 } from "@fleetguard/core"
 import { Clock, Duration, Effect } from "effect"
 import type { Leases } from "./leases.js"
@@ -46,7 +43,7 @@ interface Held {
   token: string | undefined
 }
 
-export const make = (options: DecodedConcurrencyOptions, deps: Deps) => {
+export const make = (options: Backend.ConcurrencyLimits, deps: Deps) => {
   const { limit, windowMillis, maxPauseMillis } = options
   const { store, leases, outbox, failOpen, observeBreaker } = deps
   const { permits, gate, breaker, channel } = store.keys
@@ -97,7 +94,7 @@ export const make = (options: DecodedConcurrencyOptions, deps: Deps) => {
                 case 2:
                   return {
                     _tag: "Closed",
-                    wakeInMillis: num(answer[1]) + Math.floor(Concurrency.releaseOffset(num(answer[2])) * windowMillis)
+                    wakeInMillis: num(answer[1]) + Math.floor(Backend.releaseOffset(num(answer[2])) * windowMillis)
                   }
                 default:
                   return { _tag: "Full", retryInMillis: num(answer[1]) }
@@ -171,44 +168,33 @@ export const make = (options: DecodedConcurrencyOptions, deps: Deps) => {
       )
     })
 
-  const pauseStep = (deadline: number, requested: number, capped: boolean): Effect.Effect<void, StoreDown> =>
+  const pauseStep = (deadline: number, request: Backend.PauseRequest): Effect.Effect<void, StoreDown> =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const millis = Math.ceil(deadline - now)
       if (millis <= 0) return Effect.void
       return Effect.flatMap(store.run(Scripts.pause, [permits, gate], [store.idleMillis, channel, millis]), (reply) => {
         const [moved, pausedUntil, wasClosed] = list(reply)
-        if (num(moved) !== 1 && !capped) return Effect.void
-        // A pause is counted once, when the gate closes; a later 429 only moves its end.
-        if (num(moved) === 1 && num(wasClosed) !== 1) Metrics.concurrencyPauses.unsafeUpdate(1, [])
-        return Events.publish(
-          (at) =>
-            new Events.RateLimitPause({
-              at,
-              pausedUntil: num(pausedUntil),
-              requestedMillis: Number.isFinite(requested) ? requested : undefined,
-              capped,
-              extended: num(wasClosed) === 1
-            })
-        )
+        return Backend.paused({
+          request,
+          moved: num(moved) === 1,
+          wasClosed: num(wasClosed) === 1,
+          pausedUntil: num(pausedUntil)
+        })
       })
     })
 
   const pauseFor = (duration: Duration.DurationInput): Effect.Effect<void> => {
-    const requested =
-      Duration.isDuration(duration) && !Duration.isFinite(duration)
-        ? Number.POSITIVE_INFINITY
-        : Options.durationMillis(duration)
-    if (requested === undefined) return Effect.void
-    const capped = requested > maxPauseMillis
+    const request = Backend.pauseRequest(duration, maxPauseMillis)
+    if (request === undefined) return Effect.void
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
       // Relative to now: if Redis is away, the outbox closes the gate for what is left of the pause.
-      const step = pauseStep(now + Math.ceil(capped ? maxPauseMillis : requested), requested, capped)
+      const step = pauseStep(now + request.millis, request)
       return Effect.catchAll(step, () => Effect.sync(() => outbox.add(step)))
     })
   }
 
   const resumeStep = Effect.flatMap(store.run(Scripts.resume, [permits, gate], [store.idleMillis, channel]), (reply) =>
-    num(reply) === 1 ? Events.publish((at) => new Events.RateLimitResumed({ at })) : Effect.void
+    num(reply) === 1 ? Backend.resumed : Effect.void
   )
 
   const resume = Effect.suspend(() => {

@@ -323,7 +323,7 @@ return {0, 0, tag, gen}`
 )
 
 /**
- * ARGV[11]: the admitted call's generation, ARGV[12]: s success | f failure | i ignored.
+ * ARGV[11]: the admitted call's generation, ARGV[12]: success | failure | ignored.
  * Reply: {0, tag, generation} no transition | {1, 'O', generation, reopenAt, trips} opened | {2, 'C', generation} closed.
  */
 export const record = script(
@@ -339,8 +339,8 @@ local function open(trips)
   return {1, 'O', gen + 1, math.floor(reopenAt), trips}
 end
 if tag == 'C' then
-  if outcome == 'i' then return {0, tag, gen} end
-  local failed = outcome == 'f'
+  if outcome == 'ignored' then return {0, tag, gen} end
+  local failed = outcome == 'failure'
   if ARGV[3] == 'C' then
     local failures = 0
     if failed then failures = tonumber(field('failures', '0')) + 1 end
@@ -358,8 +358,8 @@ if tag == 'C' then
   return {0, tag, gen}
 end
 if tag == 'H' then
-  if outcome == 'f' then return open(tonumber(field('trips', '0')) + 1) end
-  if outcome == 'i' then
+  if outcome == 'failure' then return open(tonumber(field('trips', '0')) + 1) end
+  if outcome == 'ignored' then
     redis.call('HINCRBY', KEYS[1], 'probes', -1)
     return {0, tag, gen}
   end

@@ -4,8 +4,8 @@
  * in a fiber scoped to the caller's stream, so that stopping the stream aborts the request.
  */
 import { Effect, Exit, Stream } from "effect"
-import type { LlmError, ProviderError } from "../Errors.js"
-import { ProviderUnavailable } from "../Errors.js"
+import type { LlmError, ProviderError } from "../../Errors.js"
+import { ProviderUnavailable } from "../../Errors.js"
 import type {
   Completion,
   CompletionRequest,
@@ -14,9 +14,9 @@ import type {
   ProviderStreamEvent,
   StreamPart,
   StreamProgress
-} from "../Llm.js"
-import type { LlmProviderService } from "../LlmProvider.js"
-import { byteLength } from "../Pricing.js"
+} from "../../Llm.js"
+import type { LlmProviderService } from "../../LlmProvider.js"
+import { byteLength } from "../../Pricing.js"
 
 /** Hands parts to the caller's stream, synchronously: the consumer never holds up the call. */
 export type Deliver = (parts: ReadonlyArray<StreamPart>) => void

@@ -6,7 +6,7 @@
  */
 import { Effect, Exit, Fiber, FiberRef } from "effect"
 import { globalValue } from "effect/GlobalValue"
-import type { CircuitOpen } from "../Errors.js"
+import type { CircuitOpen } from "../../Errors.js"
 
 /** The tracker (of some breaker) that tracks the agent this fiber runs in. */
 const trackingAgent: FiberRef.FiberRef<unknown> = globalValue(

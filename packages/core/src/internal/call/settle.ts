@@ -3,11 +3,11 @@
  * place that charges it. The ledger may overcount a cost nobody can know; it never undercounts.
  */
 import { Cause, Effect, Exit, Option } from "effect"
-import { CircuitOpen, describeValue, type InvalidAmount, ProviderUnavailable } from "../Errors.js"
-import type { Answer, Usage } from "../Llm.js"
-import { amount } from "./budget.js"
-import { type BudgetEngine, engineOf } from "./engine.js"
-import type { Reservation } from "./ledger.js"
+import { CircuitOpen, describeValue, type InvalidAmount, ProviderUnavailable } from "../../Errors.js"
+import type { Answer, Usage } from "../../Llm.js"
+import { amount } from "../backend/budget.js"
+import { type BudgetFastPath, fastPathOf } from "../backend/fastPath.js"
+import type { Reservation } from "../policy/ledger.js"
 
 /** What settlement needs of a ledger (`Budget` is one). */
 export interface Ledger {
@@ -114,7 +114,7 @@ const settleThrough = (budget: Ledger, reservation: Reservation, owed: Owed): Ef
  * reservation: the ledger may overcount, never undercount.
  */
 export const settle = (budget: Ledger, reservation: Reservation, owed: Owed): Effect.Effect<number> => {
-  const engine = engineOf<BudgetEngine>(budget)
+  const engine = fastPathOf<BudgetFastPath>(budget)
   if (engine === undefined || owed._tag === "CostEffect") return settleThrough(budget, reservation, owed)
   const usd = owed._tag === "Full" ? reservation.usd : owed._tag === "Nothing" ? 0 : computed(owed.usd)
   if (typeof usd !== "number") return uncomputable(budget, reservation, usd)

@@ -5,9 +5,9 @@
  * reserved or sent — and a well-formed one is priced and sent as it was when the call began.
  */
 import { Either, Schema } from "effect"
-import { describeValue, InvalidAmount, InvalidRequest } from "../Errors.js"
-import type { CompletionRequest } from "../Llm.js"
-import { firstIssue, isPositiveInteger, option } from "../Options.js"
+import { describeValue, InvalidAmount, InvalidRequest } from "../../Errors.js"
+import type { CompletionRequest } from "../../Llm.js"
+import { firstIssue, isPositiveInteger, option } from "../../Options.js"
 
 const contentReason = 'must be a string or an array of text blocks ({ type: "text", text: string })'
 

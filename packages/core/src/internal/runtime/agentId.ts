@@ -5,8 +5,9 @@
 import { type Effect, FiberRef } from "effect"
 import { globalValue } from "effect/GlobalValue"
 
-/** The id used outside any `Agent.run`. */
-export const defaultAgentId = "default"
+import { defaultAgentId } from "../policy/ledger.js"
+
+export { defaultAgentId }
 
 /** The current agent id. A forked fiber starts with its parent's value. */
 export const currentAgentId: FiberRef.FiberRef<string> = globalValue(

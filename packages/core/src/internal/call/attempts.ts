@@ -8,21 +8,21 @@
  */
 import type { Fiber, Tracer } from "effect"
 import { Cause, Duration, Effect, Exit, Option, Random } from "effect"
-import type { BudgetService } from "../Budget.js"
-import type { CircuitBreakerService } from "../CircuitBreaker.js"
-import type { ConcurrencyService } from "../Concurrency.js"
-import type { BudgetExceeded, CircuitOpen, GuardUnavailable, InvalidAmount, ProviderError } from "../Errors.js"
-import { isUpstreamFailure, ProviderUnavailable, RateLimited } from "../Errors.js"
-import * as Events from "../Events.js"
-import type { Answer, CompletionRequest, GuardedCall, Usage } from "../Llm.js"
-import * as Metrics from "../Metrics.js"
-import type { PricingService } from "../Pricing.js"
-import type { RetryPolicy } from "../Retry.js"
-import { engineOf, type PricingEngine } from "./engine.js"
-import { nowOf } from "./fiber.js"
+import type { BudgetService } from "../../Budget.js"
+import type { CircuitBreakerService } from "../../CircuitBreaker.js"
+import type { ConcurrencyService } from "../../Concurrency.js"
+import type { BudgetExceeded, CircuitOpen, GuardUnavailable, InvalidAmount, ProviderError } from "../../Errors.js"
+import { isUpstreamFailure, ProviderUnavailable, RateLimited } from "../../Errors.js"
+import * as Events from "../../Events.js"
+import type { Answer, CompletionRequest, GuardedCall, Usage } from "../../Llm.js"
+import * as Metrics from "../../Metrics.js"
+import type { PricingService } from "../../Pricing.js"
+import type { RetryPolicy } from "../../Retry.js"
+import { fastPathOf, type PricingFastPath } from "../backend/fastPath.js"
+import type { Reservation } from "../policy/ledger.js"
+import * as RetryBudget from "../policy/retry.js"
+import { nowOf } from "../runtime/fiber.js"
 import { permitted, reserving } from "./guarded.js"
-import type { Reservation } from "./ledger.js"
-import * as RetryBudget from "./retry.js"
 import * as Settle from "./settle.js"
 
 /** The guards an attempt passes, and the fleet's retry budget. */
@@ -190,7 +190,7 @@ type Guarded<A> = Effect.Effect<A & { readonly costUsd: number }, AttemptsError>
 interface Shared {
   readonly guards: Guards
   readonly coordination: ReturnType<typeof coordination>
-  readonly pricingEngine: PricingEngine | undefined
+  readonly pricingEngine: PricingFastPath | undefined
 }
 
 /**
@@ -323,7 +323,7 @@ export const make = (guards: Guards) => {
   const shared: Shared = {
     guards,
     coordination: coordination(guards),
-    pricingEngine: engineOf<PricingEngine>(guards.pricing)
+    pricingEngine: fastPathOf<PricingFastPath>(guards.pricing)
   }
   return <A extends Answer>(
     request: CompletionRequest,

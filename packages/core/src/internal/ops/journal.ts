@@ -3,7 +3,7 @@
  * event, and the names of rotated files.
  */
 import { Either, Schema } from "effect"
-import { GuardEvent } from "../Events.js"
+import { GuardEvent } from "../../Events.js"
 
 /** One line: a version, when the event happened, the process and run that wrote it, and the event. */
 export const Line = Schema.Struct({

@@ -6,18 +6,18 @@
  * defect, which no breaker counts: the gate owns rate limits, whatever the breaker's `isFailure`.
  */
 import { Cause, Effect, Exit, type Fiber, Option } from "effect"
-import type { BudgetService } from "../Budget.js"
-import type { CircuitBreakerService } from "../CircuitBreaker.js"
-import type { ConcurrencyService } from "../Concurrency.js"
+import type { BudgetService } from "../../Budget.js"
+import type { CircuitBreakerService } from "../../CircuitBreaker.js"
+import type { ConcurrencyService } from "../../Concurrency.js"
 import {
   type BudgetExceeded,
   type CircuitOpen,
   type GuardUnavailable,
   type InvalidAmount,
   isRateLimit
-} from "../Errors.js"
-import { type BreakerEngine, type BudgetEngine, type ConcurrencyEngine, engineOf } from "./engine.js"
-import type { Reservation } from "./ledger.js"
+} from "../../Errors.js"
+import { type BreakerFastPath, type BudgetFastPath, type ConcurrencyFastPath, fastPathOf } from "../backend/fastPath.js"
+import type { Reservation } from "../policy/ledger.js"
 
 type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>
 
@@ -65,8 +65,8 @@ export const permitted = <A, E, R, B, E2, R2>(
   whileHeld: (exit: Exit.Exit<A, E | CircuitOpen | GuardUnavailable>) => Effect.Effect<void> | undefined,
   after: (exit: Exit.Exit<A, E | CircuitOpen | GuardUnavailable>) => Effect.Effect<B, E2, R2>
 ): Effect.Effect<B, E2, R | R2> => {
-  const permits = engineOf<ConcurrencyEngine>(gates.concurrency)
-  const breaker = engineOf<BreakerEngine>(gates.breaker)
+  const permits = fastPathOf<ConcurrencyFastPath>(gates.concurrency)
+  const breaker = fastPathOf<BreakerFastPath>(gates.breaker)
   if (permits !== undefined && breaker !== undefined && permits.tryAcquire()) {
     const ticket = breaker.tryAdmit(fiber)
     if (ticket !== undefined) {
@@ -106,7 +106,7 @@ export const reserving = <B, E, R>(
   then: (reservation: Reservation) => Effect.Effect<B, E, R>,
   refused: (error: BudgetExceeded | InvalidAmount | GuardUnavailable) => void = () => undefined
 ): Effect.Effect<B, E | BudgetExceeded | InvalidAmount | GuardUnavailable, R> => {
-  const reservation = engineOf<BudgetEngine>(budget)?.tryReserve(agentId, usd)
+  const reservation = fastPathOf<BudgetFastPath>(budget)?.tryReserve(agentId, usd)
   if (reservation !== undefined) return then(reservation)
   return Effect.flatMap(
     Effect.tapError(budget.reserve(agentId, usd), (error) => Effect.sync(() => refused(error))),

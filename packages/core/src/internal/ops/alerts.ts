@@ -2,8 +2,8 @@
  * Alerts as pure functions: which events raise an alert — once per incident, so one incident never
  * pages twice — and what Slack and PagerDuty are sent for it.
  */
-import type { BudgetSnapshot } from "../Budget.js"
-import type { AlertKind, BudgetExhausted, GuardEvent } from "../Events.js"
+import type { BudgetSnapshot } from "../../Budget.js"
+import type { AlertKind, BudgetExhausted, GuardEvent } from "../../Events.js"
 
 export interface Alert {
   readonly kind: AlertKind

@@ -23,3 +23,6 @@ export const withService = <I, S, A, E, R>(
     const service = Context.getOption(fiber.currentContext as Context.Context<I>, tag)
     return Option.isSome(service) ? f(service.value) : Effect.flatMap(tag, f)
   })
+
+/** Lifts an `uninterruptibleMask`'s mask for one effect. */
+export type Restore = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>

@@ -5,7 +5,8 @@
  * the accounts and the open holds, indexed by agent and by reservation, and applies one pure step
  * per change.
  */
-import { defaultAgentId } from "./agentId.js"
+/** The id of calls made outside any `Agent.run`: under the fleet limit alone. */
+export const defaultAgentId = "default"
 
 export const NANOS_PER_USD = 1_000_000_000
 

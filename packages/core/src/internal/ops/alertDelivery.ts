@@ -8,8 +8,8 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, Either, Fiber, Metric, type Scope } from "effect"
-import * as Events from "../Events.js"
-import * as Metrics from "../Metrics.js"
+import * as Events from "../../Events.js"
+import * as Metrics from "../../Metrics.js"
 import type * as Alert from "./alerts.js"
 
 /** Attempts per alert; the waits between them double from `firstRetryAfter`: 1, 2, 4, 8 s. */

@@ -1,0 +1,352 @@
+/**
+ * Backend: what a store needs to implement fleetguard's guard services — `Budget`, `Concurrency`
+ * and `CircuitBreaker` — the same way the in-memory guards do, without copying them: each guard's
+ * option decoding (so a store takes the same options and refuses the same values), its event
+ * reporting (so the journal, alerts and `fleetguard status` see a store's refusals, pauses and
+ * trips as they see the in-memory ones), the breaker's outcome classifier and fiber tracker, and
+ * the pure policies (ledger arithmetic, the breaker's state machine, the gate's release spread).
+ *
+ * The in-memory guards and `@fleetguard/redis` are built on this module; a store of your own is
+ * proven by the contract suites of `@fleetguard/testing/contract` (docs/writing-a-backend.md).
+ *
+ * A service may also offer a fast path (`withFastPath`): a synchronous try-enter / exit that
+ * `LlmClient` and `Guards.wrap` use in place of the service's methods when it can. It is an
+ * optimisation only: a service without one is used through its methods, and both must behave the same.
+ *
+ * @module
+ * @since 0.2.0
+ */
+
+import * as BreakerBackend from "./internal/backend/breaker.js"
+import * as BudgetBackend from "./internal/backend/budget.js"
+import * as ConcurrencyBackend from "./internal/backend/concurrency.js"
+import * as FastPath from "./internal/backend/fastPath.js"
+import type * as Tracking from "./internal/backend/tracking.js"
+import type * as Breaker from "./internal/policy/breaker.js"
+
+// ---------------------------------------------------------------------------------------------
+// Budget
+
+/**
+ * Budget options with their defaults filled in, in USD.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export interface BudgetLimits extends BudgetBackend.Limits {}
+
+/**
+ * Decodes `Budget` options as `Budget.layer` does, defaults filled in, or `InvalidOption` naming
+ * the bad one.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export const decodeBudgetOptions = BudgetBackend.decodeOptions
+
+/**
+ * An amount given as `field`, in the whole nanodollars the ledger holds, or the `InvalidAmount`
+ * naming `field` that `Budget.reserve` and `commit` fail with.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export const nanosOf = BudgetBackend.nanosOf
+
+/**
+ * Nanodollars as USD.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export const usdOf = BudgetBackend.usdOf
+
+/**
+ * The `InvalidAmount` (field "agentId") a reservation for an agent id that is not a string fails with.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export const invalidAgentId = BudgetBackend.invalidAgentId
+
+/**
+ * A value given as a reservation, its fields read once into a fresh object, or the `InvalidAmount`
+ * (field "reservation") `commit` and `release` fail with for anything not shaped as one. Never
+ * throws, whatever the value.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export const checkReservation = BudgetBackend.checkReservation
+
+/**
+ * The `InvalidAmount` (reason "was not made by this budget") for a value shaped as a reservation
+ * that this store never issued.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export const notIssued = BudgetBackend.notIssued
+
+/**
+ * Whether the per-agent limit applies to `agentId`: to named agents (`Agent.run`) only.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export const hasAgentLimit = BudgetBackend.hasAgentLimit
+
+/**
+ * The fleet's totals, a refusal and a settlement, in nanodollars, as a store reports them.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export interface BudgetTotals extends BudgetBackend.Totals {}
+
+/**
+ * @since 0.2.0
+ * @category budget
+ */
+export interface BudgetRefusal extends BudgetBackend.Refusal {}
+
+/**
+ * @since 0.2.0
+ * @category budget
+ */
+export interface BudgetSettlement extends BudgetBackend.Settlement {}
+
+/**
+ * The metrics and events of one budget: `crossed` (the alert threshold), `refused` (counted,
+ * published, failed with `BudgetExceeded`), `settled` (spend counted; the alert and
+ * `EstimateExceeded` to publish, if any).
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export interface BudgetReports extends BudgetBackend.Reports {}
+
+/**
+ * The reports of a budget with these limits.
+ *
+ * @since 0.2.0
+ * @category budget
+ */
+export const budgetReports: (limits: BudgetLimits) => BudgetReports = BudgetBackend.reports
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency
+
+/**
+ * Concurrency options with their defaults filled in, durations in millis.
+ *
+ * @since 0.2.0
+ * @category concurrency
+ */
+export interface ConcurrencyLimits extends ConcurrencyBackend.Limits {}
+
+/**
+ * Decodes `Concurrency` options as `Concurrency.layer` does, defaults filled in, or `InvalidOption`
+ * naming the bad one.
+ *
+ * @since 0.2.0
+ * @category concurrency
+ */
+export const decodeConcurrencyOptions = ConcurrencyBackend.decodeOptions
+
+/**
+ * Where in the release window the `ticket`-th caller held at a closed gate is released, as a
+ * fraction in [0, 1): consecutive tickets land spread evenly, no two at the same offset.
+ *
+ * @since 0.2.0
+ * @category concurrency
+ */
+export const releaseOffset = ConcurrencyBackend.releaseOffset
+
+/**
+ * A pause as asked for and as the gate takes it (at most `maxPause`).
+ *
+ * @since 0.2.0
+ * @category concurrency
+ */
+export interface PauseRequest extends ConcurrencyBackend.PauseRequest {}
+
+/**
+ * How long `pauseFor(duration)` closes a gate whose longest pause is `maxPauseMillis`; undefined
+ * when it closes nothing (a duration that is negative, NaN or unreadable).
+ *
+ * @since 0.2.0
+ * @category concurrency
+ */
+export const pauseRequest = ConcurrencyBackend.pauseRequest
+
+/**
+ * What a store did with a pause.
+ *
+ * @since 0.2.0
+ * @category concurrency
+ */
+export interface Paused extends ConcurrencyBackend.Paused {}
+
+/**
+ * The metric and `RateLimitPause` event of a pause, as the in-memory gate publishes them.
+ *
+ * @since 0.2.0
+ * @category concurrency
+ */
+export const paused = ConcurrencyBackend.paused
+
+/**
+ * `RateLimitResumed`: the gate was reopened by an operator.
+ *
+ * @since 0.2.0
+ * @category concurrency
+ */
+export const resumed = ConcurrencyBackend.resumed
+
+// ---------------------------------------------------------------------------------------------
+// CircuitBreaker
+
+/**
+ * How the breaker decides to trip: consecutive failures, or a failure rate over a window.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export type BreakerPolicy = Breaker.Policy
+
+/**
+ * The breaker's policy as decoded: the trip rule, the waits and the probes.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export interface BreakerSettings extends Breaker.Settings {}
+
+/**
+ * Decoded breaker options: the settings, and which failures count.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export interface BreakerDecoded extends BreakerBackend.Decoded {}
+
+/**
+ * Decodes `CircuitBreaker` options as `CircuitBreaker.layer` does, or `InvalidOption` naming the
+ * bad one.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export const decodeBreakerOptions = BreakerBackend.decodeOptions
+
+/**
+ * How an admitted call's exit counts for the breaker: "success", "failure" (as `isFailure` says)
+ * or "ignored" (interruptions, defects, the failures `isFailure` does not count).
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export const breakerOutcome = BreakerBackend.outcomeOf
+
+/**
+ * What tracks the fibers a trip interrupts, in this process.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export interface Tracker extends Tracking.Tracker {}
+
+/**
+ * A fresh tracker: a store's breaker must interrupt this process's tracked fibers when it trips.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export const makeTracker: () => Tracker = BreakerBackend.tracker
+
+/**
+ * A trip: every fiber `tracker` tracks interrupted at once (each answers `CircuitOpen`), counted
+ * and published as `BreakerOpened`.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export const tripped = BreakerBackend.tripped
+
+/**
+ * The breaker closed: the state gauge and `BreakerClosed`.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export const closed = BreakerBackend.closed
+
+/**
+ * The first probe was admitted: the state gauge and `BreakerHalfOpened`.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export const halfOpened = BreakerBackend.halfOpened
+
+/**
+ * A call refused (open, isolated, or the probe slots taken): counted, published, failed with
+ * `CircuitOpen` (`retryAfterMillis` undefined while isolated).
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export const refused = BreakerBackend.refused
+
+// ---------------------------------------------------------------------------------------------
+// Fast path
+
+/**
+ * @since 0.2.0
+ * @category fast path
+ */
+export interface BudgetFastPath extends FastPath.BudgetFastPath {}
+
+/**
+ * @since 0.2.0
+ * @category fast path
+ */
+export interface ConcurrencyFastPath extends FastPath.ConcurrencyFastPath {}
+
+/**
+ * @since 0.2.0
+ * @category fast path
+ */
+export interface BreakerFastPath extends FastPath.BreakerFastPath {}
+
+/**
+ * @since 0.2.0
+ * @category fast path
+ */
+export interface PricingFastPath extends FastPath.PricingFastPath {}
+
+/**
+ * `service` offering `fastPath` beside its methods.
+ *
+ * @since 0.2.0
+ * @category fast path
+ */
+export const withFastPath = FastPath.withFastPath
+
+/**
+ * The fast path a service offers, if any.
+ *
+ * @since 0.2.0
+ * @category fast path
+ */
+export const fastPathOf = FastPath.fastPathOf
+
+/**
+ * The same service through its methods only, as a store without a fast path is used: for tests
+ * that hold the two paths equal.
+ *
+ * @since 0.2.0
+ * @category fast path
+ */
+export const methodsOnly = FastPath.methodsOnly
