@@ -22,7 +22,33 @@ import * as BudgetBackend from "./internal/backend/budget.js"
 import * as ConcurrencyBackend from "./internal/backend/concurrency.js"
 import * as FastPath from "./internal/backend/fastPath.js"
 import type * as Tracking from "./internal/backend/tracking.js"
-import type * as Breaker from "./internal/policy/breaker.js"
+import type * as BreakerMachine from "./internal/policy/breaker.js"
+
+/**
+ * The breaker's pure state machine: `admit` and `record` take the state and answer the decision
+ * and the next state; every transition bumps the generation, so a late outcome is ignored.
+ *
+ * @since 0.2.0
+ * @category policies
+ */
+export * as Breaker from "./internal/policy/breaker.js"
+/**
+ * The rate-limit gate's pure functions: `pauseUntil` (never shortens a pause), `admit` (a wake-up
+ * time spread over the release window for a caller held at the closed gate).
+ *
+ * @since 0.2.0
+ * @category policies
+ */
+export * as Gate from "./internal/policy/gate.js"
+/**
+ * The ledger's pure arithmetic, in whole nanodollars: `reserve` and `settle` take the fleet's
+ * totals and one agent's account and answer the new ones (a store applies them atomically, in a
+ * transaction or a script); `toNanos`/`toUsd` convert at the edge.
+ *
+ * @since 0.2.0
+ * @category policies
+ */
+export * as Ledger from "./internal/policy/ledger.js"
 
 // ---------------------------------------------------------------------------------------------
 // Budget
@@ -208,20 +234,12 @@ export const resumed = ConcurrencyBackend.resumed
 // CircuitBreaker
 
 /**
- * How the breaker decides to trip: consecutive failures, or a failure rate over a window.
- *
- * @since 0.2.0
- * @category breaker
- */
-export type BreakerPolicy = Breaker.Policy
-
-/**
  * The breaker's policy as decoded: the trip rule, the waits and the probes.
  *
  * @since 0.2.0
  * @category breaker
  */
-export interface BreakerSettings extends Breaker.Settings {}
+export interface BreakerSettings extends BreakerMachine.Settings {}
 
 /**
  * Decoded breaker options: the settings, and which failures count.

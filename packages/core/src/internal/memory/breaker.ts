@@ -4,14 +4,13 @@
  * reports for each transition.
  */
 import { Effect, type Exit } from "effect"
-import type { CircuitBreakerService, CircuitBreakerSnapshot } from "../../CircuitBreaker.js"
 import type { CircuitOpen } from "../../Errors.js"
 import * as Backend from "../backend/breaker.js"
 import { type BreakerFastPath, withFastPath } from "../backend/fastPath.js"
 import * as Policy from "../policy/breaker.js"
 import { nowOf } from "../runtime/fiber.js"
 
-export const make = ({ settings, isFailure }: Backend.Decoded): CircuitBreakerService => {
+export const make = ({ settings, isFailure }: Backend.Decoded) => {
   // Changed only by applying the policy's pure functions in one synchronous step.
   let state = Policy.closed(settings)
   const tracker = Backend.tracker()
@@ -55,15 +54,13 @@ export const make = ({ settings, isFailure }: Backend.Decoded): CircuitBreakerSe
       })
     )
 
-  const snapshot = Effect.sync(
-    (s = state): CircuitBreakerSnapshot => ({
-      state: Policy.publicState(s),
-      tracked: tracker.size(),
-      trips: s._tag === "Open" || s._tag === "HalfOpen" ? s.trips : 0,
-      reopenAt: s._tag === "Open" ? s.reopenAt : null,
-      isolated: s._tag === "Isolated"
-    })
-  )
+  const snapshot = Effect.sync((s = state) => ({
+    state: Policy.publicState(s),
+    tracked: tracker.size(),
+    trips: s._tag === "Open" || s._tag === "HalfOpen" ? s.trips : 0,
+    reopenAt: s._tag === "Open" ? s.reopenAt : null,
+    isolated: s._tag === "Isolated"
+  }))
 
   return withFastPath(
     {

@@ -4,7 +4,6 @@
  * effects are built only for what is rare.
  */
 import { Effect } from "effect"
-import type { BudgetService } from "../../Budget.js"
 import type { BudgetExceeded, InvalidAmount } from "../../Errors.js"
 import * as Backend from "../backend/budget.js"
 import { type BudgetFastPath, withFastPath } from "../backend/fastPath.js"
@@ -15,7 +14,7 @@ interface Issued extends Ledger.Reservation {
 }
 
 /** The service over a fresh ledger with these limits. */
-export const make = (limits: Backend.Limits): BudgetService => {
+export const make = (limits: Backend.Limits) => {
   const { limitUsd, perAgentLimitUsd, alertAt } = limits
   // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
   // Ref.modify would be, without an interpreter step of its own on every call.

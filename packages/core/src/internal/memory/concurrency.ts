@@ -4,7 +4,6 @@
  * permit free) and the backend's reports for pauses and resumes.
  */
 import { Clock, Deferred, type Duration, Effect, Exit, type Fiber, FiberId } from "effect"
-import type { ConcurrencyService, ConcurrencySnapshot } from "../../Concurrency.js"
 import * as Metrics from "../../Metrics.js"
 import * as Backend from "../backend/concurrency.js"
 import { type ConcurrencyFastPath, withFastPath } from "../backend/fastPath.js"
@@ -14,7 +13,7 @@ import { nowOf, type Restore } from "../runtime/fiber.js"
 
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 
-export const make = ({ limit, windowMillis, maxPauseMillis }: Backend.Limits): ConcurrencyService => {
+export const make = ({ limit, windowMillis, maxPauseMillis }: Backend.Limits) => {
   const permits = new Permits(limit)
   // The gate is changed only by applying its pure functions in one synchronous step.
   let gate = Gate.open
@@ -124,15 +123,12 @@ export const make = ({ limit, windowMillis, maxPauseMillis }: Backend.Limits): C
     return wasClosed ? Backend.resumed : Effect.void
   })
 
-  const snapshot = Effect.map(
-    Clock.currentTimeMillis,
-    (now): ConcurrencySnapshot => ({
-      limit,
-      inFlight: permits.inFlight,
-      waiting: atGate + permits.waiting,
-      pausedUntil: Gate.isOpen(gate, now) ? null : gate.pausedUntil
-    })
-  )
+  const snapshot = Effect.map(Clock.currentTimeMillis, (now) => ({
+    limit,
+    inFlight: permits.inFlight,
+    waiting: atGate + permits.waiting,
+    pausedUntil: Gate.isOpen(gate, now) ? null : gate.pausedUntil
+  }))
 
   return withFastPath({ limit, maxPauseMillis, withPermit, pauseFor, resume, snapshot }, fastPath)
 }
