@@ -21,7 +21,6 @@ import * as BreakerBackend from "./internal/backend/breaker.js"
 import * as BudgetBackend from "./internal/backend/budget.js"
 import * as ConcurrencyBackend from "./internal/backend/concurrency.js"
 import * as FastPath from "./internal/backend/fastPath.js"
-import type * as Tracking from "./internal/backend/tracking.js"
 import type * as BreakerMachine from "./internal/policy/breaker.js"
 
 /**
@@ -53,13 +52,13 @@ export * as Ledger from "./internal/policy/ledger.js"
 // ---------------------------------------------------------------------------------------------
 // Budget
 
-/**
- * Budget options with their defaults filled in, in USD.
- *
- * @since 0.2.0
- * @category budget
- */
-export interface BudgetLimits extends BudgetBackend.Limits {}
+export type {
+  Limits as BudgetLimits,
+  Refusal as BudgetRefusal,
+  Reports as BudgetReports,
+  Settlement as BudgetSettlement,
+  Totals as BudgetTotals
+} from "./internal/backend/budget.js"
 
 /**
  * Decodes `Budget` options as `Budget.layer` does, defaults filled in, or `InvalidOption` naming
@@ -123,53 +122,17 @@ export const notIssued = BudgetBackend.notIssued
 export const hasAgentLimit = BudgetBackend.hasAgentLimit
 
 /**
- * The fleet's totals, a refusal and a settlement, in nanodollars, as a store reports them.
- *
- * @since 0.2.0
- * @category budget
- */
-export interface BudgetTotals extends BudgetBackend.Totals {}
-
-/**
- * @since 0.2.0
- * @category budget
- */
-export interface BudgetRefusal extends BudgetBackend.Refusal {}
-
-/**
- * @since 0.2.0
- * @category budget
- */
-export interface BudgetSettlement extends BudgetBackend.Settlement {}
-
-/**
- * The metrics and events of one budget: `crossed` (the alert threshold), `refused` (counted,
- * published, failed with `BudgetExceeded`), `settled` (spend counted; the alert and
- * `EstimateExceeded` to publish, if any).
- *
- * @since 0.2.0
- * @category budget
- */
-export interface BudgetReports extends BudgetBackend.Reports {}
-
-/**
  * The reports of a budget with these limits.
  *
  * @since 0.2.0
  * @category budget
  */
-export const budgetReports: (limits: BudgetLimits) => BudgetReports = BudgetBackend.reports
+export const budgetReports = BudgetBackend.reports
 
 // ---------------------------------------------------------------------------------------------
 // Concurrency
 
-/**
- * Concurrency options with their defaults filled in, durations in millis.
- *
- * @since 0.2.0
- * @category concurrency
- */
-export interface ConcurrencyLimits extends ConcurrencyBackend.Limits {}
+export type { Limits as ConcurrencyLimits, Paused, PauseRequest } from "./internal/backend/concurrency.js"
 
 /**
  * Decodes `Concurrency` options as `Concurrency.layer` does, defaults filled in, or `InvalidOption`
@@ -190,14 +153,6 @@ export const decodeConcurrencyOptions = ConcurrencyBackend.decodeOptions
 export const releaseOffset = ConcurrencyBackend.releaseOffset
 
 /**
- * A pause as asked for and as the gate takes it (at most `maxPause`).
- *
- * @since 0.2.0
- * @category concurrency
- */
-export interface PauseRequest extends ConcurrencyBackend.PauseRequest {}
-
-/**
  * How long `pauseFor(duration)` closes a gate whose longest pause is `maxPauseMillis`; undefined
  * when it closes nothing (a duration that is negative, NaN or unreadable).
  *
@@ -205,14 +160,6 @@ export interface PauseRequest extends ConcurrencyBackend.PauseRequest {}
  * @category concurrency
  */
 export const pauseRequest = ConcurrencyBackend.pauseRequest
-
-/**
- * What a store did with a pause.
- *
- * @since 0.2.0
- * @category concurrency
- */
-export interface Paused extends ConcurrencyBackend.Paused {}
 
 /**
  * The metric and `RateLimitPause` event of a pause, as the in-memory gate publishes them.
@@ -233,6 +180,9 @@ export const resumed = ConcurrencyBackend.resumed
 // ---------------------------------------------------------------------------------------------
 // CircuitBreaker
 
+export type { Decoded as BreakerDecoded } from "./internal/backend/breaker.js"
+export type { Tracker } from "./internal/backend/tracking.js"
+
 /**
  * The breaker's policy as decoded: the trip rule, the waits and the probes.
  *
@@ -240,14 +190,6 @@ export const resumed = ConcurrencyBackend.resumed
  * @category breaker
  */
 export interface BreakerSettings extends BreakerMachine.Settings {}
-
-/**
- * Decoded breaker options: the settings, and which failures count.
- *
- * @since 0.2.0
- * @category breaker
- */
-export interface BreakerDecoded extends BreakerBackend.Decoded {}
 
 /**
  * Decodes `CircuitBreaker` options as `CircuitBreaker.layer` does, or `InvalidOption` naming the
@@ -268,20 +210,12 @@ export const decodeBreakerOptions = BreakerBackend.decodeOptions
 export const breakerOutcome = BreakerBackend.outcomeOf
 
 /**
- * What tracks the fibers a trip interrupts, in this process.
- *
- * @since 0.2.0
- * @category breaker
- */
-export interface Tracker extends Tracking.Tracker {}
-
-/**
  * A fresh tracker: a store's breaker must interrupt this process's tracked fibers when it trips.
  *
  * @since 0.2.0
  * @category breaker
  */
-export const makeTracker: () => Tracker = BreakerBackend.tracker
+export const makeTracker = BreakerBackend.tracker
 
 /**
  * A trip: every fiber `tracker` tracks interrupted at once (each answers `CircuitOpen`), counted
@@ -320,29 +254,13 @@ export const refused = BreakerBackend.refused
 // ---------------------------------------------------------------------------------------------
 // Fast path
 
-/**
- * @since 0.2.0
- * @category fast path
- */
-export interface BudgetFastPath extends FastPath.BudgetFastPath {}
-
-/**
- * @since 0.2.0
- * @category fast path
- */
-export interface ConcurrencyFastPath extends FastPath.ConcurrencyFastPath {}
-
-/**
- * @since 0.2.0
- * @category fast path
- */
-export interface BreakerFastPath extends FastPath.BreakerFastPath {}
-
-/**
- * @since 0.2.0
- * @category fast path
- */
-export interface PricingFastPath extends FastPath.PricingFastPath {}
+export type {
+  BreakerFastPath,
+  BudgetFastPath,
+  ConcurrencyFastPath,
+  PricingFastPath,
+  WithFastPath
+} from "./internal/backend/fastPath.js"
 
 /**
  * `service` offering `fastPath` beside its methods.

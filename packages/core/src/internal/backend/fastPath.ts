@@ -14,8 +14,6 @@ import type { CompletionRequest, Usage } from "../../Llm.js"
 import type { Ticket } from "../policy/breaker.js"
 import type { Reservation } from "../policy/ledger.js"
 
-type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
-
 export const FastPathId: unique symbol = Symbol.for("@fleetguard/core/FastPath")
 
 export interface BudgetFastPath {
@@ -33,11 +31,18 @@ export interface ConcurrencyFastPath {
 
 export interface BreakerFastPath {
   /** Admits a call of `fiber` while closed; else (open, half-open) changes nothing. */
-  readonly tryAdmit: (fiber: AnyFiber) => Ticket | undefined
+  readonly tryAdmit: (fiber: Fiber.RuntimeFiber<unknown, unknown>) => Ticket | undefined
   /** Runs an admitted call of `fiber` tracked: a trip interrupts it and it fails with CircuitOpen. */
-  readonly run: <A, E, R>(fiber: AnyFiber, self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpen, R>
+  readonly run: <A, E, R>(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    self: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | CircuitOpen, R>
   /** Records how an admitted call ended; what its transition calls for (a trip, a close), if anything. */
-  readonly end: (ticket: Ticket, exit: Exit.Exit<unknown, unknown>, fiber: AnyFiber) => Effect.Effect<void> | undefined
+  readonly end: (
+    ticket: Ticket,
+    exit: Exit.Exit<unknown, unknown>,
+    fiber: Fiber.RuntimeFiber<unknown, unknown>
+  ) => Effect.Effect<void> | undefined
 }
 
 export interface PricingFastPath {
