@@ -4,7 +4,8 @@
 #   (`npm init -y`), the README's install lines as written (the tarballs in place of the @fleetguard/*
 #   names) → nothing of @effect/platform-node's cluster, rpc, sql → the README's first example, run as
 #   getting-started.md says (tsx; tsc with its tsconfig, then node) → the install lines of getting-started.md
-#   and effect-ai.md → one copy of effect → plain `node` ESM smoke test → tsc against the published .d.ts
+#   and effect-ai.md → one copy of effect → plain `node` ESM smoke test → `@fleetguard/testing/contract`
+#   resolves and loads up to its optional peers (vitest) → tsc against the published .d.ts
 #   under NodeNext and Bundler (effect-ai's with the DOM lib) → `npx fleetguard --help` → the
 #   `fake-anthropic` bin (start, one request, stop).
 # Any failure stops it with a non-zero exit. KEEP=1 keeps the temporary folder to look at.
@@ -74,7 +75,7 @@ t0=$SECONDS
 follow docs/getting-started.md Install "$app" "$work/tarballs" || fail "getting-started.md's install lines"
 follow docs/effect-ai.md Install "$app" "$work/tarballs" || fail "effect-ai.md's install lines"
 echo "installed in $((SECONDS - t0))s: $(cd "$app" && npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
-cp "$here"/smoke.mjs "$here"/consumer*.ts "$here"/tsconfig.*.json "$app/"
+cp "$here"/smoke.mjs "$here"/contract.mjs "$here"/consumer*.ts "$here"/tsconfig.*.json "$app/"
 
 step "one copy of effect"
 copies=$(cd "$app" && find node_modules -type d -path '*node_modules/effect' | wc -l)
@@ -83,6 +84,9 @@ echo "node_modules holds one effect"
 
 step "node smoke.mjs (plain ESM, no TypeScript)"
 (cd "$app" && node smoke.mjs)
+
+step "@fleetguard/testing/contract from the tarball (node contract.mjs)"
+(cd "$app" && node contract.mjs) || fail "@fleetguard/testing/contract"
 
 step "tsc against the published types"
 for resolution in nodenext bundler; do

@@ -45,10 +45,23 @@ for (const tarball of tarballs) {
     if (manifest.dependencies?.[peer] !== undefined) problem(`${peer} is a dependency (two copies of Effect)`)
   }
 
-  // exports: only ".": { types, import } (and ./package.json), all in dist/ and in the tarball.
+  // exports: "." (and named entries such as @fleetguard/testing's "./contract"), each { types, import },
+  // and ./package.json, all in dist/ and in the tarball.
   const exports = manifest.exports ?? {}
-  if (exports["."]?.types === undefined || exports["."]?.import === undefined)
-    problem(`exports["."] needs types and import: ${JSON.stringify(exports["."])}`)
+  if (exports["."] === undefined) problem('no exports["."]')
+  for (const [key, target] of Object.entries(exports)) {
+    if (key !== "./package.json" && (target?.types === undefined || target?.import === undefined))
+      problem(`exports["${key}"] needs types and import: ${JSON.stringify(target)}`)
+  }
+  // The contract suites ship as their own entry; what only they need is an optional peer, which npm
+  // does not install for every user of the package.
+  if (manifest.name === "@fleetguard/testing") {
+    if (exports["./contract"] === undefined) problem('no exports["./contract"] (the contract suites)')
+    for (const peer of ["vitest", "@effect/vitest"]) {
+      if (manifest.peerDependencies?.[peer] === undefined || manifest.peerDependenciesMeta?.[peer]?.optional !== true)
+        problem(`${peer} is not an optional peer dependency`)
+    }
+  }
   for (const [key, target] of leaves(exports, [])) {
     const name = key.join(" → ")
     if (key[0] === "./package.json" && target === "./package.json") continue

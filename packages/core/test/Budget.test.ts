@@ -1,8 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
 import { Backend, Budget, type Reservation, type WithReservationOptions } from "../src/index.js"
-import { budgetContract } from "./contract/Budget.contract.js"
-import { inMemory } from "./contract/backend.js"
 
 describe("Budget", () => {
   it.effect("fails the layer on bad options, naming the option", () =>
@@ -60,8 +58,6 @@ describe("Budget", () => {
     )
   })
 })
-
-budgetContract(inMemory(it.effect))
 
 describe("Budget: commit and release take only this budget's reservations", () => {
   const notShaped = {

@@ -2,8 +2,6 @@ import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, FastCheck as fc } from "effect"
 import { CircuitBreaker } from "../src/index.js"
 import * as Policy from "../src/internal/policy/breaker.js"
-import { inMemory } from "./contract/backend.js"
-import { circuitBreakerContract } from "./contract/CircuitBreaker.contract.js"
 
 const settings = (over: Partial<Policy.Settings> = {}): Policy.Settings => ({
   policy: { _tag: "Consecutive", threshold: 3 },
@@ -154,5 +152,3 @@ describe("CircuitBreaker", () => {
     })
   )
 })
-
-circuitBreakerContract(inMemory(it.effect))

@@ -1,8 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, ConfigProvider, Duration, Effect, Fiber, FastCheck as fc, TestClock } from "effect"
 import { Concurrency } from "../src/index.js"
-import { inMemory } from "./contract/backend.js"
-import { concurrencyContract } from "./contract/Concurrency.contract.js"
 
 const withConcurrency = <A, E>(maxConcurrency: number, self: Effect.Effect<A, E, Concurrency>, releaseWindow = 1_000) =>
   Effect.provide(self, Concurrency.layer({ maxConcurrency, releaseWindow: Duration.millis(releaseWindow) }))
@@ -122,5 +120,3 @@ describe("Concurrency", () => {
     })
   )
 })
-
-concurrencyContract(inMemory(it.effect))
