@@ -21,7 +21,7 @@ import { Effect, type Exit } from "effect"
 import type { Background } from "./background.js"
 import type { Outbox } from "./outbox.js"
 import { list, num, str } from "./reply.js"
-import * as Scripts from "./scripts.js"
+import * as Scripts from "./scripts/breaker.js"
 import { retryUntilAnswered, type Store, type StoreDown, unavailable } from "./store.js"
 
 export interface Deps {
@@ -32,23 +32,25 @@ export interface Deps {
   readonly background: Background
 }
 
-/** C closed, O open, H half-open, I isolated (held open by an operator). */
-type Tag = "C" | "O" | "H" | "I"
+/** The policy's states (core's internal/policy/breaker.ts), by the names the scripts keep them under. */
+type Tag = "Closed" | "Open" | "HalfOpen" | "Isolated"
 
 const tagOf = (u: unknown): Tag => {
   const s = str(u)
-  return s === "O" || s === "H" || s === "I" ? s : "C"
+  return s === "Open" || s === "HalfOpen" || s === "Isolated" ? s : "Closed"
 }
 
-const publicState = (tag: Tag): BreakerState => (tag === "C" ? "Closed" : tag === "H" ? "HalfOpen" : "Open")
+/** The state as users see it: Isolated is Open. */
+const publicState = (tag: Tag): BreakerState => (tag === "Isolated" ? "Open" : tag)
 
-const gauge: Readonly<Record<Tag, number>> = { C: 0, H: 1, O: 2, I: 2 }
+/** The values of core's `fleetguard_breaker_state` gauge: 0 closed, 1 half-open, 2 open. */
+const gauge: Readonly<Record<Tag, number>> = { Closed: 0, HalfOpen: 1, Open: 2, Isolated: 2 }
 
-/** The policy as the scripts take it: ARGV[3..10]. */
+/** The policy as the scripts take it: ARGV[3..10], its kind by the policy's own name. */
 const policyArgs = (settings: Backend.BreakerSettings): ReadonlyArray<string | number> => {
   const { policy } = settings
   return [
-    policy._tag === "Consecutive" ? "C" : "R",
+    policy._tag,
     policy.threshold,
     policy._tag === "FailureRate" ? policy.windowSize : 0,
     policy._tag === "FailureRate" ? policy.minimumCalls : 0,
@@ -70,7 +72,7 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
   const policy = policyArgs(decoded.settings)
   const args = (...extra: ReadonlyArray<string | number>) => [store.idleMillis, store.keys.channel, ...policy, ...extra]
   const tracker = Backend.makeTracker()
-  let view: { tag: Tag; generation: number } = { tag: "C", generation: 0 }
+  let view: { tag: Tag; generation: number } = { tag: "Closed", generation: 0 }
   /** The generation of the last opening this process interrupted its fibers for. */
   let trippedAt = -1
 
@@ -83,7 +85,7 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
   /** An opening, heard from a reply or a message (whichever first): interrupt what this process tracks, once. */
   const trip = (generation: number, reopenAt: number | undefined, trips: number): Effect.Effect<void> =>
     Effect.suspend(() => {
-      observe(reopenAt === undefined ? "I" : "O", generation)
+      observe(reopenAt === undefined ? "Isolated" : "Open", generation)
       if (generation <= trippedAt) return Effect.void
       trippedAt = generation
       return Backend.tripped(tracker, reopenAt, trips)
@@ -92,14 +94,14 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
   const outcomeOf = Backend.breakerOutcome(decoded.isFailure)
 
   const recorded = (reply: ReadonlyArray<unknown>): Effect.Effect<void> => {
-    switch (num(reply[0])) {
-      case 1:
-        return trip(num(reply[2]), num(reply[3]), num(reply[4]))
-      case 2:
-        observe("C", num(reply[2]))
+    switch (str(reply[0])) {
+      case "Opened":
+        return trip(num(reply[1]), num(reply[2]), num(reply[3]))
+      case "Closed":
+        observe("Closed", num(reply[1]))
         return Backend.closed
       default:
-        observe(tagOf(reply[1]), num(reply[2]))
+        observe(tagOf(reply[2]), num(reply[1]))
         return Effect.void
     }
   }
@@ -125,19 +127,19 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
     self: Effect.Effect<A, E, R>,
     reply: ReadonlyArray<unknown>
   ): Effect.Effect<A, E | CircuitOpen, R> => {
-    if (num(reply[0]) !== 1) {
-      observe(tagOf(reply[2]), num(reply[3]))
-      const retryAfterMillis = num(reply[1])
+    if (str(reply[0]) !== "Admitted") {
+      observe(tagOf(reply[2]), num(reply[1]))
+      const retryAfterMillis = num(reply[3])
       return Backend.refused(retryAfterMillis < 0 ? undefined : retryAfterMillis)
     }
     const ticket: Ticket = { generation: num(reply[1]), probe: num(reply[2]) === 1 }
-    observe(ticket.probe ? "H" : "C", ticket.generation)
+    observe(ticket.probe ? "HalfOpen" : "Closed", ticket.generation)
     return num(reply[3]) === 1 ? Effect.zipRight(Backend.halfOpened, run(self, ticket)) : run(self, ticket)
   }
 
   const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>
     Effect.suspend(() => {
-      if (view.tag === "C" && store.isUp()) return run(self, { generation: view.generation, probe: false })
+      if (view.tag === "Closed" && store.isUp()) return run(self, { generation: view.generation, probe: false })
       return store.run(Scripts.admit, keys, args()).pipe(
         Effect.matchEffect({
           onFailure: (down: StoreDown): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> => {
@@ -150,7 +152,7 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
     })
 
   const current = retryUntilAnswered(
-    Effect.map(store.run(Scripts.breakerState, keys, args()), (reply) => {
+    Effect.map(store.run(Scripts.state, keys, args()), (reply) => {
       const [tag, generation, reopenAt, trips] = list(reply)
       observe(tagOf(tag), num(generation))
       return { tag: tagOf(tag), generation: num(generation), reopenAt: num(reopenAt), trips: num(trips) }
@@ -159,8 +161,8 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
 
   // Messages missed while the subscriber was away: a trip among them still interrupts.
   const refresh = Effect.flatMap(current, (state) =>
-    state.tag === "O" || state.tag === "I"
-      ? trip(state.generation, state.tag === "O" ? state.reopenAt : undefined, state.trips)
+    state.tag === "Open" || state.tag === "Isolated"
+      ? trip(state.generation, state.tag === "Open" ? state.reopenAt : undefined, state.trips)
       : Effect.void
   )
 
@@ -169,21 +171,21 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
     (state): CircuitBreakerSnapshot => ({
       state: publicState(state.tag),
       tracked: tracker.size(),
-      trips: state.tag === "O" || state.tag === "H" ? state.trips : 0,
-      reopenAt: state.tag === "O" ? state.reopenAt : null,
-      isolated: state.tag === "I"
+      trips: state.tag === "Open" || state.tag === "HalfOpen" ? state.trips : 0,
+      reopenAt: state.tag === "Open" ? state.reopenAt : null,
+      isolated: state.tag === "Isolated"
     })
   )
 
   const isolateStep = Effect.flatMap(store.run(Scripts.isolate, keys, args()), (reply) => {
     const [before, generation] = list(reply)
-    return tagOf(before) === "I"
-      ? Effect.sync(() => observe("I", num(generation)))
+    return tagOf(before) === "Isolated"
+      ? Effect.sync(() => observe("Isolated", num(generation)))
       : trip(num(generation), undefined, 0)
   })
 
   const resetStep = Effect.flatMap(store.run(Scripts.reset, keys, args()), (generation) => {
-    observe("C", num(generation))
+    observe("Closed", num(generation))
     return Backend.closed
   })
 
@@ -195,8 +197,8 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
     if (message === "reconnected") background.run(Effect.ignore(refresh))
     if (kind !== "breaker") return
     const t = tagOf(tag)
-    if (t === "O" || t === "I") {
-      background.run(trip(num(generation), t === "O" ? num(reopenAt) : undefined, t === "O" ? num(trips) : 0))
+    if (t === "Open" || t === "Isolated") {
+      background.run(trip(num(generation), t === "Open" ? num(reopenAt) : undefined, t === "Open" ? num(trips) : 0))
     } else observe(t, num(generation))
   }
 

@@ -1,7 +1,7 @@
 /**
  * Budget on Redis: the fleet ledger of the in-memory Budget (nanodollars, refuse-whole, per-agent
  * caps for named agents, alert and exhaustion published once per fleet), kept in Redis by the
- * scripts of `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
+ * scripts of `scripts/budget.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
  */
 import {
   Backend,
@@ -16,7 +16,7 @@ import { Effect, Either } from "effect"
 import type { Leases } from "./leases.js"
 import type { Outbox } from "./outbox.js"
 import { list, num, numbers, str } from "./reply.js"
-import * as Scripts from "./scripts.js"
+import * as Scripts from "./scripts/budget.js"
 import { retryUntilAnswered, type Store, type StoreDown, unavailable } from "./store.js"
 
 export interface Deps {
@@ -56,7 +56,7 @@ export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService =
   })
 
   const refused = (agentId: string, amount: number, reply: ReadonlyArray<unknown>) => {
-    const scope = num(reply[1]) === 1 ? "fleet" : "agent"
+    const scope = str(reply[1]) === "fleet" ? "fleet" : "agent"
     return reports.refused(agentId, amount, {
       scope,
       remainingNanos: num(reply[2]),
@@ -100,7 +100,7 @@ export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService =
         onFailure: (down) => notReserved(agentId, checked.right, token, down),
         onSuccess: (reply) => {
           const answer = list(reply)
-          return num(answer[0]) === 1
+          return str(answer[0]) === "Reserved"
             ? reserved(agentId, checked.right, token, answer)
             : refused(agentId, amount, answer)
         }
@@ -109,8 +109,8 @@ export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService =
   }
 
   const settled = (charged: number, reply: ReadonlyArray<unknown>): Effect.Effect<void> => {
-    const kind = num(reply[0])
-    if (kind === 0) return Effect.void
+    const kind = str(reply[0])
+    if (kind !== "Settled" && kind !== "Expired") return Effect.void
     const held = num(reply[1])
     return (
       reports.settled({
@@ -118,7 +118,7 @@ export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService =
         heldNanos: held,
         chargedNanos: charged,
         // An expired hold was charged in full when its lease ran out: only a cost above it was added now.
-        addedNanos: kind === 1 ? charged : Math.max(0, charged - held),
+        addedNanos: kind === "Settled" ? charged : Math.max(0, charged - held),
         crossed: num(reply[3]) === 1 ? totals(reply[4], reply[5]) : undefined
       }) ?? Effect.void
     )
@@ -194,7 +194,7 @@ export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService =
     })
 
   const snapshot = retryUntilAnswered(
-    Effect.map(store.run(Scripts.ledgerSnapshot, keys, [store.idleMillis]), (reply): BudgetSnapshot => {
+    Effect.map(store.run(Scripts.snapshot, keys, [store.idleMillis]), (reply): BudgetSnapshot => {
       const [spent, reserved, agentSpent, agentReserved] = list(reply)
       const spentBy = numbers(agentSpent)
       const reservedBy = numbers(agentReserved)

@@ -17,7 +17,7 @@ import { Clock, Duration, Effect } from "effect"
 import type { Leases } from "./leases.js"
 import type { Outbox } from "./outbox.js"
 import { list, num, str } from "./reply.js"
-import * as Scripts from "./scripts.js"
+import * as Scripts from "./scripts/concurrency.js"
 import * as Signal from "./signal.js"
 import { retryUntilAnswered, type Store, type StoreDown, unavailable } from "./store.js"
 
@@ -36,7 +36,7 @@ type Ended = { readonly _tag: "Granted" } | { readonly _tag: "Down"; readonly do
 type Attempt =
   | Ended
   | { readonly _tag: "Full"; readonly retryInMillis: number }
-  | { readonly _tag: "Closed"; readonly wakeInMillis: number }
+  | { readonly _tag: "Paused"; readonly wakeInMillis: number }
 
 /** The permit a caller holds: one in Redis (its token), or — failing open — one of this process's own. */
 interface Held {
@@ -84,16 +84,16 @@ export const make = (options: Backend.ConcurrencyLimits, deps: Deps) => {
             },
             onSuccess: (reply): Attempt => {
               const answer = list(reply)
-              switch (num(answer[0])) {
-                case 1:
+              switch (str(answer[0])) {
+                case "Granted":
                   held.token = token
                   leases.permits.add(token)
                   updateGauges()
                   observeBreaker(str(answer[1]), num(answer[2]))
                   return { _tag: "Granted" }
-                case 2:
+                case "Paused":
                   return {
-                    _tag: "Closed",
+                    _tag: "Paused",
                     wakeInMillis: num(answer[1]) + Math.floor(Backend.releaseOffset(num(answer[2])) * windowMillis)
                   }
                 default:
@@ -126,8 +126,8 @@ export const make = (options: Backend.ConcurrencyLimits, deps: Deps) => {
   const wait = (held: Held, first: Attempt): Effect.Effect<Ended> =>
     Effect.gen(function* () {
       let outcome = first
-      while (outcome._tag === "Closed" || outcome._tag === "Full") {
-        if (outcome._tag === "Closed") yield* untilReopened(outcome.wakeInMillis)
+      while (outcome._tag === "Paused" || outcome._tag === "Full") {
+        if (outcome._tag === "Paused") yield* untilReopened(outcome.wakeInMillis)
         outcome = yield* turn.withPermits(1)(asHead(held))
       }
       return outcome
@@ -204,7 +204,7 @@ export const make = (options: Backend.ConcurrencyLimits, deps: Deps) => {
 
   const snapshot = retryUntilAnswered(
     Effect.map(
-      store.run(Scripts.permitsSnapshot, [permits, gate], [store.idleMillis, channel]),
+      store.run(Scripts.snapshot, [permits, gate], [store.idleMillis, channel]),
       (reply): ConcurrencySnapshot => {
         const [inFlight, pausedUntil] = list(reply)
         return { limit, inFlight: num(inFlight), waiting, pausedUntil: num(pausedUntil) > 0 ? num(pausedUntil) : null }

@@ -11,7 +11,7 @@ import { GuardUnavailable } from "@fleetguard/core"
 import { Data, Duration, Effect, Option, Schedule, type Scope } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
 import * as Metrics from "../Metrics.js"
-import type { Script } from "./scripts.js"
+import type { Script } from "./scripts/script.js"
 
 /**
  * Redis could not be reached, or could not answer (loading, read-only, busy) in time. `sent`: the
