@@ -7,8 +7,8 @@ import { Backend, type BreakerState, Metrics } from "@fleetguard/core"
 import { Effect } from "effect"
 import { num, str } from "./reply.js"
 
-/** The policy's states (core's internal/policy/breaker.ts), by the names the scripts keep them under. */
-export type State = "Closed" | "Open" | "HalfOpen" | "Isolated"
+/** The policy's states (`Backend.Breaker`), by the names the scripts keep them under. */
+export type State = Backend.Breaker.State["_tag"]
 
 /** A state as a script or a message gives it; anything else is read as Closed, where admission asks Redis nothing. */
 export const stateOf = (u: unknown): State => {
