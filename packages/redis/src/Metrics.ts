@@ -20,20 +20,6 @@ export const unavailable = Metric.counter("fleetguard_redis_unavailable_total", 
 })
 
 /**
- * `unavailable` tagged by `guard` (budget, concurrency, breaker), built once: what the guards
- * record.
- *
- * @internal
- * @since 0.1.0
- * @category redis
- */
-export const unavailableByGuard = {
-  budget: Metric.tagged(unavailable, "guard", "budget"),
-  concurrency: Metric.tagged(unavailable, "guard", "concurrency"),
-  breaker: Metric.tagged(unavailable, "guard", "breaker")
-}
-
-/**
  * Settlements, permits given back and undo steps waiting in the outbox for Redis.
  *
  * @since 0.1.0

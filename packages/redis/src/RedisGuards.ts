@@ -9,7 +9,6 @@
  * @since 0.1.0
  */
 import {
-  Backend,
   Budget,
   type BudgetOptions,
   CircuitBreaker,
@@ -19,16 +18,17 @@ import {
   Env,
   type GuardServices,
   Guards,
-  InvalidOption,
+  type InvalidOption,
   Options
 } from "@fleetguard/core"
-import { Config, type ConfigError, Context, type Duration, Effect, Layer, Option, Schema } from "effect"
+import { Config, type ConfigError, Context, type Duration, Effect, Layer, Option } from "effect"
 import type { Redis } from "ioredis"
 import * as Background from "./internal/background.js"
 import * as RedisBreaker from "./internal/breaker.js"
 import * as RedisBudget from "./internal/budget.js"
 import * as RedisConcurrency from "./internal/concurrency.js"
 import * as Leases from "./internal/leases.js"
+import { decodeOptions, refusedBy } from "./internal/options.js"
 import * as Outbox from "./internal/outbox.js"
 import * as Store from "./internal/store.js"
 
@@ -78,109 +78,6 @@ export interface RedisGuardsOptions {
  * @category models
  */
 export type RedisGuardServices = Budget | Concurrency | CircuitBreaker
-
-const isRedisUrl = (u: unknown): u is string => {
-  if (typeof u !== "string") return false
-  try {
-    const protocol = new URL(u).protocol
-    return protocol === "redis:" || protocol === "rediss:"
-  } catch {
-    return false
-  }
-}
-
-const OptionsSchema = Options.Options({
-  url: Schema.optional(Options.option(isRedisUrl, "must be a redis:// or rediss:// URL")),
-  client: Schema.optional(
-    Options.option(
-      (u): u is Redis => typeof u === "object" && u !== null && typeof Reflect.get(u, "duplicate") === "function",
-      "must be an ioredis client"
-    )
-  ),
-  prefix: Options.option((u): u is string => typeof u === "string" && u.length > 0, "must be a non-empty string"),
-  budget: Options.Group,
-  concurrency: Options.Group,
-  breaker: Options.Group,
-  failOpen: Schema.optional(Options.option((u): u is boolean => typeof u === "boolean", "must be true or false")),
-  lease: Schema.optional(Options.DurationMillis()),
-  idleExpiry: Schema.optional(Options.DurationMillis()),
-  timeout: Schema.optional(Options.DurationMillis())
-})
-
-/** A guard's own options decoded by core, refusals named by their place here (`budget.limitUsd`). */
-const under = <A>(group: string, decoded: Effect.Effect<A, InvalidOption>) =>
-  Effect.mapError(decoded, Options.within(group))
-
-/** A URL as errors may show it: its credentials replaced (in the query too); one that cannot be read, not shown at all. */
-const withoutPassword = (u: unknown): string => {
-  try {
-    const url = new URL(String(u))
-    if (url.password !== "") url.password = "***"
-    for (const key of [...url.searchParams.keys()])
-      if (/^(password|pass|username|user)$/i.test(key)) url.searchParams.set(key, "***")
-    return url.href
-  } catch {
-    return "***"
-  }
-}
-
-/** No refusal carries a credential: the URL without its password, a client not at all (its options hold one). */
-const secretFree = (error: InvalidOption): InvalidOption =>
-  error.option === "url" || error.option === "client"
-    ? new InvalidOption({
-        option: error.option,
-        value: error.option === "url" ? withoutPassword(error.value) : "an ioredis client (not shown)",
-        reason: error.reason
-      })
-    : error
-
-const decodeOptions = (options: RedisGuardsOptions) =>
-  Effect.gen(function* () {
-    const decoded = yield* Options.decode(OptionsSchema, options)
-    if (decoded.url !== undefined && decoded.client !== undefined) {
-      return yield* new InvalidOption({
-        option: "client",
-        value: decoded.client,
-        reason: "give url or client, not both"
-      })
-    }
-    const leaseMillis = yield* Options.check(
-      "lease",
-      decoded.lease ?? 10_000,
-      (ms) => ms >= 100,
-      "must be at least 100 millis"
-    )
-    const timeoutMillis = yield* Options.check(
-      "timeout",
-      decoded.timeout ?? Math.min(2_000, leaseMillis / 4),
-      (ms) => ms < leaseMillis,
-      `must be shorter than the lease (${leaseMillis} millis)`
-    )
-    const idleMillis = yield* Options.check(
-      "idleExpiry",
-      decoded.idleExpiry ?? 86_400_000,
-      (ms) => ms > 2 * leaseMillis,
-      `must be longer than twice the lease (${leaseMillis} millis)`
-    )
-    return {
-      store: { url: decoded.url, client: decoded.client, prefix: decoded.prefix, timeoutMillis, idleMillis },
-      leaseMillis,
-      failOpen: decoded.failOpen ?? false,
-      budget: yield* under("budget", Backend.decodeBudgetOptions(options.budget)),
-      concurrency: yield* under("concurrency", Backend.decodeConcurrencyOptions(options.concurrency)),
-      breaker: yield* under("breaker", Backend.decodeBreakerOptions(options.breaker))
-    }
-  }).pipe(Effect.mapError(secretFree))
-
-/** Redis refused the connection: the option that holds the credentials, named, without them. */
-const refusedBy = (options: RedisGuardsOptions, refused: Store.Refused) =>
-  secretFree(
-    new InvalidOption({
-      option: options.client === undefined ? "url" : "client",
-      value: options.client ?? options.url ?? Store.defaultUrl,
-      reason: refused.reason
-    })
-  )
 
 /**
  * `Budget`, `Concurrency` and `CircuitBreaker` on Redis. A bad option fails naming it

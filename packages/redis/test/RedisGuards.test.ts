@@ -1,5 +1,6 @@
 import { expect, it } from "@effect/vitest"
 import {
+  Backend,
   Budget,
   type CircuitBreaker,
   Concurrency,
@@ -14,8 +15,8 @@ import { RedisGuards } from "@fleetguard/redis"
 import { TestProvider } from "@fleetguard/testing"
 import { ConfigProvider, Effect, Exit, Fiber, FastCheck as fc, Layer, Schedule } from "effect"
 import { Redis } from "ioredis"
-import * as Policy from "../../core/src/internal/policy/breaker.js"
-import * as Scripts from "../src/internal/scripts.js"
+import * as Scripts from "../src/internal/scripts/breaker.js"
+import type { Script } from "../src/internal/scripts/script.js"
 import * as Store from "../src/internal/store.js"
 import { defaults, freshPrefix, guards, withRedis } from "./support.js"
 
@@ -139,16 +140,16 @@ withRedis("Redis guards: failures of Redis itself", (server) => {
 withRedis("Redis guards: the breaker's scripts follow core's policy", (server) => {
   type Op =
     | { readonly _tag: "admit" }
-    | { readonly _tag: "end"; readonly pick: number; readonly outcome: Policy.Outcome }
+    | { readonly _tag: "end"; readonly pick: number; readonly outcome: Backend.Breaker.Outcome }
   const op: fc.Arbitrary<Op> = fc.oneof(
     fc.constant({ _tag: "admit" as const }),
     fc.record({
       _tag: fc.constant("end" as const),
       pick: fc.nat(),
-      outcome: fc.constantFrom<Policy.Outcome>("success", "failure", "failure", "ignored")
+      outcome: fc.constantFrom<Backend.Breaker.Outcome>("success", "failure", "failure", "ignored")
     })
   )
-  const policy: fc.Arbitrary<Policy.Policy> = fc.oneof(
+  const policy: fc.Arbitrary<Backend.Breaker.Policy> = fc.oneof(
     fc.record({ _tag: fc.constant("Consecutive" as const), threshold: fc.integer({ min: 1, max: 4 }) }),
     fc
       .record({
@@ -166,7 +167,7 @@ withRedis("Redis guards: the breaker's scripts follow core's policy", (server) =
     { policy, halfOpenMaxCalls: fc.integer({ min: 1, max: 3 }), ops: fc.array(op, { maxLength: 60 }) },
     ({ policy, halfOpenMaxCalls, ops }) =>
       Effect.gen(function* () {
-        const settings: Policy.Settings = {
+        const settings: Backend.Breaker.Settings = {
           policy,
           resetAfterMillis: 0,
           backoffFactor: 1,
@@ -183,7 +184,7 @@ withRedis("Redis guards: the breaker's scripts follow core's policy", (server) =
         const args = [
           60_000,
           store.keys.channel,
-          policy._tag === "Consecutive" ? "C" : "R",
+          policy._tag,
           policy.threshold,
           policy._tag === "FailureRate" ? policy.windowSize : 0,
           policy._tag === "FailureRate" ? policy.minimumCalls : 0,
@@ -192,18 +193,18 @@ withRedis("Redis guards: the breaker's scripts follow core's policy", (server) =
           0,
           halfOpenMaxCalls
         ]
-        const run = (script: Scripts.Script, ...extra: ReadonlyArray<string | number>) =>
+        const run = (script: Script, ...extra: ReadonlyArray<string | number>) =>
           Effect.map(store.run(script, [store.keys.breaker], [...args, ...extra]), (reply) =>
             Array.isArray(reply) ? reply : [reply]
           )
-        let model = Policy.closed(settings)
-        const running: Array<Policy.Ticket> = []
+        let model = Backend.Breaker.closed(settings)
+        const running: Array<Backend.Breaker.Ticket> = []
         for (const o of ops) {
           if (o._tag === "admit") {
-            const [admission, next] = Policy.admit(settings, model, 0)
+            const [admission, next] = Backend.Breaker.admit(settings, model, 0)
             model = next
             const [admitted, generation] = yield* run(Scripts.admit)
-            expect(admitted === 1 ? "Admitted" : "Rejected").toBe(admission._tag)
+            expect(admitted).toBe(admission._tag)
             if (admission._tag === "Admitted") {
               expect(generation).toBe(admission.ticket.generation)
               running.push(admission.ticket)
@@ -211,13 +212,13 @@ withRedis("Redis guards: the breaker's scripts follow core's policy", (server) =
           } else if (running.length > 0) {
             const [ticket] = running.splice(o.pick % running.length, 1)
             if (ticket === undefined) continue
-            const [transition, next] = Policy.record(settings, model, ticket, o.outcome, 0)
+            const [transition, next] = Backend.Breaker.record(settings, model, ticket, o.outcome, 0)
             model = next
             const [kind] = yield* run(Scripts.record, ticket.generation, o.outcome)
-            expect(kind === 1 ? "Opened" : kind === 2 ? "Closed" : undefined).toBe(transition?._tag)
+            expect(kind).toBe(transition?._tag ?? "Unchanged")
           }
-          const [tag, generation] = yield* run(Scripts.breakerState)
-          expect({ tag, generation }).toEqual({ tag: model._tag.charAt(0), generation: model.generation })
+          const [state, generation] = yield* run(Scripts.state)
+          expect({ state, generation }).toEqual({ state: model._tag, generation: model.generation })
         }
       }).pipe(Effect.scoped),
     { fastCheck: { numRuns: 40 } }

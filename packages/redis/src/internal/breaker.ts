@@ -1,27 +1,25 @@
 /**
  * CircuitBreaker on Redis: core's policy, with its state in Redis and its transitions as scripts
  * (half-open probes are counted there, fleet-wide). Every transition is published; each process
- * keeps a view of the state from those messages and from script replies. A trip reaches every
- * process within a message's delivery, and each interrupts the fibers it tracks itself, exactly
- * as the in-memory breaker does.
+ * keeps a view of the state from those messages and from script replies (breakerView.ts).
  *
  * While the view says Closed a call is admitted without asking Redis: admission changes nothing
  * then, and a trip that the view has not heard of yet interrupts the call as soon as it arrives.
  */
 import {
   Backend,
-  type BreakerState,
   type CircuitBreakerService,
   type CircuitBreakerSnapshot,
   type CircuitOpen,
-  type GuardUnavailable,
-  Metrics
+  type GuardUnavailable
 } from "@fleetguard/core"
 import { Effect, type Exit } from "effect"
 import type { Background } from "./background.js"
+import * as View from "./breakerView.js"
 import type { Outbox } from "./outbox.js"
 import { list, num, str } from "./reply.js"
-import * as Scripts from "./scripts.js"
+import * as Scripts from "./scripts/breaker.js"
+import type { Script } from "./scripts/script.js"
 import { retryUntilAnswered, type Store, type StoreDown, unavailable } from "./store.js"
 
 export interface Deps {
@@ -32,23 +30,11 @@ export interface Deps {
   readonly background: Background
 }
 
-/** C closed, O open, H half-open, I isolated (held open by an operator). */
-type Tag = "C" | "O" | "H" | "I"
-
-const tagOf = (u: unknown): Tag => {
-  const s = str(u)
-  return s === "O" || s === "H" || s === "I" ? s : "C"
-}
-
-const publicState = (tag: Tag): BreakerState => (tag === "C" ? "Closed" : tag === "H" ? "HalfOpen" : "Open")
-
-const gauge: Readonly<Record<Tag, number>> = { C: 0, H: 1, O: 2, I: 2 }
-
-/** The policy as the scripts take it: ARGV[3..10]. */
+/** The policy as the scripts take it: ARGV[3..10], its kind by the policy's own name. */
 const policyArgs = (settings: Backend.BreakerSettings): ReadonlyArray<string | number> => {
   const { policy } = settings
   return [
-    policy._tag === "Consecutive" ? "C" : "R",
+    policy._tag,
     policy.threshold,
     policy._tag === "FailureRate" ? policy.windowSize : 0,
     policy._tag === "FailureRate" ? policy.minimumCalls : 0,
@@ -64,55 +50,44 @@ interface Ticket {
   readonly probe: boolean
 }
 
-export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
-  const { store, outbox, failOpen, background } = deps
-  const keys = [store.keys.breaker]
-  const policy = policyArgs(decoded.settings)
-  const args = (...extra: ReadonlyArray<string | number>) => [store.idleMillis, store.keys.channel, ...policy, ...extra]
-  const tracker = Backend.makeTracker()
-  let view: { tag: Tag; generation: number } = { tag: "C", generation: 0 }
-  /** The generation of the last opening this process interrupted its fibers for. */
-  let trippedAt = -1
+/** What the breaker's parts share. */
+interface Context {
+  readonly store: Store
+  readonly outbox: Outbox
+  readonly tracker: Backend.Tracker
+  readonly view: View.View
+  /** Runs one of the breaker's scripts: the breaker's key, the policy's arguments, then `extra`. */
+  readonly script: (script: Script, ...extra: ReadonlyArray<string | number>) => Effect.Effect<unknown, StoreDown>
+}
 
-  const observe = (tag: Tag, generation: number) => {
-    if (generation < view.generation) return
-    view = { tag, generation }
-    Metrics.breakerState.unsafeUpdate(gauge[tag], [])
+/** What `record` replied: an opening trips, a closing is reported, anything else is only noted. */
+const recorded = (view: View.View, reply: ReadonlyArray<unknown>): Effect.Effect<void> => {
+  switch (str(reply[0])) {
+    case "Opened":
+      return view.trip(num(reply[1]), num(reply[2]), num(reply[3]))
+    case "Closed":
+      view.observe("Closed", num(reply[1]))
+      return Backend.closed
+    default:
+      view.observe(View.stateOf(reply[2]), num(reply[1]))
+      return Effect.void
   }
+}
 
-  /** An opening, heard from a reply or a message (whichever first): interrupt what this process tracks, once. */
-  const trip = (generation: number, reopenAt: number | undefined, trips: number): Effect.Effect<void> =>
-    Effect.suspend(() => {
-      observe(reopenAt === undefined ? "I" : "O", generation)
-      if (generation <= trippedAt) return Effect.void
-      trippedAt = generation
-      return Backend.tripped(tracker, reopenAt, trips)
-    })
-
-  const outcomeOf = Backend.breakerOutcome(decoded.isFailure)
-
-  const recorded = (reply: ReadonlyArray<unknown>): Effect.Effect<void> => {
-    switch (num(reply[0])) {
-      case 1:
-        return trip(num(reply[2]), num(reply[3]), num(reply[4]))
-      case 2:
-        observe("C", num(reply[2]))
-        return Backend.closed
-      default:
-        observe(tagOf(reply[1]), num(reply[2]))
-        return Effect.void
-    }
-  }
-
+/** `protect`: a call admitted (by the view while Closed, else by the admit script), tracked, its outcome recorded. */
+const protection = (
+  { store, outbox, tracker, view, script }: Context,
+  failOpen: boolean,
+  outcomeOf: ReturnType<typeof Backend.breakerOutcome>
+) => {
   // An ignored outcome of a call admitted while Closed changes nothing: no round trip for it. A
   // probe's outcome must arrive (the probe slot is freed by it), so it goes through the outbox.
   const record = (ticket: Ticket, exit: Exit.Exit<unknown, unknown>): Effect.Effect<void> => {
     const outcome = outcomeOf(exit)
     if (outcome === "ignored" && !ticket.probe) return Effect.void
-    const step = Effect.flatMap(store.run(Scripts.record, keys, args(ticket.generation, outcome)), (reply) =>
-      recorded(list(reply))
+    return outbox.send(
+      Effect.flatMap(script(Scripts.record, ticket.generation, outcome), (reply) => recorded(view, list(reply)))
     )
-    return Effect.catchAll(step, () => Effect.sync(() => outbox.add(step)))
   }
 
   const tracked = <A, E, R>(self: Effect.Effect<A, E, R>) =>
@@ -125,20 +100,21 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
     self: Effect.Effect<A, E, R>,
     reply: ReadonlyArray<unknown>
   ): Effect.Effect<A, E | CircuitOpen, R> => {
-    if (num(reply[0]) !== 1) {
-      observe(tagOf(reply[2]), num(reply[3]))
-      const retryAfterMillis = num(reply[1])
+    if (str(reply[0]) !== "Admitted") {
+      view.observe(View.stateOf(reply[2]), num(reply[1]))
+      const retryAfterMillis = num(reply[3])
       return Backend.refused(retryAfterMillis < 0 ? undefined : retryAfterMillis)
     }
     const ticket: Ticket = { generation: num(reply[1]), probe: num(reply[2]) === 1 }
-    observe(ticket.probe ? "H" : "C", ticket.generation)
+    view.observe(ticket.probe ? "HalfOpen" : "Closed", ticket.generation)
     return num(reply[3]) === 1 ? Effect.zipRight(Backend.halfOpened, run(self, ticket)) : run(self, ticket)
   }
 
-  const protect = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>
+  return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> =>
     Effect.suspend(() => {
-      if (view.tag === "C" && store.isUp()) return run(self, { generation: view.generation, probe: false })
-      return store.run(Scripts.admit, keys, args()).pipe(
+      const seen = view.current()
+      if (seen.state === "Closed" && store.isUp()) return run(self, { generation: seen.generation, probe: false })
+      return script(Scripts.admit).pipe(
         Effect.matchEffect({
           onFailure: (down: StoreDown): Effect.Effect<A, E | CircuitOpen | GuardUnavailable, R> => {
             const error = unavailable(store, "breaker", down)
@@ -148,65 +124,100 @@ export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
         })
       )
     })
+}
 
+/** The breaker as operators read and steer it, and the look at Redis after missed messages. */
+const operations = ({ outbox, tracker, view, script }: Context) => {
   const current = retryUntilAnswered(
-    Effect.map(store.run(Scripts.breakerState, keys, args()), (reply) => {
-      const [tag, generation, reopenAt, trips] = list(reply)
-      observe(tagOf(tag), num(generation))
-      return { tag: tagOf(tag), generation: num(generation), reopenAt: num(reopenAt), trips: num(trips) }
+    Effect.map(script(Scripts.state), (reply) => {
+      const [state, generation, reopenAt, trips] = list(reply)
+      const seen = {
+        state: View.stateOf(state),
+        generation: num(generation),
+        reopenAt: num(reopenAt),
+        trips: num(trips)
+      }
+      view.observe(seen.state, seen.generation)
+      return seen
     })
   )
 
   // Messages missed while the subscriber was away: a trip among them still interrupts.
-  const refresh = Effect.flatMap(current, (state) =>
-    state.tag === "O" || state.tag === "I"
-      ? trip(state.generation, state.tag === "O" ? state.reopenAt : undefined, state.trips)
+  const refresh = Effect.flatMap(current, (s) =>
+    s.state === "Open" || s.state === "Isolated"
+      ? view.trip(s.generation, s.state === "Open" ? s.reopenAt : undefined, s.trips)
       : Effect.void
   )
 
   const snapshot = Effect.map(
     current,
-    (state): CircuitBreakerSnapshot => ({
-      state: publicState(state.tag),
+    (s): CircuitBreakerSnapshot => ({
+      state: View.publicState(s.state),
       tracked: tracker.size(),
-      trips: state.tag === "O" || state.tag === "H" ? state.trips : 0,
-      reopenAt: state.tag === "O" ? state.reopenAt : null,
-      isolated: state.tag === "I"
+      // Redis keeps trips only while Open or HalfOpen (every transition starts the hash afresh).
+      trips: s.trips,
+      reopenAt: s.state === "Open" ? s.reopenAt : null,
+      isolated: s.state === "Isolated"
     })
   )
 
-  const isolateStep = Effect.flatMap(store.run(Scripts.isolate, keys, args()), (reply) => {
+  const isolate = Effect.flatMap(script(Scripts.isolate), (reply) => {
     const [before, generation] = list(reply)
-    return tagOf(before) === "I"
-      ? Effect.sync(() => observe("I", num(generation)))
-      : trip(num(generation), undefined, 0)
+    return View.stateOf(before) === "Isolated"
+      ? Effect.sync(() => view.observe("Isolated", num(generation)))
+      : view.trip(num(generation), undefined, 0)
   })
 
-  const resetStep = Effect.flatMap(store.run(Scripts.reset, keys, args()), (generation) => {
-    observe("C", num(generation))
+  const reset = Effect.flatMap(script(Scripts.reset), (generation) => {
+    view.observe("Closed", num(generation))
     return Backend.closed
   })
 
-  const orLater = (step: Effect.Effect<void, StoreDown>) =>
-    Effect.catchAll(step, () => Effect.sync(() => outbox.add(step)))
+  return {
+    state: Effect.map(current, (s) => View.publicState(s.state)),
+    snapshot,
+    refresh,
+    isolate: outbox.send(isolate),
+    reset: outbox.send(reset)
+  }
+}
+
+export const make = (decoded: Backend.BreakerDecoded, deps: Deps) => {
+  const { store, outbox, background } = deps
+  const keys = [store.keys.breaker]
+  const policy = policyArgs(decoded.settings)
+  const tracker = Backend.makeTracker()
+  const view = View.make(tracker)
+  const context: Context = {
+    store,
+    outbox,
+    tracker,
+    view,
+    script: (script, ...extra) => store.run(script, keys, [store.idleMillis, store.keys.channel, ...policy, ...extra])
+  }
+  const { state, snapshot, refresh, isolate, reset } = operations(context)
 
   const onMessage = (message: string) => {
-    const [kind, tag, generation, reopenAt, trips] = message.split(" ")
     if (message === "reconnected") background.run(Effect.ignore(refresh))
-    if (kind !== "breaker") return
-    const t = tagOf(tag)
-    if (t === "O" || t === "I") {
-      background.run(trip(num(generation), t === "O" ? num(reopenAt) : undefined, t === "O" ? num(trips) : 0))
-    } else observe(t, num(generation))
+    const heard = View.heard(message)
+    if (heard === undefined) return
+    if (heard.state === "Open" || heard.state === "Isolated") {
+      background.run(view.trip(heard.generation, heard.reopenAt, heard.trips))
+    } else view.observe(heard.state, heard.generation)
   }
 
   const service: CircuitBreakerService = {
-    protect,
+    protect: protection(context, deps.failOpen, Backend.breakerOutcome(decoded.isFailure)),
     track: tracker.agent,
-    state: Effect.map(current, (state) => publicState(state.tag)),
+    state,
     snapshot,
-    isolate: orLater(isolateStep),
-    reset: orLater(resetStep)
+    isolate,
+    reset
   }
-  return { service, onMessage, observe: (tag: string, generation: number) => observe(tagOf(tag), generation) }
+  return {
+    service,
+    onMessage,
+    /** The breaker's state as another guard's script saw it (a granted permit carries it). */
+    observe: (state: unknown, generation: number) => view.observe(View.stateOf(state), generation)
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Budget on Redis: the fleet ledger of the in-memory Budget (nanodollars, refuse-whole, per-agent
  * caps for named agents, alert and exhaustion published once per fleet), kept in Redis by the
- * scripts of `scripts.ts`. Each reservation is a lease renewed by this process (see `leases.ts`).
+ * scripts of `scripts/budget.ts` and reported through core's `Backend.budgetReports`. Each
+ * reservation is a lease renewed by this process (see `leases.ts`).
  */
 import {
   Backend,
@@ -16,7 +17,8 @@ import { Effect, Either } from "effect"
 import type { Leases } from "./leases.js"
 import type { Outbox } from "./outbox.js"
 import { list, num, numbers, str } from "./reply.js"
-import * as Scripts from "./scripts.js"
+import * as Reservations from "./reservations.js"
+import * as Scripts from "./scripts/budget.js"
 import { retryUntilAnswered, type Store, type StoreDown, unavailable } from "./store.js"
 
 export interface Deps {
@@ -26,54 +28,43 @@ export interface Deps {
   readonly failOpen: boolean
 }
 
-const usd = Backend.usdOf
-
-/** A reservation made here and not settled: its amount, and its hold in Redis (none when let through failing open). */
-interface Open {
-  readonly reservation: Reservation
-  readonly nanos: number
-  readonly token: string | undefined
+/** What the budget's parts share: its dependencies, its limits in nanodollars and its reports. */
+interface Context extends Deps {
+  readonly keys: ReadonlyArray<string>
+  readonly limit: number
+  readonly perAgentLimit: number
+  /** The alert threshold, in nanodollars, as the scripts take it. */
+  readonly threshold: string
+  readonly reports: Backend.BudgetReports
+  readonly reservations: Reservations.Reservations
 }
 
-export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService => {
-  const { limitUsd, perAgentLimitUsd, alertAt } = options
-  const { store, leases, outbox, failOpen } = deps
-  const keys = store.keys.budget
-  const limitNanos = (amount: number) => Either.getOrThrow(Backend.nanosOf("usd", amount))
-  const limit = limitNanos(limitUsd)
-  const perAgentLimit = limitNanos(perAgentLimitUsd)
-  const threshold = String(Math.ceil(limit * alertAt))
+const totals = (spent: unknown, reserved: unknown): Backend.BudgetTotals => ({
+  spentNanos: num(spent),
+  reservedNanos: num(reserved)
+})
+
+/** A `Refused` reply of the reserve script, as the backend reports a refusal. */
+const refusal = ({ limit, perAgentLimit }: Context, reply: ReadonlyArray<unknown>): Backend.BudgetRefusal => {
+  const scope = str(reply[1]) === "fleet" ? "fleet" : "agent"
+  return {
+    scope,
+    remainingNanos: num(reply[2]),
+    limitNanos: scope === "fleet" ? limit : perAgentLimit,
+    exhausted: num(reply[3]) === 1 ? totals(reply[4], reply[5]) : undefined
+  }
+}
+
+/** `reserve`: a leased hold in Redis, or a refusal whole at the fleet's or the agent's limit. */
+const reserving = (context: Context) => {
+  const { store, leases, outbox, failOpen, keys, reports, reservations } = context
   // The per-agent cap applies to named agents: a call outside any Agent.run is under the fleet limit alone.
-  const agentLimitOf = (agentId: string) => (Backend.hasAgentLimit(agentId) ? String(perAgentLimit) : "none")
-  /** The reservations this process has not settled, by id; ids below `nextId` were all made here. */
-  const open = new Map<number, Open>()
-  let nextId = 0
-
-  const reports = Backend.budgetReports(options)
-  const totals = (spent: unknown, reserved: unknown): Backend.BudgetTotals => ({
-    spentNanos: num(spent),
-    reservedNanos: num(reserved)
-  })
-
-  const refused = (agentId: string, amount: number, reply: ReadonlyArray<unknown>) => {
-    const scope = num(reply[1]) === 1 ? "fleet" : "agent"
-    return reports.refused(agentId, amount, {
-      scope,
-      remainingNanos: num(reply[2]),
-      limitNanos: scope === "fleet" ? limit : perAgentLimit,
-      exhausted: num(reply[3]) === 1 ? totals(reply[4], reply[5]) : undefined
-    })
-  }
-
-  const opened = (agentId: string, nanos: number, token: string | undefined): Reservation => {
-    const reservation: Reservation = { id: nextId++, agentId, usd: usd(nanos) }
-    open.set(reservation.id, { reservation, nanos, token })
-    return reservation
-  }
+  const agentLimit = String(context.perAgentLimit)
+  const agentLimitOf = (agentId: string) => (Backend.hasAgentLimit(agentId) ? agentLimit : "none")
 
   const reserved = (agentId: string, nanos: number, token: string, reply: ReadonlyArray<unknown>) => {
     leases.holds.add(token)
-    const reservation = opened(agentId, nanos, token)
+    const reservation = reservations.open(agentId, nanos, token)
     return num(reply[1]) === 1
       ? Effect.as(reports.crossed(totals(reply[2], reply[3])), reservation)
       : Effect.succeed(reservation)
@@ -81,57 +72,83 @@ export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService =
 
   /** Redis did not answer: undo the step if it ran after all, then fail closed or let the call through. */
   const notReserved = (agentId: string, nanos: number, token: string, down: StoreDown) => {
-    if (down.sent) outbox.add(Effect.asVoid(store.run(Scripts.settle, keys, [store.idleMillis, token, "0", threshold])))
+    if (down.sent) {
+      outbox.add(Effect.asVoid(store.run(Scripts.settle, keys, [store.idleMillis, token, "0", context.threshold])))
+    }
     const error = unavailable(store, "budget", down)
-    return failOpen ? Effect.succeed(opened(agentId, nanos, undefined)) : Effect.fail(error)
+    return failOpen ? Effect.succeed(reservations.open(agentId, nanos, undefined)) : Effect.fail(error)
   }
 
-  const reserve = (
+  return (
     agentId: string,
     amount: number
   ): Effect.Effect<Reservation, BudgetExceeded | InvalidAmount | GuardUnavailable> => {
     const checked = Backend.nanosOf("usd", amount)
     if (Either.isLeft(checked)) return Effect.fail(checked.left)
     if (typeof agentId !== "string") return Effect.fail(Backend.invalidAgentId(agentId))
+    const nanos = checked.right
     const token = leases.token()
-    const args = [store.idleMillis, token, agentId, String(checked.right), String(limit), agentLimitOf(agentId)]
-    return store.run(Scripts.reserve, keys, [...args, threshold, leases.leaseMillis]).pipe(
+    const args = [store.idleMillis, token, agentId, String(nanos), String(context.limit), agentLimitOf(agentId)]
+    return store.run(Scripts.reserve, keys, [...args, context.threshold, leases.leaseMillis]).pipe(
       Effect.matchEffect({
-        onFailure: (down) => notReserved(agentId, checked.right, token, down),
+        onFailure: (down) => notReserved(agentId, nanos, token, down),
         onSuccess: (reply) => {
           const answer = list(reply)
-          return num(answer[0]) === 1
-            ? reserved(agentId, checked.right, token, answer)
-            : refused(agentId, amount, answer)
+          return str(answer[0]) === "Reserved"
+            ? reserved(agentId, nanos, token, answer)
+            : reports.refused(agentId, amount, refusal(context, answer))
         }
       })
     )
   }
+}
 
-  const settled = (charged: number, reply: ReadonlyArray<unknown>): Effect.Effect<void> => {
-    const kind = num(reply[0])
-    if (kind === 0) return Effect.void
-    const held = num(reply[1])
-    return (
-      reports.settled({
-        agentId: str(reply[2]),
-        heldNanos: held,
-        chargedNanos: charged,
-        // An expired hold was charged in full when its lease ran out: only a cost above it was added now.
-        addedNanos: kind === 1 ? charged : Math.max(0, charged - held),
-        crossed: num(reply[3]) === 1 ? totals(reply[4], reply[5]) : undefined
-      }) ?? Effect.void
+/** A settle reply, reported: spend counted now, the alert and an estimate exceeded published. */
+const settled = (
+  reports: Backend.BudgetReports,
+  charged: number,
+  reply: ReadonlyArray<unknown>
+): Effect.Effect<void> => {
+  const kind = str(reply[0])
+  if (kind !== "Settled" && kind !== "Expired") return Effect.void
+  const held = num(reply[1])
+  return (
+    reports.settled({
+      agentId: str(reply[2]),
+      heldNanos: held,
+      chargedNanos: charged,
+      // An expired hold was charged in full when its lease ran out: only a cost above it was added now.
+      addedNanos: kind === "Settled" ? charged : Math.max(0, charged - held),
+      crossed: num(reply[3]) === 1 ? totals(reply[4], reply[5]) : undefined
+    }) ?? Effect.void
+  )
+}
+
+/** Settling an open reservation in Redis now, or through the outbox once Redis is back: a settlement is never lost. */
+const settling = (context: Context) => {
+  const { store, leases, outbox, keys, reports, reservations, threshold } = context
+
+  /** What a call let through with Redis away cost, added to the fleet's spend once Redis is back. */
+  const charge = (agentId: string, charged: number): Effect.Effect<void> => {
+    if (charged === 0) return Effect.void
+    const step = store.run(Scripts.charge, keys, [store.idleMillis, agentId, String(charged), threshold]).pipe(
+      Effect.flatMap((reply) => {
+        const answer = list(reply)
+        const crossed = num(answer[0]) === 1 ? totals(answer[1], answer[2]) : undefined
+        return reports.settled({ agentId, heldNanos: charged, chargedNanos: charged, crossed }) ?? Effect.void
+      })
     )
+    return outbox.send(step)
   }
 
-  /** Settles in Redis now, or through the outbox once Redis is back: a settlement is never lost. */
-  const settle = ({ reservation, token }: Open, charged: number): Effect.Effect<void> => {
-    open.delete(reservation.id)
-    if (token === undefined) return record(reservation.agentId, charged)
+  return (entry: Reservations.Open, charged: number): Effect.Effect<void> => {
+    const { reservation, token } = entry
+    reservations.close(entry)
+    if (token === undefined) return charge(reservation.agentId, charged)
     leases.holds.delete(token)
     const step = store
       .run(Scripts.settle, keys, [store.idleMillis, token, String(charged), threshold])
-      .pipe(Effect.flatMap((reply) => settled(charged, list(reply))))
+      .pipe(Effect.flatMap((reply) => settled(reports, charged, list(reply))))
     // While the settlement waits in the outbox its lease is still renewed: it is charged what it
     // cost, not the full reservation, if Redis comes back within the lease.
     const later = Effect.tap(step, () => Effect.sync(() => leases.holds.delete(token)))
@@ -142,42 +159,45 @@ export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService =
       })
     )
   }
+}
 
-  /** What a call let through with Redis away cost, added to the fleet's spend once Redis is back. */
-  const record = (agentId: string, charged: number): Effect.Effect<void> => {
-    if (charged === 0) return Effect.void
-    const step = store.run(Scripts.charge, keys, [store.idleMillis, agentId, String(charged), threshold]).pipe(
-      Effect.flatMap((reply) => {
-        const answer = list(reply)
-        return (
-          reports.settled({
-            agentId,
-            heldNanos: charged,
-            chargedNanos: charged,
-            crossed: num(answer[0]) === 1 ? totals(answer[1], answer[2]) : undefined
-          }) ?? Effect.void
-        )
-      })
+/** The snapshot script's reply, in USD. */
+const snapshotOf = (limits: Backend.BudgetLimits, reply: ReadonlyArray<unknown>): BudgetSnapshot => {
+  const usd = Backend.usdOf
+  const [spent, reserved, agentSpent, agentReserved] = reply
+  const spentBy = numbers(agentSpent)
+  const reservedBy = numbers(agentReserved)
+  const ids = new Set([...spentBy.keys(), ...reservedBy.keys()])
+  return {
+    limitUsd: limits.limitUsd,
+    perAgentLimitUsd: limits.perAgentLimitUsd,
+    alertAt: limits.alertAt,
+    spentUsd: usd(num(spent)),
+    reservedUsd: usd(num(reserved)),
+    agents: Object.fromEntries(
+      Array.from(ids, (id) => [id, { spentUsd: usd(spentBy.get(id) ?? 0), reservedUsd: usd(reservedBy.get(id) ?? 0) }])
     )
-    return Effect.catchAll(step, () => Effect.sync(() => outbox.add(step)))
   }
+}
 
-  /**
-   * The open reservation `value` is; undefined for one made here and settled already (settling it
-   * again changes nothing); `InvalidAmount` for anything this store did not make.
-   */
-  const find = (value: unknown): Either.Either<Open | undefined, InvalidAmount> =>
-    Either.flatMap(Backend.checkReservation(value), (given) => {
-      const entry = open.get(given.id)
-      if (entry !== undefined) {
-        const same = entry.reservation.agentId === given.agentId && entry.reservation.usd === given.usd
-        return same ? Either.right(entry) : Either.left(Backend.notIssued(value))
-      }
-      return given.id >= 0 && given.id < nextId ? Either.right(undefined) : Either.left(Backend.notIssued(value))
-    })
+export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService => {
+  const { limitUsd, perAgentLimitUsd, alertAt } = options
+  const { store } = deps
+  const limitNanos = (amount: number) => Either.getOrThrow(Backend.nanosOf("usd", amount))
+  const limit = limitNanos(limitUsd)
+  const context: Context = {
+    ...deps,
+    keys: store.keys.budget,
+    limit,
+    perAgentLimit: limitNanos(perAgentLimitUsd),
+    threshold: String(Math.ceil(limit * alertAt)),
+    reports: Backend.budgetReports(options),
+    reservations: Reservations.make()
+  }
+  const settle = settling(context)
 
   const commit = (reservation: Reservation, actualUsd: number): Effect.Effect<void, InvalidAmount> => {
-    const found = find(reservation)
+    const found = context.reservations.find(reservation)
     if (Either.isLeft(found)) return Effect.fail(found.left)
     // An amount the ledger cannot hold is refused, as in memory; the guards' own settlement
     // (core's settle) charges such a cost the full reservation before it gets here.
@@ -188,38 +208,22 @@ export const make = (options: Backend.BudgetLimits, deps: Deps): BudgetService =
   }
 
   const release = (reservation: Reservation): Effect.Effect<void, InvalidAmount> =>
-    Either.match(find(reservation), {
+    Either.match(context.reservations.find(reservation), {
       onLeft: Effect.fail,
       onRight: (entry) => (entry === undefined ? Effect.void : settle(entry, 0))
     })
 
   const snapshot = retryUntilAnswered(
-    Effect.map(store.run(Scripts.ledgerSnapshot, keys, [store.idleMillis]), (reply): BudgetSnapshot => {
-      const [spent, reserved, agentSpent, agentReserved] = list(reply)
-      const spentBy = numbers(agentSpent)
-      const reservedBy = numbers(agentReserved)
-      const ids = new Set([...spentBy.keys(), ...reservedBy.keys()])
-      return {
-        limitUsd,
-        perAgentLimitUsd,
-        alertAt,
-        spentUsd: usd(num(spent)),
-        reservedUsd: usd(num(reserved)),
-        agents: Object.fromEntries(
-          Array.from(ids, (id) => [
-            id,
-            { spentUsd: usd(spentBy.get(id) ?? 0), reservedUsd: usd(reservedBy.get(id) ?? 0) }
-          ])
-        )
-      }
-    })
+    Effect.map(store.run(Scripts.snapshot, context.keys, [store.idleMillis]), (reply) =>
+      snapshotOf(options, list(reply))
+    )
   )
 
   return {
     limitUsd,
     perAgentLimitUsd,
     alertAt,
-    reserve,
+    reserve: reserving(context),
     commit,
     release,
     snapshot

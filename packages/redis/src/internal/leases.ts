@@ -9,7 +9,7 @@ import { hostname } from "node:os"
 import { Duration, Effect } from "effect"
 import * as Metrics from "../Metrics.js"
 import type { Background } from "./background.js"
-import * as Scripts from "./scripts.js"
+import * as Scripts from "./scripts/leases.js"
 import type { Store } from "./store.js"
 
 export interface Leases {

@@ -8,10 +8,10 @@
  * such a step by its token, through the outbox.
  */
 import { GuardUnavailable } from "@fleetguard/core"
-import { Data, Duration, Effect, Option, Schedule, type Scope } from "effect"
+import { Data, Duration, Effect, Metric, Option, Schedule, type Scope } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
 import * as Metrics from "../Metrics.js"
-import type { Script } from "./scripts.js"
+import type { Script } from "./scripts/script.js"
 
 /**
  * Redis could not be reached, or could not answer (loading, read-only, busy) in time. `sent`: the
@@ -25,9 +25,16 @@ export class StoreDown extends Data.TaggedError("StoreDown")<{ readonly reason: 
  */
 export class Refused extends Data.TaggedError("Refused")<{ readonly reason: string }> {}
 
+/** `RedisMetrics.unavailable` by guard, tagged once rather than on every step that finds Redis down. */
+const unavailableByGuard = {
+  budget: Metric.tagged(Metrics.unavailable, "guard", "budget"),
+  concurrency: Metric.tagged(Metrics.unavailable, "guard", "concurrency"),
+  breaker: Metric.tagged(Metrics.unavailable, "guard", "breaker")
+}
+
 /** What a caller sees when Redis is down and the layer fails closed; counted, failing open too. */
-export const unavailable = (store: Store, guard: "budget" | "concurrency" | "breaker", down: StoreDown) => {
-  Metrics.unavailableByGuard[guard].unsafeUpdate(1, [])
+export const unavailable = (store: Store, guard: keyof typeof unavailableByGuard, down: StoreDown) => {
+  unavailableByGuard[guard].unsafeUpdate(1, [])
   return new GuardUnavailable({
     guard,
     message: `fleetguard could not reach Redis at ${store.where} (${store.lastError() ?? down.reason}); nothing was run`
@@ -170,6 +177,56 @@ const firstContact = (redis: Redis): Effect.Effect<void, Refused> =>
 
 const closeQuietly = (redis: Redis) => Effect.sync(() => redis.disconnect(false))
 
+/** EVALSHA, and the source when Redis does not know the script yet. */
+const send = (commands: Redis, script: Script, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
+  commands
+    .evalsha(script.sha, keys.length, ...keys, ...args)
+    .catch((error: unknown) =>
+      isNoScript(error) ? commands.eval(script.source, keys.length, ...keys, ...args) : Promise.reject(error)
+    )
+
+/** A script run on `commands` to its answer; an error answer that no wait will mend is a defect. */
+const runner =
+  (commands: Redis, timeoutMillis: number): Store["run"] =>
+  (script, keys, args) =>
+    Effect.uninterruptible(
+      Effect.async<unknown, StoreDown>((resume) => {
+        send(commands, script, keys, args).then(
+          (reply) => resume(Effect.succeed(reply)),
+          (error: unknown) => {
+            // A refusal (credentials, permissions) comes before the script runs: it was not run.
+            const refused = refusal(error) !== undefined
+            resume(
+              isReplyError(error) && !transient.test(error.message) && !refused
+                ? Effect.dieMessage(`fleetguard: Redis script ${script.name} failed: ${error.message}`)
+                : Effect.fail(
+                    new StoreDown({ reason: describe(error, timeoutMillis), sent: !refused && !unsent(error) })
+                  )
+            )
+          }
+        )
+      })
+    )
+
+/** The messages of `channel` delivered to the listeners, and "reconnected" after every reconnection. */
+const subscribe = (subscriber: Redis, channel: string, onError: (error: unknown) => void): Store["listen"] => {
+  const listeners: Array<(message: string) => void> = []
+  const deliver = (message: string) => {
+    for (const listener of listeners) listener(message)
+  }
+  subscriber.on("message", (_channel: string, message: string) => deliver(message))
+  let connectedBefore = false
+  // Messages sent while the subscriber was away are lost: listeners look at the state again.
+  subscriber.on("ready", () => {
+    if (connectedBefore) deliver("reconnected")
+    connectedBefore = true
+  })
+  subscriber.subscribe(channel).catch(onError)
+  return (listener) => {
+    listeners.push(listener)
+  }
+}
+
 /**
  * Both connections, opened. Waits for them at most `timeoutMillis`: a layer built while Redis is
  * down still builds (and recovers by itself); one that Redis refuses fails `Refused`.
@@ -202,18 +259,7 @@ export const make = (options: StoreOptions): Effect.Effect<Store, Refused, Scope
       closeQuietly
     )
     const keys = keysFor(options.prefix)
-    const listeners: Array<(message: string) => void> = []
-    const deliver = (message: string) => {
-      for (const listener of listeners) listener(message)
-    }
-    subscriber.on("message", (_channel: string, message: string) => deliver(message))
-    let connectedBefore = false
-    // Messages sent while the subscriber was away are lost: listeners look at the state again.
-    subscriber.on("ready", () => {
-      if (connectedBefore) deliver("reconnected")
-      connectedBefore = true
-    })
-    subscriber.subscribe(keys.channel).catch(onError)
+    const listen = subscribe(subscriber, keys.channel, onError)
 
     const where = whereOf(commands)
     // Interruptible even where it is waited for uninterruptibly, so that the deadline ends it on time.
@@ -226,43 +272,11 @@ export const make = (options: StoreOptions): Effect.Effect<Store, Refused, Scope
       )
     }
 
-    const send = (script: Script, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
-      commands
-        .evalsha(script.sha, keys.length, ...keys, ...args)
-        .catch((error: unknown) =>
-          isNoScript(error) ? commands.eval(script.source, keys.length, ...keys, ...args) : Promise.reject(error)
-        )
-
-    const run = (script: Script, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
-      Effect.uninterruptible(
-        Effect.async<unknown, StoreDown>((resume) => {
-          send(script, keys, args).then(
-            (reply) => resume(Effect.succeed(reply)),
-            (error: unknown) => {
-              // A refusal (credentials, permissions) comes before the script runs: it was not run.
-              const refused = refusal(error) !== undefined
-              resume(
-                isReplyError(error) && !transient.test(error.message) && !refused
-                  ? Effect.dieMessage(`fleetguard: Redis script ${script.name} failed: ${error.message}`)
-                  : Effect.fail(
-                      new StoreDown({
-                        reason: describe(error, options.timeoutMillis),
-                        sent: !refused && !unsent(error)
-                      })
-                    )
-              )
-            }
-          )
-        })
-      )
-
     return {
       keys,
       idleMillis: options.idleMillis,
-      run,
-      listen: (listener) => {
-        listeners.push(listener)
-      },
+      run: runner(commands, options.timeoutMillis),
+      listen,
       where,
       lastError: () => lastError,
       // The stream stops being writable a moment before the status says the connection closed.
