@@ -218,6 +218,15 @@ export const breakerOutcome = BreakerBackend.outcomeOf
 export const makeTracker = BreakerBackend.tracker
 
 /**
+ * Sets the breaker's state gauge for a state a store heard of (another process's transition),
+ * without publishing anything: the process that made the transition publishes it.
+ *
+ * @since 0.2.0
+ * @category breaker
+ */
+export const breakerObserved = BreakerBackend.observed
+
+/**
  * A trip: every fiber `tracker` tracks interrupted at once (each answers `CircuitOpen`), counted
  * and published as `BreakerOpened`.
  *

@@ -3,7 +3,7 @@
  * it of (a later generation wins), and the last opening it interrupted its own fibers for. Every
  * process hears of a trip and interrupts what it tracks itself, exactly as the in-memory breaker does.
  */
-import { Backend, type BreakerState, Metrics } from "@fleetguard/core"
+import { Backend, type BreakerState } from "@fleetguard/core"
 import { Effect } from "effect"
 import { num, str } from "./reply.js"
 
@@ -17,10 +17,7 @@ export const stateOf = (u: unknown): State => {
 }
 
 /** The state as users see it: Isolated is Open. */
-export const publicState = (state: State): BreakerState => (state === "Isolated" ? "Open" : state)
-
-/** The values of core's `fleetguard_breaker_state` gauge: 0 closed, 1 half-open, 2 open. */
-const gauge: Readonly<Record<State, number>> = { Closed: 0, HalfOpen: 1, Open: 2, Isolated: 2 }
+export const publicState = (state: State): BreakerState => Backend.Breaker.publicState({ _tag: state })
 
 /** A transition as published on the fleet's channel (scripts/breaker.ts). */
 export interface Heard {
@@ -68,7 +65,7 @@ export const make = (tracker: Backend.Tracker): View => {
   const observe = (state: State, generation: number) => {
     if (generation < seen.generation) return
     seen = { state, generation }
-    Metrics.breakerState.unsafeUpdate(gauge[state], [])
+    Backend.breakerObserved(state)
   }
 
   const trip = (generation: number, reopenAt: number | undefined, trips: number): Effect.Effect<void> =>

@@ -18,7 +18,7 @@ import {
   option,
   PositiveInteger
 } from "../../Options.js"
-import type * as Policy from "../policy/breaker.js"
+import * as Policy from "../policy/breaker.js"
 import * as Tracking from "./tracking.js"
 
 /** The breaker's options, decoded: the policy's settings, and which failures count. */
@@ -83,6 +83,10 @@ export const outcomeOf =
           onNone: () => "ignored",
           onSome: (error) => (isFailure(error) ? "failure" : "ignored")
         })
+
+/** The state gauge set for a state heard of (from another process, say), without an event. */
+export const observed = (state: Policy.State["_tag"]): void =>
+  Metrics.breakerState.unsafeUpdate(stateCode[Policy.publicState({ _tag: state })], [])
 
 export const tracker = (): Tracking.Tracker => Tracking.make()
 

@@ -160,5 +160,5 @@ export const isolate = (state: State): State => ({ _tag: "Isolated", generation:
 export const reset = (settings: Settings, state: State): State => closed(settings, state.generation + 1)
 
 /** The state as operators see it: Isolated is Open. */
-export const publicState = (state: State): "Closed" | "Open" | "HalfOpen" =>
+export const publicState = (state: { readonly _tag: State["_tag"] }): "Closed" | "Open" | "HalfOpen" =>
   state._tag === "Isolated" ? "Open" : state._tag
