@@ -13,7 +13,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Duration, Effect, Either, Fiber, Stream, TestClock } from "effect"
-import { client, clientOver, request } from "./helpers.js"
+import { client, clientOver, request } from "../support/client.js"
 
 const texts = (parts: ReadonlyArray<StreamPart>) => parts.flatMap((p) => (p._tag === "TextDelta" ? [p.text] : []))
 const haiku = (input: number, output: number) => (input * 1 + output * 5) / 1e6

@@ -2,7 +2,7 @@ import { expect, it } from "@effect/vitest"
 import { Budget, CircuitBreaker, Concurrency, LlmClient, type StreamPart } from "@fleetguard/core"
 import { FakeAnthropic, TestProvider } from "@fleetguard/testing"
 import { Cause, Chunk, Duration, Effect, Exit, Fiber, FastCheck as fc, Option, Stream, TestClock } from "effect"
-import { client, request } from "./helpers.js"
+import { client, request } from "../support/client.js"
 
 const fault: fc.Arbitrary<FakeAnthropic.Fault | undefined> = fc.oneof(
   { arbitrary: fc.constant(undefined), weight: 4 },

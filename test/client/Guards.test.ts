@@ -13,7 +13,7 @@ import {
   Overloaded
 } from "@fleetguard/core"
 import { ConfigProvider, Effect, Fiber, Layer, TestClock } from "effect"
-import { defaultGuards } from "./helpers.js"
+import { defaultGuards } from "../support/client.js"
 
 describe("Guards.wrap", () => {
   const wrapped = <A, E, R>(self: Effect.Effect<A, E, R>, actualUsd: (a: A) => number = () => 0.01) =>

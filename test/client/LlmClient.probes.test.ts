@@ -16,7 +16,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Duration, Effect, Fiber, Layer, Queue, Stream, TestClock } from "effect"
-import { client, clientOver, defaultGuards, request } from "./helpers.js"
+import { client, clientOver, defaultGuards, request } from "../support/client.js"
 
 /** A provider whose every answer reports `outputTokens` (1e13: no ledger can hold what that costs). */
 const reporting = (outputTokens: number) =>

@@ -12,7 +12,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Duration, Effect, Exit, Fiber, Queue, Stream, TestClock } from "effect"
-import { client, request } from "./helpers.js"
+import { client, request } from "../support/client.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 

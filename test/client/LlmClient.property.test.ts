@@ -13,7 +13,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Duration, Effect, Fiber, FastCheck as fc, Queue, TestClock } from "effect"
-import { client, request } from "./helpers.js"
+import { client, request } from "../support/client.js"
 
 type Kind = "reply" | "overloaded" | "unavailable" | "rateLimited" | "invalid" | "hang"
 

@@ -18,7 +18,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { ConfigProvider, Effect, Either, Fiber, Layer, TestClock } from "effect"
-import { request } from "./helpers.js"
+import { request } from "../support/client.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 

@@ -15,7 +15,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Clock, Duration, Effect, Either, Exit, Fiber, Queue, Random, TestClock, Tracer } from "effect"
-import { client, request } from "./helpers.js"
+import { client, request } from "../support/client.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
