@@ -15,7 +15,7 @@ import {
   Pricing
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
-import { Chunk, Duration, Effect, Fiber, Layer, Queue, Stream, TestClock } from "effect"
+import { Chunk, Duration, Effect, Fiber, Layer, Queue, Random, Stream, TestClock } from "effect"
 import { defaultGuards, paths, request } from "../support/client.js"
 
 /** A provider whose every answer reports `outputTokens` (1e13: no ledger can hold what that costs). */
@@ -118,7 +118,11 @@ describe.each(paths)(
             expect(calls.every((c) => c.request.maxTokens !== 4_096)).toBe(true)
             const settled = Chunk.toReadonlyArray(yield* Queue.takeAll(events)).filter((e) => e._tag === "CallSettled")
             expect(settled.at(-1)).toMatchObject({ reservedUsd: yield* Pricing.estimate(original) })
-          }).pipe(Effect.provide(client(script, guards)))
+          }).pipe(
+            // Seeded: the backoff's full jitter would otherwise draw 0 ms one run in 500, and the call not wait.
+            Effect.withRandom(Random.make(where)),
+            Effect.provide(client(script, guards))
+          )
         )
       }
     }
