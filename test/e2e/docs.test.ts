@@ -8,7 +8,7 @@ import { relative } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
-import { fences, imports, installs, parseSpec, section, specs } from "../scripts/verify-install/markdown.js"
+import { fences, imports, installs, parseSpec, section, specs } from "../../scripts/verify-install/markdown.js"
 import { blocks, generated, read, root, run, write } from "./examples.js"
 
 const packageReadmes = readdirSync(`${root}packages`).map((name) => `packages/${name}/README.md`)

@@ -1,7 +1,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
-import { inProcess } from "./cli.js"
+import { inProcess } from "../support/cli.js"
 
 // No environment at all: ANTHROPIC_API_KEY is unset whatever the machine has.
 const noEnvironment = Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))

@@ -3,8 +3,8 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import { Journal, type JournalContents } from "@fleetguard/core"
 import { Effect } from "effect"
-import { spawnBin } from "./cli.js"
-import { eventually } from "./receiver.js"
+import { spawnBin } from "../support/cli.js"
+import { eventually } from "../support/receiver.js"
 
 const count = 2_000
 
@@ -15,8 +15,8 @@ const appendTogether = (maxBytes: number) =>
     const path = `${yield* fs.makeTempDirectoryScoped()}/shared.jsonl`
     const args = [path, String(count), String(maxBytes)]
     const writers = [
-      yield* spawnBin("test/fixtures/appendJournal.ts", args),
-      yield* spawnBin("test/fixtures/appendJournal.ts", args)
+      yield* spawnBin("test/e2e/fixtures/appendJournal.ts", args),
+      yield* spawnBin("test/e2e/fixtures/appendJournal.ts", args)
     ]
     for (const writer of writers) yield* eventually(writer.stdout, (out) => out.includes("ready"), "a writer ready")
     yield* fs.writeFileString(`${path}.go`, "")

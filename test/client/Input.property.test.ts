@@ -15,8 +15,8 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Cause, Effect, Exit, FastCheck as fc, Layer, Option, Stream } from "effect"
-import { breakAt, hostile } from "../packages/core/test/hostile.js"
-import { client, defaultGuards, request } from "./helpers.js"
+import { breakAt, hostile } from "../../packages/core/test/hostile.js"
+import { client, defaultGuards, request } from "../support/client.js"
 
 /** The tags a caller may see; anything else (a defect, an unknown failure) breaks the contract. */
 const typed = new Set([

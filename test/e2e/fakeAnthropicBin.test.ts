@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { runBin, spawnBin } from "./cli.js"
-import { eventually } from "./receiver.js"
+import { runBin, spawnBin } from "../support/cli.js"
+import { eventually } from "../support/receiver.js"
 
 const bin = "packages/testing/src/bin/fake-anthropic.ts"
 

@@ -4,12 +4,12 @@
 import { execFile } from "node:child_process"
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { fences } from "../scripts/verify-install/markdown.js"
+import { fences } from "../../scripts/verify-install/markdown.js"
 
-export const root = fileURLToPath(new URL("../", import.meta.url))
+export const root = fileURLToPath(new URL("../../", import.meta.url))
 
-/** Where the blocks are written to be run (git-ignored; outside tsconfig's globs, which skip dot-folders). */
-export const generated = fileURLToPath(new URL("./.examples/", import.meta.url))
+/** Where the blocks are written to be run: test/.examples/ (git-ignored; outside tsconfig's globs, which skip dot-folders). */
+export const generated = fileURLToPath(new URL("../.examples/", import.meta.url))
 
 /** The text of `doc` (a path from the repository's root). */
 export const read = (doc: string): string => readFileSync(`${root}${doc}`, "utf8")

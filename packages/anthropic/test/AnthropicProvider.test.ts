@@ -7,11 +7,14 @@ import {
   type CompletionRequest,
   Concurrency,
   Events,
+  GuardEvents,
+  Guards,
   type GuardsOptions,
   LlmClient,
   LlmProvider,
   Pricing,
   type ProviderError,
+  Retry,
   type RetryOptions,
   type StreamPart
 } from "@fleetguard/core"
@@ -33,7 +36,34 @@ import {
   Stream,
   TestClock
 } from "effect"
-import { clientOver, request } from "./helpers.js"
+
+const request = (content = "hello"): CompletionRequest => ({
+  model: "claude-haiku-4-5",
+  maxTokens: 100,
+  messages: [{ role: "user", content }]
+})
+
+/**
+ * LlmClient over every guard (roomy limits unless a test says otherwise) and `provider`, with a hub
+ * of the test's own. (The root suites' helper, test/support/client.ts, is outside this package.)
+ */
+const clientOver = <P, E>(provider: Layer.Layer<P, E>, guards: Partial<GuardsOptions> = {}, retry: RetryOptions = {}) =>
+  LlmClient.layer.pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(
+        Guards.layer({
+          budget: { limitUsd: 100, perAgentLimitUsd: 100 },
+          concurrency: { maxConcurrency: 5 },
+          depth: { maxDepth: 3, maxFanOut: 4 },
+          breaker: { failureThreshold: 10, resetAfter: "30 seconds", halfOpenMaxCalls: 2 },
+          ...guards
+        }),
+        provider,
+        Retry.layer(retry)
+      )
+    ),
+    Layer.provideMerge(GuardEvents.layer())
+  )
 
 /**
  * Runs `self` with LlmClient over the real SDK against a FakeAnthropic started for the test (on the

@@ -32,7 +32,7 @@ export const runBin = (path: string, args: ReadonlyArray<string>, env: Readonly<
   Effect.async<Ran>((resume) => {
     const child = execFile(
       process.execPath,
-      ["--import", "tsx", fileURLToPath(new URL(`../${path}`, import.meta.url)), ...args],
+      ["--import", "tsx", fileURLToPath(new URL(`../../${path}`, import.meta.url)), ...args],
       { env: environment(env), timeout: 60_000 },
       (error, stdout, stderr) =>
         resume(
@@ -56,7 +56,7 @@ export const spawnBin = (path: string, args: ReadonlyArray<string>, env: Readonl
     Effect.sync(() => {
       const child: ChildProcess = spawn(
         process.execPath,
-        ["--import", "tsx", fileURLToPath(new URL(`../${path}`, import.meta.url)), ...args],
+        ["--import", "tsx", fileURLToPath(new URL(`../../${path}`, import.meta.url)), ...args],
         { env: environment(env) }
       )
       let stdout = ""

@@ -6,8 +6,8 @@ import { expect, it } from "@effect/vitest"
 import { Agent, CircuitBreaker, Depth, GuardEvents, LlmClient, Pricing, RateLimited } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Effect, Either, Layer } from "effect"
-import { guards, withRedis } from "../packages/redis/test/support.js"
-import { request } from "./helpers.js"
+import { guards, withRedis } from "../../packages/redis/test/support.js"
+import { request } from "../support/client.js"
 
 withRedis("LlmClient over Redis guards: a burst of 429s never opens the breaker", (server) => {
   it.live("20 agents, a wave of 8 429s (one per permit): all answered, the shared breaker closed", () =>

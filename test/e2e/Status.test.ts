@@ -6,9 +6,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Agent, type Completion, Events, Journal, type JournalOptions, LlmClient, RunId } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Array as Arr, Effect, type Scope, TestClock } from "effect"
-import { fleetguard, inProcess, inProcessForked, spawned } from "./cli.js"
-import { client, request } from "./helpers.js"
-import { eventually } from "./receiver.js"
+import { fleetguard, inProcess, inProcessForked, spawned } from "../support/cli.js"
+import { client, request } from "../support/client.js"
+import { eventually } from "../support/receiver.js"
 
 /** Tests that start the bin: under load, tsx takes seconds to start it. */
 const spawning = 180_000

@@ -7,7 +7,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import { Budget, Events, GuardEvents, Journal, RunId } from "@fleetguard/core"
 import { Context, Effect, Exit, Layer, Logger, Scope, TestClock } from "effect"
-import { endsSoon, eventually, sleepersAt } from "./receiver.js"
+import { endsSoon, eventually, sleepersAt } from "../support/receiver.js"
 
 const settled = (at: number) =>
   new Events.CallSettled({

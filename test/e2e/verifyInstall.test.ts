@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { follow, substitute } from "../scripts/verify-install/follow.js"
-import { commands, section } from "../scripts/verify-install/markdown.js"
+import { follow, substitute } from "../../scripts/verify-install/follow.js"
+import { commands, section } from "../../scripts/verify-install/markdown.js"
 import { read } from "./examples.js"
 
 const tarballs = new Map([

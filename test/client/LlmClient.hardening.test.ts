@@ -12,7 +12,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Duration, Effect, Exit, Fiber, Queue, Stream, TestClock } from "effect"
-import { client, request } from "./helpers.js"
+import { paths, request } from "../support/client.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
@@ -26,7 +26,7 @@ const withEvents = <A, E, R>(self: Effect.Effect<A, E, R>) =>
 
 const estimateOf = (r: CompletionRequest) => Pricing.estimate(r)
 
-describe("LlmClient: no answer from the API can freeze the fleet", () => {
+describe.each(paths)("LlmClient: no answer from the API can freeze the fleet ($name)", ({ client }) => {
   const centuries = 99_999_999_999 * 1_000
 
   it.scoped(
@@ -138,7 +138,7 @@ describe("LlmClient: no answer from the API can freeze the fleet", () => {
   )
 })
 
-describe("LlmClient: bad input is a typed error, never a defect", () => {
+describe.each(paths)("LlmClient: bad input is a typed error, never a defect ($name)", ({ client }) => {
   const cases: ReadonlyArray<readonly [string, unknown, string, string]> = [
     ["maxTokens as a string", { ...request(), maxTokens: "100" }, "InvalidAmount", "maxTokens"],
     [
@@ -226,78 +226,81 @@ describe("LlmClient: bad input is a typed error, never a defect", () => {
   )
 })
 
-describe("LlmClient: an attempt that was sent and got no answer is charged its upper bound", () => {
-  const noAnswer = new ProviderUnavailable({ message: "the request timed out" })
+describe.each(paths)(
+  "LlmClient: an attempt that was sent and got no answer is charged its upper bound ($name)",
+  ({ client }) => {
+    const noAnswer = new ProviderUnavailable({ message: "the request timed out" })
 
-  it.scoped("three timed-out attempts send three requests and are charged three upper bounds", () =>
-    Effect.gen(function* () {
-      const estimate = yield* estimateOf(request())
-      const call = yield* Effect.fork(Effect.exit(LlmClient.complete(request())))
-      yield* TestClock.adjust(Duration.minutes(1))
-      expect(yield* Fiber.join(call)).toEqual(Exit.fail(noAnswer))
-      expect((yield* (yield* TestProvider.TestProvider).calls).length).toBe(3)
-      const budget = yield* Budget.snapshot
-      expect(budget.spentUsd).toBeCloseTo(3 * estimate, 12)
-      expect(budget.reservedUsd).toBe(0)
-    }).pipe(Effect.provide(client(TestProvider.always(TestProvider.fail(noAnswer)), {}, { maxAttempts: 3 })))
-  )
+    it.scoped("three timed-out attempts send three requests and are charged three upper bounds", () =>
+      Effect.gen(function* () {
+        const estimate = yield* estimateOf(request())
+        const call = yield* Effect.fork(Effect.exit(LlmClient.complete(request())))
+        yield* TestClock.adjust(Duration.minutes(1))
+        expect(yield* Fiber.join(call)).toEqual(Exit.fail(noAnswer))
+        expect((yield* (yield* TestProvider.TestProvider).calls).length).toBe(3)
+        const budget = yield* Budget.snapshot
+        expect(budget.spentUsd).toBeCloseTo(3 * estimate, 12)
+        expect(budget.reservedUsd).toBe(0)
+      }).pipe(Effect.provide(client(TestProvider.always(TestProvider.fail(noAnswer)), {}, { maxAttempts: 3 })))
+    )
 
-  it.scoped("a retry reserves again, and is refused whole when the budget cannot cover it", () =>
-    Effect.gen(function* () {
-      const call = yield* Effect.fork(Effect.exit(LlmClient.complete(request())))
-      yield* TestClock.adjust(Duration.minutes(1))
-      const exit = yield* Fiber.join(call)
-      expect(exit).toMatchObject({ _tag: "Failure" })
-      expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("BudgetExceeded")
-      // Two attempts fit in the fleet limit; the third was never sent.
-      expect(yield* estimateOf(request())).toBeCloseTo(0.000553, 12)
-      expect((yield* (yield* TestProvider.TestProvider).calls).length).toBe(2)
-      const budget = yield* Budget.snapshot
-      expect(budget.spentUsd).toBeLessThanOrEqual(budget.limitUsd)
-      expect(budget.reservedUsd).toBe(0)
-    }).pipe(
-      Effect.provide(
-        client(
-          TestProvider.always(TestProvider.fail(noAnswer)),
-          // request() reserves $0.000553 on Haiku 4.5 (53 input tokens at most, 100 output): room for two, not three.
-          { budget: { limitUsd: 0.0015, perAgentLimitUsd: 0.0015 } },
-          { maxAttempts: 4 }
+    it.scoped("a retry reserves again, and is refused whole when the budget cannot cover it", () =>
+      Effect.gen(function* () {
+        const call = yield* Effect.fork(Effect.exit(LlmClient.complete(request())))
+        yield* TestClock.adjust(Duration.minutes(1))
+        const exit = yield* Fiber.join(call)
+        expect(exit).toMatchObject({ _tag: "Failure" })
+        expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain("BudgetExceeded")
+        // Two attempts fit in the fleet limit; the third was never sent.
+        expect(yield* estimateOf(request())).toBeCloseTo(0.000553, 12)
+        expect((yield* (yield* TestProvider.TestProvider).calls).length).toBe(2)
+        const budget = yield* Budget.snapshot
+        expect(budget.spentUsd).toBeLessThanOrEqual(budget.limitUsd)
+        expect(budget.reservedUsd).toBe(0)
+      }).pipe(
+        Effect.provide(
+          client(
+            TestProvider.always(TestProvider.fail(noAnswer)),
+            // request() reserves $0.000553 on Haiku 4.5 (53 input tokens at most, 100 output): room for two, not three.
+            { budget: { limitUsd: 0.0015, perAgentLimitUsd: 0.0015 } },
+            { maxAttempts: 4 }
+          )
         )
       )
     )
-  )
 
-  it.scoped("an error answer (it has a status) and a request that never reached the provider cost nothing", () =>
-    Effect.gen(function* () {
-      const call = yield* Effect.fork(LlmClient.complete(request()))
-      yield* TestClock.adjust(Duration.minutes(1))
-      const completion = yield* Fiber.join(call)
-      expect(completion.text).toBe("reply 2")
-      const budget = yield* Budget.snapshot
-      expect(completion.costUsd).toBe(budget.spentUsd)
-      expect(budget.spentUsd).toBe(yield* Pricing.cost(completion.model, completion.usage))
-    }).pipe(
-      Effect.provide(
-        client(({ index }) =>
-          index === 0
-            ? TestProvider.fail(new ProviderUnavailable({ status: 500 }))
-            : index === 1
-              ? TestProvider.fail(new ProviderUnavailable({ message: "connection refused", sent: false }))
-              : TestProvider.reply()
+    it.scoped("an error answer (it has a status) and a request that never reached the provider cost nothing", () =>
+      Effect.gen(function* () {
+        const call = yield* Effect.fork(LlmClient.complete(request()))
+        yield* TestClock.adjust(Duration.minutes(1))
+        const completion = yield* Fiber.join(call)
+        expect(completion.text).toBe("reply 2")
+        const budget = yield* Budget.snapshot
+        expect(completion.costUsd).toBe(budget.spentUsd)
+        expect(budget.spentUsd).toBe(yield* Pricing.cost(completion.model, completion.usage))
+      }).pipe(
+        Effect.provide(
+          client(({ index }) =>
+            index === 0
+              ? TestProvider.fail(new ProviderUnavailable({ status: 500 }))
+              : index === 1
+                ? TestProvider.fail(new ProviderUnavailable({ message: "connection refused", sent: false }))
+                : TestProvider.reply()
+          )
         )
       )
     )
-  )
 
-  it.scoped("completion.costUsd counts every attempt it was charged for", () =>
-    Effect.gen(function* () {
-      const estimate = yield* estimateOf(request())
-      const call = yield* Effect.fork(LlmClient.complete(request()))
-      yield* TestClock.adjust(Duration.minutes(1))
-      const completion = yield* Fiber.join(call)
-      const answered = yield* Pricing.cost(completion.model, completion.usage)
-      expect(completion.costUsd).toBeCloseTo(estimate + answered, 12)
-      expect((yield* Budget.snapshot).spentUsd).toBeCloseTo(estimate + answered, 12)
-    }).pipe(Effect.provide(client(({ index }) => (index === 0 ? TestProvider.fail(noAnswer) : TestProvider.reply()))))
-  )
-})
+    it.scoped("completion.costUsd counts every attempt it was charged for", () =>
+      Effect.gen(function* () {
+        const estimate = yield* estimateOf(request())
+        const call = yield* Effect.fork(LlmClient.complete(request()))
+        yield* TestClock.adjust(Duration.minutes(1))
+        const completion = yield* Fiber.join(call)
+        const answered = yield* Pricing.cost(completion.model, completion.usage)
+        expect(completion.costUsd).toBeCloseTo(estimate + answered, 12)
+        expect((yield* Budget.snapshot).spentUsd).toBeCloseTo(estimate + answered, 12)
+      }).pipe(Effect.provide(client(({ index }) => (index === 0 ? TestProvider.fail(noAnswer) : TestProvider.reply()))))
+    )
+  }
+)

@@ -6,7 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Agent, Budget, BudgetExceeded, GuardEvents, Guards, LlmClient } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Effect, Layer } from "effect"
-import { request } from "./helpers.js"
+import { request } from "../support/client.js"
 
 /** Estimated at about $0.96 (64,000 output tokens at $15 per million): above a $2 fleet's ⅕. */
 const big = { ...request("hello", "claude-sonnet-4-5"), maxTokens: 64_000 }

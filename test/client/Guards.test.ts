@@ -13,9 +13,9 @@ import {
   Overloaded
 } from "@fleetguard/core"
 import { ConfigProvider, Effect, Fiber, Layer, TestClock } from "effect"
-import { defaultGuards } from "./helpers.js"
+import { defaultGuards, paths } from "../support/client.js"
 
-describe("Guards.wrap", () => {
+describe.each(paths)("Guards.wrap ($name)", ({ wrap }) => {
   const wrapped = <A, E, R>(self: Effect.Effect<A, E, R>, actualUsd: (a: A) => number = () => 0.01) =>
     Guards.wrap({ estimateUsd: 0.05, actualUsd })(self)
 
@@ -25,7 +25,7 @@ describe("Guards.wrap", () => {
       expect(inside).toBe(1)
       expect((yield* Budget.snapshot).agents["sdk-agent"]).toEqual({ spentUsd: 0.01, reservedUsd: 0 })
       expect(yield* Concurrency.snapshot).toMatchObject({ inFlight: 0, waiting: 0 })
-    }).pipe(Effect.provide(Guards.layer(defaultGuards)))
+    }).pipe(Effect.provide(wrap(Guards.layer(defaultGuards))))
   )
 
   it.effect("counts upstream failures in the breaker, and a trip cuts a wrapped call off with CircuitOpen", () =>
@@ -47,10 +47,12 @@ describe("Guards.wrap", () => {
       expect(yield* wrapped(Effect.succeed("probe"))).toBe("probe")
     }).pipe(
       Effect.provide(
-        Guards.layer({
-          ...defaultGuards,
-          breaker: { failureThreshold: 1, resetAfter: "30 seconds", halfOpenMaxCalls: 1 }
-        })
+        wrap(
+          Guards.layer({
+            ...defaultGuards,
+            breaker: { failureThreshold: 1, resetAfter: "30 seconds", halfOpenMaxCalls: 1 }
+          })
+        )
       )
     )
   )
@@ -66,7 +68,7 @@ describe("Guards.wrap", () => {
         "BudgetExceeded"
       )
       expect(ran).toBe(0)
-    }).pipe(Effect.provide(Guards.layer(defaultGuards)))
+    }).pipe(Effect.provide(wrap(Guards.layer(defaultGuards))))
   )
 })
 

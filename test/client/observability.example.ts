@@ -1,5 +1,5 @@
 // docs/observability.md's example, as written, so that it type-checks with the repository
-// (test/observability.test.ts runs the same wiring with in-memory exporters). Not run by the tests.
+// (test/client/observability.test.ts runs the same wiring with in-memory exporters). Not run by the tests.
 
 import { NodeSdk } from "@effect/opentelemetry"
 import * as NodeContext from "@effect/platform-node/NodeContext"

@@ -21,7 +21,7 @@ import {
   Scope,
   TestClock
 } from "effect"
-import { type Answer, endsSoon, eventually, receiver, sleepersAt } from "./receiver.js"
+import { type Answer, endsSoon, eventually, receiver, sleepersAt } from "../support/receiver.js"
 
 const opened = (at: number) =>
   new Events.BreakerOpened({ at, interrupted: 1, interruptedAgents: 1, trips: 1, reopenAt: at + 30_000 })

@@ -13,12 +13,12 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Duration, Effect, Either, Fiber, Stream, TestClock } from "effect"
-import { client, clientOver, request } from "./helpers.js"
+import { paths, request } from "../support/client.js"
 
 const texts = (parts: ReadonlyArray<StreamPart>) => parts.flatMap((p) => (p._tag === "TextDelta" ? [p.text] : []))
 const haiku = (input: number, output: number) => (input * 1 + output * 5) / 1e6
 
-describe("LlmClient.stream", () => {
+describe.each(paths)("LlmClient.stream ($name)", ({ client, clientOver }) => {
   it.effect("text deltas, then the completion with its cost; the ledger is charged that cost", () =>
     Effect.gen(function* () {
       const parts = Chunk.toReadonlyArray(

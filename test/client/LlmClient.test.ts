@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import {
   Agent,
+  Backend,
   Budget,
   CircuitBreaker,
   CircuitOpen,
@@ -15,7 +16,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Clock, Duration, Effect, Either, Exit, Fiber, Queue, Random, TestClock, Tracer } from "effect"
-import { client, request } from "./helpers.js"
+import { paths, request } from "../support/client.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
@@ -29,7 +30,19 @@ const guardsAreClean = Effect.gen(function* () {
   expect((yield* CircuitBreaker.snapshot).tracked).toBe(0)
 })
 
-describe("LlmClient: coordinated retries", () => {
+describe.each(paths)("the guards LlmClient is given ($name)", ({ name, client }) => {
+  // What makes the methods-only runs of these suites worth having: the client cannot take a fast path.
+  it.effect(name === "fast path" ? "each offers its fast path" : "none offers a fast path", () =>
+    Effect.gen(function* () {
+      const guards = yield* Effect.all([Budget, Concurrency, CircuitBreaker, Pricing])
+      expect(guards.map((guard) => Backend.fastPathOf(guard) !== undefined)).toEqual(
+        guards.map(() => name === "fast path")
+      )
+    }).pipe(Effect.provide(client(TestProvider.always(TestProvider.reply()))))
+  )
+})
+
+describe.each(paths)("LlmClient: coordinated retries ($name)", ({ client }) => {
   const T = 10_000
 
   /** The article's danger pattern: each agent retries alone, with its own jitter. */
@@ -120,7 +133,7 @@ describe("LlmClient: coordinated retries", () => {
   )
 })
 
-describe("LlmClient: the breaker stops cost already in flight", () => {
+describe.each(paths)("LlmClient: the breaker stops cost already in flight ($name)", ({ client }) => {
   const script: TestProvider.Script = ({ request: r }) =>
     r.messages[0]?.content === "hang"
       ? TestProvider.hang
@@ -250,7 +263,7 @@ describe("LlmClient: the breaker stops cost already in flight", () => {
   )
 })
 
-describe("LlmClient: settlement", () => {
+describe.each(paths)("LlmClient: settlement ($name)", ({ client }) => {
   it.effect("a success is charged the price of its usage, and says so", () =>
     Effect.gen(function* () {
       const completion = yield* Agent.run("writer", LlmClient.complete(request("one two three four")))
@@ -295,7 +308,7 @@ describe("LlmClient: settlement", () => {
   )
 })
 
-describe("LlmClient.guard: a call made through another library", () => {
+describe.each(paths)("LlmClient.guard: a call made through another library ($name)", ({ client }) => {
   const usage = { inputTokens: 1000, outputTokens: 100, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
 
   it.effect("its answer's usage settles it, priced as the model it reports, else as the request's", () =>
@@ -321,7 +334,7 @@ describe("LlmClient.guard: a call made through another library", () => {
   )
 })
 
-describe("LlmClient: tracing", () => {
+describe.each(paths)("LlmClient: tracing ($name)", ({ client }) => {
   it.effect("with a tracer installed, each call is one span with its model, agent, attempts and cost", () =>
     Effect.gen(function* () {
       const builtIn = yield* Effect.tracer

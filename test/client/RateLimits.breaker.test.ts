@@ -1,8 +1,8 @@
 /**
  * A burst of 429s pauses the fleet; it never opens the breaker (DESIGN: "Defaults a first fleet can
- * live with"), through LlmClient and Guards.wrap, whatever the breaker's isFailure says, with the
- * in-memory breaker's synchronous engine and with a breaker used only through `protect` (as a
- * store kept elsewhere is).
+ * live with"), through LlmClient and Guards.wrap, whatever the breaker's isFailure says: on both
+ * paths (test/support/client.ts), and with the breaker alone used through its methods (as a store
+ * kept elsewhere is) beside the other guards.
  */
 import { describe, expect, it } from "@effect/vitest"
 import {
@@ -18,23 +18,13 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { ConfigProvider, Effect, Either, Fiber, Layer, TestClock } from "effect"
-import { request } from "./helpers.js"
+import { fastPathGuards, methodsOnly, paths, request } from "../support/client.js"
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
-/** The breaker `options` make, seen only through its methods: no synchronous engine to take. */
-const protectOnly = (options: CircuitBreakerOptions) =>
-  Layer.effect(
-    CircuitBreaker,
-    Effect.map(CircuitBreaker.make(options), (breaker) => ({
-      protect: breaker.protect,
-      track: breaker.track,
-      state: breaker.state,
-      snapshot: breaker.snapshot,
-      isolate: breaker.isolate,
-      reset: breaker.reset
-    }))
-  )
+/** The breaker `options` make, seen only through its methods: no fast path to take. */
+const breakerMethodsOnly = (options: CircuitBreakerOptions) =>
+  methodsOnly(CircuitBreaker.layer(options), [fastPathGuards.breaker])
 
 /** What FLEETGUARD_BUDGET_USD=1 alone gives: every other guard at its default. */
 const fromEnvDefaults = Guards.layerConfig().pipe(
@@ -90,10 +80,10 @@ const fleetOf20 = Effect.gen(function* () {
   return { results, limited: calls.filter((c) => c.step === "Fail").length }
 })
 
-describe("LlmClient: a burst of 429s never opens the breaker", () => {
+describe.each(paths)("LlmClient: a burst of 429s never opens the breaker ($name)", ({ wrap }) => {
   for (const [name, guards] of [
-    ["FLEETGUARD_BUDGET_USD=1 alone (the in-memory engine)", fromEnvDefaults],
-    ["the same defaults, the breaker used through protect only", defaultsWith(protectOnly(breakerDefaults))]
+    ["FLEETGUARD_BUDGET_USD=1 alone", fromEnvDefaults],
+    ["the same defaults, the breaker through its methods only", defaultsWith(breakerMethodsOnly(breakerDefaults))]
   ] as const) {
     for (const [after, retryAfter] of [
       ["with a retry-after", 800],
@@ -105,7 +95,7 @@ describe("LlmClient: a burst of 429s never opens the breaker", () => {
           expect(limited).toBeGreaterThanOrEqual(5)
           expect(results.filter(Either.isLeft).map((r) => r.left)).toEqual([])
           expect(yield* CircuitBreaker.snapshot).toMatchObject({ state: "Closed", trips: 0 })
-        }).pipe(Effect.provide(clientOver(guards, burst(800, retryAfter))))
+        }).pipe(Effect.provide(clientOver(wrap(guards), burst(800, retryAfter))))
       )
     }
   }
@@ -121,7 +111,7 @@ describe("LlmClient: a burst of 429s never opens the breaker", () => {
         yield* TestClock.adjust(`${seconds + 5} seconds`)
         expect((yield* Fiber.join(results)).filter(Either.isLeft).map((r) => r.left)).toEqual([])
         expect(yield* CircuitBreaker.snapshot).toMatchObject({ state: "Closed", trips: 0 })
-      }).pipe(Effect.provide(clientOver(fromEnvDefaults, burst(seconds * 1000, 1000))))
+      }).pipe(Effect.provide(clientOver(wrap(fromEnvDefaults), burst(seconds * 1000, 1000))))
     )
   }
 
@@ -133,7 +123,7 @@ describe("LlmClient: a burst of 429s never opens the breaker", () => {
       yield* TestClock.adjust("2 seconds")
       const result = yield* Fiber.join(call)
       expect(Either.flip(result).pipe(Either.getOrThrow)).toBeInstanceOf(RateLimited)
-    }).pipe(Effect.provide(clientOver(fromEnvDefaults, burst(10 * 60_000, 1000))))
+    }).pipe(Effect.provide(clientOver(wrap(fromEnvDefaults), burst(10 * 60_000, 1000))))
   )
 
   it.effect("a 429 never counts, whatever isFailure says; other upstream failures still do", () =>
@@ -146,7 +136,7 @@ describe("LlmClient: a burst of 429s never opens the breaker", () => {
     }).pipe(
       Effect.provide(
         clientOver(
-          defaultsWith(protectOnly({ ...breakerDefaults, failureThreshold: 1, isFailure: () => true })),
+          wrap(defaultsWith(breakerMethodsOnly({ ...breakerDefaults, failureThreshold: 1, isFailure: () => true }))),
           ({ request }) =>
             TestProvider.fail(
               request.messages[0]?.content === "limited"
@@ -171,27 +161,30 @@ describe("LlmClient: a burst of 429s never opens the breaker", () => {
       expect(yield* CircuitBreaker.state).toBe("Closed")
     }).pipe(
       Effect.provide(
-        clientOver(defaultsWith(protectOnly({ ...breakerDefaults, failureThreshold: 1 })), ({ request }) => {
-          const content = request.messages[0]?.content
-          return content === "limited"
-            ? TestProvider.fail(new RateLimited({ message: "slow down", retryAfterMillis: 1_000 }))
-            : content === "overloaded"
-              ? TestProvider.fail(new Overloaded({ message: "busy" }))
-              : TestProvider.reply()
-        })
+        clientOver(
+          wrap(defaultsWith(breakerMethodsOnly({ ...breakerDefaults, failureThreshold: 1 }))),
+          ({ request }) => {
+            const content = request.messages[0]?.content
+            return content === "limited"
+              ? TestProvider.fail(new RateLimited({ message: "slow down", retryAfterMillis: 1_000 }))
+              : content === "overloaded"
+                ? TestProvider.fail(new Overloaded({ message: "busy" }))
+                : TestProvider.reply()
+          }
+        )
       )
     )
   )
 })
 
-describe("Guards.wrap: a RateLimited from the wrapped effect never counts", () => {
+describe.each(paths)("Guards.wrap: a RateLimited from the wrapped effect never counts ($name)", ({ wrap }) => {
   const rateLimited = Guards.wrap({ estimateUsd: 0.01, actualUsd: () => 0 })(
     Effect.fail(new RateLimited({ message: "slow down" }))
   )
 
   for (const [name, breaker] of [
-    ["the in-memory engine", CircuitBreaker.layer(breakerDefaults)],
-    ["protect only", protectOnly(breakerDefaults)]
+    ["the in-memory breaker", CircuitBreaker.layer(breakerDefaults)],
+    ["the breaker through its methods only", breakerMethodsOnly(breakerDefaults)]
   ] as const) {
     it.effect(`${name}: 20 agents' 429s leave the breaker closed; each caller sees its RateLimited`, () =>
       Effect.gen(function* () {
@@ -200,7 +193,7 @@ describe("Guards.wrap: a RateLimited from the wrapped effect never counts", () =
         })
         expect(results.every((error) => error instanceof RateLimited)).toBe(true)
         expect(yield* CircuitBreaker.snapshot).toMatchObject({ state: "Closed", trips: 0 })
-      }).pipe(Effect.provide(defaultsWith(breaker)))
+      }).pipe(Effect.provide(wrap(defaultsWith(breaker))))
     )
   }
 })

@@ -9,7 +9,7 @@ import { TestProvider } from "@fleetguard/testing"
 import { MetricReader } from "@opentelemetry/sdk-metrics"
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer } from "effect"
-import { client, request } from "./helpers.js"
+import { client, request } from "../support/client.js"
 
 /** A reader the test collects from when it wants to. */
 class OnDemand extends MetricReader {
@@ -42,9 +42,9 @@ it.live("fleetguard's metrics and spans are exported through @effect/opentelemet
   })
 )
 
-it("docs/observability.md shows test/observability.example.ts as it is", () => {
-  const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), "utf8")
+it("docs/observability.md shows test/client/observability.example.ts as it is", () => {
+  const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8")
   const shown = /## Exporting with OpenTelemetry[\s\S]*?```ts\n([\s\S]*?)```/.exec(read("docs/observability.md"))?.[1]
-  const example = read("test/observability.example.ts").replace(/^(\/\/.*\n)+\n/, "")
+  const example = read("test/client/observability.example.ts").replace(/^(\/\/.*\n)+\n/, "")
   expect(shown).toBe(example)
 })
