@@ -16,8 +16,10 @@ const files = ["casBudget.ts", "casBudget.contract.ts", "program.ts"] as const
 const written = (() => {
   mkdirSync(dir, { recursive: true })
   const code = blocks(page)
-  files.forEach((file, index) => writeFileSync(`${dir}${file}`, code[index] ?? ""))
-  return files.map((file) => `${dir}${file}`)
+  return files.map((file, index) => {
+    writeFileSync(`${dir}${file}`, code[index] ?? "")
+    return `${dir}${file}`
+  })
 })()
 
 interface Store {
