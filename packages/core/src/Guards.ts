@@ -202,12 +202,7 @@ const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | Inv
  * @since 0.1.0
  * @category models
  */
-export interface WrapOptions<A> {
-  /** The upper bound reserved before `self` runs. */
-  readonly estimateUsd: number
-  /** What a success cost; a cost that cannot be computed is charged as the full reservation. */
-  readonly actualUsd: (a: A) => number
-}
+export interface WrapOptions<A> extends Wrap.Costs<A> {}
 
 /**
  * Every failure `Guards.wrap` adds to the wrapped effect's own: the guards' refusals.
@@ -234,13 +229,7 @@ const wrap: {
     options: WrapOptions<A>
   ): <A2 extends A, E, R>(self: Effect.Effect<A2, E, R>) => Effect.Effect<A2, E | WrapError, R | GuardServices>
   <A, E, R>(self: Effect.Effect<A, E, R>, options: WrapOptions<A>): Effect.Effect<A, E | WrapError, R | GuardServices>
-} = dual(
-  2,
-  <A, E, R>(
-    self: Effect.Effect<A, E, R>,
-    options: WrapOptions<A>
-  ): Effect.Effect<A, E | WrapError, R | GuardServices> => Wrap.wrap(self, options)
-)
+} = dual(2, Wrap.wrap)
 
 /**
  * The guards as one: their layers from options or from the environment, and `wrap`.

@@ -23,7 +23,7 @@ export type AttemptsError = ProviderError | CircuitOpen | BudgetExceeded | Inval
 type Guarded<A> = Effect.Effect<A & { readonly costUsd: number }, AttemptsError>
 
 /** What every call of one client shares. */
-export interface Client {
+export interface Shared {
   readonly fleet: Fleet
   readonly prices: Prices
   readonly coordination: Coordination
@@ -44,7 +44,7 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
   readonly send: Effect.Effect<A, ProviderError>
 
   constructor(
-    readonly client: Client,
+    readonly shared: Shared,
     readonly request: CompletionRequest,
     readonly agentId: string,
     readonly span: Tracer.Span | undefined,
@@ -62,7 +62,7 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
 
   /** The first attempt, holding the call's first reservation; a refused reservation is counted. */
   first(): Guarded<A> {
-    return Effect.matchCauseEffect(this.client.fleet.reserve(this.agentId, this.estimateUsd), {
+    return Effect.matchCauseEffect(this.shared.fleet.reserve(this.agentId, this.estimateUsd), {
       onFailure: (cause) => {
         Report.countRejection(Option.getOrUndefined(Cause.failureOption(cause)))
         return Effect.failCause(cause)
@@ -74,7 +74,7 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
   /** Attempt `n`, holding `reservation`: past the gate, a permit and the breaker. */
   attempt(n: number, reservation: Reservation): Guarded<A> {
     this.started = false
-    const { fleet, coordination } = this.client
+    const { fleet, coordination } = this.shared
     return Effect.flatMap(fleet.pass(this.fiber, this.restore, this.send, coordination.ceilingMillis(n)), (exit) =>
       this.attempted(n, reservation, exit)
     )
@@ -82,7 +82,7 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
 
   /** Attempt `n` ended: the call ends, or the attempt is settled and the next one waits its backoff. */
   attempted(n: number, reservation: Reservation, exit: Exit.Exit<A, AttemptsError>): Guarded<A> {
-    const { coordination, fleet } = this.client
+    const { coordination, fleet } = this.shared
     if (Exit.isSuccess(exit)) coordination.succeeded()
     const error = Settle.failureOf(exit)
     const received = this.call.progress?.received === true
@@ -91,7 +91,7 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
     Metrics.llmRetries.unsafeUpdate(1, [])
     // A retry after an attempt that owes something: that attempt is charged now, and the retry
     // holds a new reservation of the same estimate (refused whole if it does not fit).
-    const debt = Settle.owedForAttempt(exit, this, this.client.prices)
+    const debt = Settle.owedForAttempt(exit, this, this.shared.prices)
     this.started = false
     const renewed =
       debt._tag === "Nothing"
@@ -108,7 +108,7 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
   }
 
   settle(reservation: Reservation, owed: Settle.Owed): Effect.Effect<void> {
-    return Effect.map(this.client.fleet.settle(reservation, owed), (usd) => {
+    return Effect.map(this.shared.fleet.settle(reservation, owed), (usd) => {
       this.charged += usd
     })
   }
@@ -118,7 +118,7 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
     const settled =
       reservation === undefined
         ? Effect.void
-        : this.settle(reservation, Settle.owedForAttempt(exit, this, this.client.prices))
+        : this.settle(reservation, Settle.owedForAttempt(exit, this, this.shared.prices))
     return Effect.zipRight(
       settled,
       Effect.suspend(() => {
@@ -138,7 +138,7 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
  * reserves again — refused whole, like any reservation, when the budget cannot cover it.
  */
 export const make =
-  (client: Client) =>
+  (shared: Shared) =>
   <A extends Answer>(
     request: CompletionRequest,
     agentId: string,
@@ -148,5 +148,5 @@ export const make =
     call: GuardedCall<A>
   ): Guarded<A> =>
     Effect.uninterruptibleMask((restore) =>
-      new Attempts(client, request, agentId, span, fiber, estimateUsd, call, restore).first()
+      new Attempts(shared, request, agentId, span, fiber, estimateUsd, call, restore).first()
     )

@@ -8,17 +8,11 @@ import { Budget } from "../../Budget.js"
 import { CircuitBreaker } from "../../CircuitBreaker.js"
 import { Concurrency } from "../../Concurrency.js"
 import { Depth } from "../../Depth.js"
-import {
-  type BudgetExceeded,
-  type CircuitOpen,
-  type DepthLimitExceeded,
-  type GuardUnavailable,
-  InvalidAmount
-} from "../../Errors.js"
+import { type DepthLimitExceeded, InvalidAmount } from "../../Errors.js"
 import { isGroup } from "../../Options.js"
 import { nanosOf } from "../backend/budget.js"
 import * as AgentId from "../runtime/agentId.js"
-import { Fleet } from "./fleet.js"
+import { Fleet, type PassError, type ReserveError } from "./fleet.js"
 import * as Settle from "./settle.js"
 
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
@@ -26,11 +20,13 @@ type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 type Services = Budget | Concurrency | CircuitBreaker | Depth
 
 /** Every failure the guards add to the wrapped effect's own (`WrapError`). */
-type Refusal = BudgetExceeded | DepthLimitExceeded | CircuitOpen | InvalidAmount | GuardUnavailable
+type Refusal = ReserveError | PassError | DepthLimitExceeded
 
 /** What `Guards.wrap` reserves, and what a success cost (`WrapOptions`). */
 export interface Costs<A> {
+  /** The upper bound reserved before `self` runs. */
   readonly estimateUsd: number
+  /** What a success cost; a cost that cannot be computed is charged as the full reservation. */
   readonly actualUsd: (a: A) => number
 }
 
