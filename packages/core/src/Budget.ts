@@ -209,8 +209,9 @@ const withReservation: {
       const costOf = (a: A) => actualUsd.call(options, a)
       const failureCost = failureUsd && ((cause: Cause.Cause<unknown>) => failureUsd.call(options, cause))
       const reservations = new Reservations(budget)
+      // Reserved inside the acquisition, where interruption is masked: a reservation taken is settled.
       return yield* Effect.acquireUseRelease(
-        budget.reserve(agentId, usd),
+        Effect.suspend(() => reservations.reserve(agentId, usd)),
         () => self,
         (reservation, exit) => reservations.settle(reservation, Settle.owedForReservation(exit, costOf, failureCost))
       )
