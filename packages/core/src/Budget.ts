@@ -7,11 +7,12 @@
  * @since 0.1.0
  */
 
-import { Cause, Config, Context, Effect, Exit, Layer, Schema } from "effect"
+import { type Cause, Config, Context, Effect, Layer, Schema } from "effect"
 import { dual } from "effect/Function"
 import * as Env from "./Env.js"
 import { type BudgetExceeded, type GuardUnavailable, InvalidAmount, type InvalidOption } from "./Errors.js"
 import * as Backend from "./internal/backend/budget.js"
+import { Reservations } from "./internal/call/fleet.js"
 import * as Settle from "./internal/call/settle.js"
 import * as InMemory from "./internal/memory/budget.js"
 import type * as Ledger from "./internal/policy/ledger.js"
@@ -205,18 +206,14 @@ const withReservation: {
       const budget = yield* Budget
       const { usd, actualUsd, agentId: given, failureUsd } = yield* reservationOptions<A>(options)
       const agentId = given ?? (yield* AgentId.current)
-      const owed = (exit: Exit.Exit<A, E>): Settle.Owed =>
-        Exit.isSuccess(exit)
-          ? Settle.cost(() => actualUsd.call(options, exit.value))
-          : Cause.isInterruptedOnly(exit.cause)
-            ? Settle.full
-            : failureUsd
-              ? Settle.cost(() => failureUsd.call(options, exit.cause))
-              : Settle.nothing
+      const costOf = (a: A) => actualUsd.call(options, a)
+      const failureCost = failureUsd && ((cause: Cause.Cause<unknown>) => failureUsd.call(options, cause))
+      const reservations = new Reservations(budget)
+      // Reserved inside the acquisition, where interruption is masked: a reservation taken is settled.
       return yield* Effect.acquireUseRelease(
-        budget.reserve(agentId, usd),
+        Effect.suspend(() => reservations.reserve(agentId, usd)),
         () => self,
-        (reservation, exit) => Settle.settle(budget, reservation, owed(exit))
+        (reservation, exit) => reservations.settle(reservation, Settle.owedForReservation(exit, costOf, failureCost))
       )
     })
 )

@@ -10,26 +10,24 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Path from "@effect/platform/Path"
-import { Config, ConfigError, ConfigProvider, Context, Effect, Either, Layer, Option } from "effect"
+import { Config, ConfigError, ConfigProvider, Context, Effect, Layer, Option } from "effect"
 import { dual } from "effect/Function"
 import { Alerts } from "./Alerts.js"
 import { Budget, type BudgetOptions } from "./Budget.js"
 import { CircuitBreaker, type CircuitBreakerOptions } from "./CircuitBreaker.js"
 import { Concurrency, type ConcurrencyOptions } from "./Concurrency.js"
-import { currentDepth, Depth, type DepthOptions } from "./Depth.js"
+import { Depth, type DepthOptions } from "./Depth.js"
 import {
   type BudgetExceeded,
   type CircuitOpen,
   type DepthLimitExceeded,
   type GuardUnavailable,
-  InvalidAmount,
+  type InvalidAmount,
   InvalidOption
 } from "./Errors.js"
-import { nanosOf } from "./internal/backend/budget.js"
-import { permitted, reserving } from "./internal/call/guarded.js"
-import * as Settle from "./internal/call/settle.js"
-import * as AgentId from "./internal/runtime/agentId.js"
+import * as Wrap from "./internal/call/wrap.js"
 import { Journal } from "./Journal.js"
+import { isGroup, within } from "./Options.js"
 import { type PriceTable, Pricing } from "./Pricing.js"
 
 /**
@@ -56,8 +54,6 @@ export interface GuardsOptions {
  * @category models
  */
 export type GuardServices = Concurrency | Budget | Depth | CircuitBreaker | Pricing
-
-const isGroup = (u: unknown): u is object => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const refused = (option: string, value: unknown, reason: string) => new InvalidOption({ option, value, reason })
 
@@ -109,10 +105,7 @@ const withDefaults = <O>(group: string, config: Config.Config<O>, given: unknown
   )
 
 /** A guard's layer whose refusals name the option by its place in `GuardsOptions` (`budget.limitUsd`). */
-const under = <A, R>(group: string, layer: Layer.Layer<A, InvalidOption, R>) =>
-  Layer.mapError(layer, (error) =>
-    refused(error.option === "options" ? group : `${group}.${error.option}`, error.value, error.reason)
-  )
+const under = <A, R>(group: string, layer: Layer.Layer<A, InvalidOption, R>) => Layer.mapError(layer, within(group))
 
 /**
  * All guards; a bad option fails the layer naming it (`concurrency.maxConcurrency`), whatever the
@@ -121,7 +114,7 @@ const under = <A, R>(group: string, layer: Layer.Layer<A, InvalidOption, R>) =>
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: GuardsOptions): Layer.Layer<GuardServices, InvalidOption> =>
+const layer = (options: GuardsOptions): Layer.Layer<GuardServices, InvalidOption> =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
       const given = yield* readRequired<GuardsOptions>(options, "options")
@@ -185,7 +178,7 @@ const journalConfig = Layer.unwrapEffect(
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | InvalidOption> =>
+const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | InvalidOption> =>
   Alerts.layerConfig().pipe(
     Layer.provide(httpClientInContext),
     Layer.provideMerge(
@@ -209,47 +202,7 @@ export const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigErro
  * @since 0.1.0
  * @category models
  */
-export interface WrapOptions<A> {
-  /** The upper bound reserved before `self` runs. */
-  readonly estimateUsd: number
-  /** What a success cost; a cost that cannot be computed is charged as the full reservation. */
-  readonly actualUsd: (a: A) => number
-}
-
-/**
- * `wrap`'s options, each read once (a getter runs once), or `InvalidAmount` naming what is wrong:
- * not an object, an estimate the ledger cannot hold, a cost that is not a function.
- */
-const checkedWrapOptions = <A>(options: WrapOptions<A>): WrapOptions<A> | InvalidAmount => {
-  if (!isGroup(options))
-    return new InvalidAmount({
-      field: "options",
-      value: options,
-      reason: "must be an object { estimateUsd, actualUsd }"
-    })
-  const estimateUsd = fieldOf(options, "estimateUsd")
-  if (estimateUsd instanceof InvalidAmount) return estimateUsd
-  const estimate = nanosOf("estimateUsd", estimateUsd)
-  if (Either.isLeft(estimate)) return estimate.left
-  const actualUsd = fieldOf(options, "actualUsd")
-  if (actualUsd instanceof InvalidAmount) return actualUsd
-  return typeof actualUsd === "function"
-    ? { estimateUsd: estimateUsd as number, actualUsd: actualUsd as (a: A) => number }
-    : new InvalidAmount({
-        field: "actualUsd",
-        value: actualUsd,
-        reason: "must be a function from the result to its cost in USD"
-      })
-}
-
-/** `options[field]`, or `InvalidAmount` naming it when reading it throws. */
-const fieldOf = (options: object, field: string): unknown => {
-  try {
-    return (options as Record<string, unknown>)[field]
-  } catch {
-    return new InvalidAmount({ field, value: undefined, reason: "could not be read (reading it threw)" })
-  }
-}
+export interface WrapOptions<A> extends Wrap.Costs<A> {}
 
 /**
  * Every failure `Guards.wrap` adds to the wrapped effect's own: the guards' refusals.
@@ -271,58 +224,12 @@ export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | Inva
  * @since 0.1.0
  * @category combinators
  */
-export const wrap: {
+const wrap: {
   <A>(
     options: WrapOptions<A>
   ): <A2 extends A, E, R>(self: Effect.Effect<A2, E, R>) => Effect.Effect<A2, E | WrapError, R | GuardServices>
   <A, E, R>(self: Effect.Effect<A, E, R>, options: WrapOptions<A>): Effect.Effect<A, E | WrapError, R | GuardServices>
-} = dual(
-  2,
-  <A, E, R>(
-    self: Effect.Effect<A, E, R>,
-    options: WrapOptions<A>
-  ): Effect.Effect<A, E | WrapError, R | GuardServices> =>
-    Effect.withFiberRuntime<A, E | WrapError, R | GuardServices>((fiber) => {
-      const context = fiber.currentContext as Context.Context<GuardServices>
-      const budget = Context.getOption(context, Budget)
-      const concurrency = Context.getOption(context, Concurrency)
-      const breaker = Context.getOption(context, CircuitBreaker)
-      const depth = Context.getOption(context, Depth)
-      if (Option.isNone(budget) || Option.isNone(concurrency) || Option.isNone(breaker) || Option.isNone(depth))
-        return Effect.zipRight(
-          Effect.all([Budget, Concurrency, CircuitBreaker, Depth]),
-          Effect.dieMessage("unreachable")
-        )
-      const checked = checkedWrapOptions(options)
-      if (checked instanceof InvalidAmount) return Effect.fail(checked)
-      const { estimateUsd, actualUsd } = checked
-      const guarded = Effect.uninterruptibleMask((restore) =>
-        reserving(budget.value, fiber.getFiberRef(AgentId.currentAgentId), estimateUsd, (reservation) => {
-          let started = false
-          const call = Effect.suspend(() => {
-            started = true
-            return self
-          })
-          const gates = { concurrency: concurrency.value, breaker: breaker.value }
-          return permitted(gates, fiber, restore, call, noPause, (exit) =>
-            Effect.zipRight(
-              Settle.settle(
-                budget.value,
-                reservation,
-                Settle.owedOnExit(exit, started, (a) => Settle.cost(() => actualUsd.call(options, a)))
-              ),
-              exit
-            )
-          )
-        })
-      )
-      return fiber.getFiberRef(currentDepth) >= depth.value.maxDepth
-        ? Effect.zipRight(depth.value.check, guarded)
-        : guarded
-    })
-)
-
-const noPause = () => undefined
+} = dual(2, Wrap.wrap)
 
 /**
  * The guards as one: their layers from options or from the environment, and `wrap`.

@@ -7,23 +7,19 @@
  * @module
  * @since 0.1.0
  */
-import { Context, Effect, Either, type Fiber, Layer, Stream, Tracer } from "effect"
+import { Context, Effect, Either, Layer, Stream } from "effect"
 import { Budget } from "./Budget.js"
 import { CircuitBreaker } from "./CircuitBreaker.js"
 import { Concurrency } from "./Concurrency.js"
-import { currentDepth, Depth } from "./Depth.js"
-import type { LlmError, UnknownModel } from "./Errors.js"
-import * as Events from "./Events.js"
-import { fastPathOf, type PricingFastPath } from "./internal/backend/fastPath.js"
-import * as Attempts from "./internal/call/attempts.js"
+import { Depth } from "./Depth.js"
+import type { LlmError } from "./Errors.js"
+import * as Client from "./internal/call/client.js"
 import * as Request from "./internal/call/request.js"
 import * as Streaming from "./internal/call/streaming.js"
-import * as RetryBudget from "./internal/policy/retry.js"
-import * as AgentId from "./internal/runtime/agentId.js"
 import type { Answer, Completion, CompletionRequest, GuardedCall, StreamPart } from "./Llm.js"
 import { LlmProvider } from "./LlmProvider.js"
 import { Pricing } from "./Pricing.js"
-import { budgetTokensFor, Retry } from "./Retry.js"
+import { Retry } from "./Retry.js"
 
 /**
  * The guarded client: every call it makes passes every guard, is retried through one coordination
@@ -52,80 +48,17 @@ export interface LlmClientService {
   ) => Effect.Effect<A & { readonly costUsd: number }, LlmError>
 }
 
-/** The tracer every Effect program has unless one is provided (it exports nothing). */
-const builtInTracer = Effect.runSync(Effect.tracer)
-
-const unknownModel = (error: UnknownModel) =>
-  Effect.zipRight(
-    Effect.sync(() => Attempts.countRejection(error)),
-    Events.rejected("UnknownModel", `model "${error.model}"`)
-  )
-
-/**
- * Builds the guarded client over the provider and the guards in context.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make = Effect.gen(function* () {
+/** Builds the guarded client over the provider and the guards in context. */
+const make = Effect.gen(function* () {
   const provider = yield* LlmProvider
-  const concurrency = yield* Concurrency
-  const budget = yield* Budget
-  const depth = yield* Depth
-  const breaker = yield* CircuitBreaker
-  const pricing = yield* Pricing
-  const policy = yield* Retry
-  const retryTokens = {
-    current: RetryBudget.fullTokens(budgetTokensFor(policy, concurrency.limit), policy.budgetTokenRatio)
-  }
-  const attempts = Attempts.make({ concurrency, budget, breaker, pricing, policy, retryTokens })
-  const pricingEngine = fastPathOf<PricingFastPath>(pricing)
-
-  // Depth → upper-bound estimate → attempts (which reserve it and settle them).
-  const run = <A extends Answer>(
-    request: CompletionRequest,
-    fiber: Fiber.RuntimeFiber<unknown, unknown>,
-    span: Tracer.Span | undefined,
-    call: GuardedCall<A>
-  ): Effect.Effect<A & { readonly costUsd: number }, LlmError> => {
-    const agentId = fiber.getFiberRef(AgentId.currentAgentId)
-    const attempt = (estimateUsd: number) => attempts(request, agentId, span, fiber, estimateUsd, call)
-    const estimate = pricingEngine?.estimate(request)
-    const priced =
-      estimate !== undefined
-        ? attempt(estimate)
-        : Effect.flatMap(Effect.tapErrorTag(pricing.estimate(request), "UnknownModel", unknownModel), attempt)
-    return fiber.getFiberRef(currentDepth) >= depth.maxDepth
-      ? Effect.zipRight(
-          Effect.tapError(depth.check, (error) => Effect.sync(() => Attempts.countRejection(error))),
-          priced
-        )
-      : priced
-  }
-
-  // One span per call when a tracer is installed: with Effect's built-in tracer nothing exports it,
-  // and it measured ~12 µs a call. No stack trace is captured (Effect.fn would, ~25 µs), and
-  // attributes go on the span object: annotateCurrentSpan builds an exception when there is no span.
-  const guarded = <A extends Answer>(
-    name: string,
-    request: CompletionRequest,
-    call: GuardedCall<A>
-  ): Effect.Effect<A & { readonly costUsd: number }, LlmError> =>
-    Effect.withFiberRuntime((fiber) =>
-      Context.get(fiber.currentDefaultServices, Tracer.Tracer) === builtInTracer
-        ? run(request, fiber, undefined, call)
-        : Effect.useSpan(
-            name,
-            {
-              captureStackTrace: false,
-              attributes: {
-                "fleetguard.model": request.model,
-                "fleetguard.agent": fiber.getFiberRef(AgentId.currentAgentId)
-              }
-            },
-            (span) => Effect.withParentSpan(run(request, fiber, span, call), span)
-          )
-    )
+  const guarded = Client.make({
+    concurrency: yield* Concurrency,
+    budget: yield* Budget,
+    depth: yield* Depth,
+    breaker: yield* CircuitBreaker,
+    pricing: yield* Pricing,
+    policy: yield* Retry
+  })
 
   // The request is decoded first, into a copy of its own: nothing of a malformed one is priced,
   // reserved or sent, and what is priced is what is sent, whatever the caller does to its object

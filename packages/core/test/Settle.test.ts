@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { Backend, Budget } from "../src/index.js"
-import { costEffect, cost as costOf, partialUsage, reportedModel, settle } from "../src/internal/call/settle.js"
+import { Reservations } from "../src/internal/call/fleet.js"
+import { costEffect, cost as costOf, partialUsage, reportedModel } from "../src/internal/call/settle.js"
 
 const usage = fc.record({
   inputTokens: fc.nat({ max: 1_000_000 }),
@@ -62,14 +63,14 @@ describe("settle: a cost the ledger cannot hold", () => {
     ({ reservedCents, cost, effectful, ledger }) =>
       Effect.gen(function* () {
         const budget = yield* Budget.make({ limitUsd: 100, perAgentLimitUsd: 100 })
-        const through = ledger === "engine" ? budget : { commit: budget.commit, release: budget.release }
+        const through = new Reservations(ledger === "engine" ? budget : Backend.methodsOnly(budget))
         const reservation = yield* budget.reserve("a", reservedCents / 100)
         const usd = () => {
           if (cost === "throws") throw new Error("no cost")
           return cost
         }
         const owed = effectful ? costEffect(Effect.sync(usd)) : costOf(usd)
-        const charged = yield* settle(through, reservation, owed)
+        const charged = yield* through.settle(reservation, owed)
         const spent = (yield* budget.snapshot).spentUsd
         const held = typeof cost === "number" ? Backend.nanosOf("actualUsd", cost) : undefined
         const expected = held !== undefined && held._tag === "Right" ? Backend.usdOf(held.right) : reservation.usd

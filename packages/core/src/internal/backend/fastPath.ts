@@ -6,7 +6,8 @@
  * and quietly (a refusal, an event to publish, a caller who must wait) changes nothing and answers
  * `undefined` (or false), and the call goes through the service's methods. A service without a
  * fast path (a store that must ask a server) is always used through its methods; both paths must
- * behave the same, which the contract and client suites check by running both.
+ * behave the same, which the contract and client suites check by running both. The call flow asks
+ * for a fast path in one place only, the fleet's door (`internal/call/fleet.ts`).
  */
 import type { Effect, Exit, Fiber } from "effect"
 import type { CircuitOpen } from "../../Errors.js"
