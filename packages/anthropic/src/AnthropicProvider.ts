@@ -9,38 +9,19 @@
  */
 import Anthropic from "@anthropic-ai/sdk"
 import {
-  type CompletionRequest,
   type InputTokenCounter,
   InvalidOption,
   LlmProvider,
   type LlmProviderService,
   Options,
   type PriceTable,
-  Pricing,
-  type ProviderCompletion,
-  type ProviderError,
-  ProviderHttp,
-  type ProviderStreamEvent,
-  ProviderUnavailable
+  Pricing
 } from "@fleetguard/core"
-import {
-  Clock,
-  Config,
-  ConfigError,
-  Context,
-  Duration,
-  Effect,
-  Either,
-  Exit,
-  Layer,
-  Option,
-  Redacted,
-  Schema,
-  Stream
-} from "effect"
+import { Clock, Config, ConfigError, type Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { type Connection, calls } from "./internal/calls.js"
 import { scrubber, toProviderError } from "./internal/errors.js"
 import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
-import { fromMessage, initialState, onEvent, toParams } from "./internal/messages.js"
+import { toParams } from "./internal/messages.js"
 
 /**
  * How to reach the Anthropic API: the key, the base URL, and how long a call may take.
@@ -73,8 +54,6 @@ const headerSafe = /^[\x21-\x7E]+$/
 const shownURL = (url: URL | null): string =>
   url === null ? "<not a URL>" : url.host === "" ? url.protocol : `${url.protocol}//${url.host}${url.pathname}`
 
-// The SDK client for `options`, with how its failures are reported. A bad option fails
-// `InvalidOption` naming it (the key's value is never shown, nor a URL's credentials).
 const OptionsSchema = Options.Options({
   apiKey: Options.option(
     (u): u is Redacted.Redacted<string> => Redacted.isRedacted(u) && typeof Redacted.value(u) === "string",
@@ -94,7 +73,7 @@ const decodeOptions = (options: AnthropicProviderOptions) =>
 
 // The SDK client for `options`, with how its failures are reported. A bad option fails
 // `InvalidOption` naming it (the key's value is never shown, nor a URL's credentials).
-const connect = (options: AnthropicProviderOptions) =>
+const connect = (options: AnthropicProviderOptions): Effect.Effect<Connection, InvalidOption> =>
   Effect.gen(function* () {
     const decoded = yield* decodeOptions(options)
     const key = Redacted.value(decoded.apiKey)
@@ -155,117 +134,7 @@ const connect = (options: AnthropicProviderOptions) =>
  * @category constructors
  */
 export const make = (options: AnthropicProviderOptions): Effect.Effect<LlmProviderService, InvalidOption> =>
-  Effect.map(connect(options), ({ client, scrub, send, timeoutMillis }) => {
-    const resetIn = (until: number | undefined) =>
-      until === undefined ? Effect.succeed(undefined) : Effect.map(Clock.currentTimeMillis, (now) => until - now)
-    const timedOut = () => new ProviderUnavailable({ message: `the request timed out after ${timeoutMillis} ms` })
-    const stalled = () => new ProviderUnavailable({ message: `the stream stalled: no event for ${timeoutMillis} ms` })
-    const malformed = (why: string) =>
-      new ProviderUnavailable({ message: scrub(`malformed response: ${why}`), billed: true })
-
-    const complete = (request: CompletionRequest) =>
-      send((signal, fetchOptions) =>
-        client.messages.create(toParams(request), { signal, fetchOptions }).withResponse()
-      ).pipe(
-        Effect.flatMap(({ data, response }) =>
-          Either.match(fromMessage(data), {
-            onLeft: (why) => Effect.fail(malformed(why)),
-            onRight: (completion) =>
-              Effect.map(
-                resetIn(ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)),
-                (rateLimitResetMillis): ProviderCompletion => ({ ...completion, rateLimitResetMillis })
-              )
-          })
-        ),
-        // The SDK's timeout stops at the headers; a body that stalls would hold the call for ever.
-        Effect.timeoutFail({ duration: Duration.millis(timeoutMillis), onTimeout: timedOut })
-      )
-
-    // The streamed call pushes the SDK's events as they are parsed: read in a plain loop (per-event
-    // Effect machinery cost more than the SDK's own parsing) and handed over a network read at a
-    // time, flushed on the next turn of the event loop once the SDK has parsed all it has.
-    // Interruption aborts the request; so does a stall: a watchdog fails the call when no event
-    // came for `timeout` (the SDK's own timeout stops at the headers).
-    const streamTo = (
-      request: CompletionRequest,
-      sink: (events: ReadonlyArray<ProviderStreamEvent>) => void
-    ): Effect.Effect<ProviderCompletion, ProviderError> =>
-      Effect.withFiberRuntime((fiber) => {
-        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-        let lastEvent = clock.unsafeCurrentTimeMillis()
-        const call = Effect.async<ProviderCompletion, ProviderError>((resume) => {
-          const controller = new AbortController()
-          const trace = new FetchTrace()
-          let pending: Array<ProviderStreamEvent> = []
-          const flush = () => {
-            if (pending.length > 0) sink(pending)
-            pending = []
-          }
-          // What was parsed before a failure is handed over first: its usage is what gets charged.
-          const fail = (error: ProviderError) => {
-            flush()
-            resume(Effect.fail(error))
-          }
-          const read = async () => {
-            const { data, response } = await client.messages
-              .create(
-                { ...toParams(request), stream: true },
-                { signal: controller.signal, fetchOptions: carrying(trace) }
-              )
-              .withResponse()
-            const until = ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)
-            const state = initialState(request)
-            let completion: ProviderCompletion | undefined
-            // Read to the end even after message_stop: leaving the loop early has the SDK abort the
-            // request, which costs more than the read of the end of the body.
-            for await (const event of data) {
-              lastEvent = clock.unsafeCurrentTimeMillis()
-              const result = onEvent(state, event)
-              if (Either.isLeft(result)) return fail(malformed(result.left))
-              for (const out of result.right) {
-                if (out._tag === "Done") completion = out.completion
-                else {
-                  if (pending.length === 0) setImmediate(flush)
-                  pending.push(out)
-                }
-              }
-            }
-            if (completion === undefined) {
-              return fail(new ProviderUnavailable({ message: "the stream ended without message_stop" }))
-            }
-            flush()
-            const rateLimitResetMillis = until === undefined ? undefined : until - clock.unsafeCurrentTimeMillis()
-            resume(Effect.succeed({ ...completion, rateLimitResetMillis }))
-          }
-          read().catch((error: unknown) => fail(toProviderError(error, trace, clock.unsafeCurrentTimeMillis(), scrub)))
-          return Effect.sync(() => controller.abort())
-        })
-        // Looks again when the last event is `timeout` old: one timer per stream, not one per event.
-        const watchdog: Effect.Effect<never, ProviderError> = Effect.suspend(() => {
-          const quiet = clock.unsafeCurrentTimeMillis() - lastEvent
-          return quiet >= timeoutMillis
-            ? Effect.fail(stalled())
-            : Effect.zipRight(Effect.sleep(Duration.millis(timeoutMillis - quiet)), watchdog)
-        })
-        return Effect.raceFirst(call, watchdog)
-      })
-
-    // The same call as a Stream of its events, ending with `Done`.
-    const stream = (request: CompletionRequest) =>
-      Stream.asyncPush<ProviderStreamEvent, ProviderError>(
-        (emit) =>
-          Effect.forkScoped(
-            Effect.map(Effect.exit(streamTo(request, (events) => void emit.array(events))), (exit) => {
-              if (Exit.isFailure(exit)) return emit.halt(exit.cause)
-              emit.single({ _tag: "Done", completion: exit.value })
-              emit.end()
-            })
-          ),
-        { bufferSize: "unbounded" }
-      )
-
-    return { complete, stream, streamTo } satisfies LlmProviderService
-  })
+  Effect.map(connect(options), calls)
 
 /**
  * Counts input tokens exactly with `/v1/messages/count_tokens` (free, but a request of its own).

@@ -14,30 +14,23 @@
  * @module
  * @since 0.1.0
  */
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import {
-  Chunk,
-  Clock,
   Config,
   ConfigError,
   Context,
-  Duration,
+  type Duration,
   Effect,
   Either,
-  Fiber,
   Layer,
-  Option,
-  Queue,
   Redacted,
   Schema,
   type Scope
 } from "effect"
-import { Budget, type BudgetService } from "./Budget.js"
 import * as Env from "./Env.js"
 import { InvalidOption } from "./Errors.js"
-import * as Events from "./Events.js"
-import * as Delivery from "./internal/ops/alertDelivery.js"
-import * as Alert from "./internal/ops/alerts.js"
+import type * as Events from "./Events.js"
+import * as Routing from "./internal/ops/alertRouting.js"
 import { check, DurationMillis, decode, layerFromConfig, Options, option } from "./Options.js"
 
 /**
@@ -105,30 +98,6 @@ export interface AlertsService {
   readonly stats: Effect.Effect<Readonly<Partial<Record<Events.AlertSink, SinkStats>>>>
 }
 
-/**
- * The PagerDuty Events API v2 endpoint used when `PagerDutyOptions.url` is not given.
- *
- * @since 0.1.0
- * @category constants
- */
-export const defaultPagerDutyUrl = "https://events.pagerduty.com/v2/enqueue"
-
-/**
- * How long closing the layer waits for alerts still being delivered, unless `drainTimeout` says otherwise.
- *
- * @since 0.1.0
- * @category constants
- */
-export const defaultDrainTimeout: Duration.Duration = Delivery.defaultDrainTimeout
-
-/**
- * Attempts per alert; the waits between them double from `firstRetryAfter`: 1, 2, 4, 8 s.
- *
- * @since 0.1.0
- * @category constants
- */
-export const maxAttempts = Delivery.maxAttempts
-
 const isSecret = (u: unknown): u is Redacted.Redacted<string> =>
   Redacted.isRedacted(u) && typeof Redacted.value(u) === "string"
 
@@ -152,33 +121,8 @@ const OptionsSchema = Options({
   drainTimeout: Schema.optional(DurationMillis(true))
 })
 
-/** How long an alert waits for the ledger's spend before it goes without. */
-const spendTimeout = 1_000
-
 /** Options whose value an error must not show, even when given in the wrong form. */
 const secretOptions: ReadonlySet<string> = new Set(["slack.webhookUrl", "pagerDuty.routingKey"])
-
-const slackSink = (slack: SlackOptions, client: HttpClient.HttpClient, origin: Alert.Origin): Delivery.Sink => ({
-  name: "slack",
-  // Slack is told what happened; resolving incidents is PagerDuty's.
-  accepts: (alert) => alert.action === "trigger",
-  send: (alert, spend) =>
-    Delivery.post(client, Redacted.value(slack.webhookUrl), Alert.slackMessage(alert, spend, origin))
-})
-
-const pagerDutySink = (
-  pagerDuty: PagerDutyOptions,
-  client: HttpClient.HttpClient,
-  origin: Alert.Origin
-): Delivery.Sink => ({
-  name: "pagerduty",
-  accepts: () => true,
-  send: (alert, spend) =>
-    Delivery.post(client, pagerDuty.url ?? defaultPagerDutyUrl, {
-      routing_key: Redacted.value(pagerDuty.routingKey),
-      ...Alert.pagerDutyEvent(alert, spend, origin)
-    })
-})
 
 const decodeOptions = (options: AlertsOptions) =>
   Effect.gen(function* () {
@@ -204,41 +148,6 @@ const decodeOptions = (options: AlertsOptions) =>
   })
 
 /**
- * Spend as it stood when the incident happened, whenever the alert is delivered; left out when the
- * ledger does not answer within `millis` (a store that is down): no alert waits on it.
- */
-const spendWithin = (budget: Option.Option<BudgetService>, millis: number) =>
-  Option.match(budget, {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (b) =>
-      Effect.map(Effect.timeoutOption(Effect.interruptible(b.snapshot), millis), (snapshot) =>
-        Option.getOrUndefined(Option.map(snapshot, Alert.spendOf))
-      )
-  })
-
-/** Hands the sinks the alerts events raise, once per incident, each with the spend. */
-const router = (runners: ReadonlyArray<Delivery.Runner>, budget: Option.Option<BudgetService>) => {
-  let state = Alert.initial
-  return (events: Iterable<Events.GuardEvent>, spendMillis: number) => {
-    const alerts: Array<Alert.Alert> = []
-    for (const event of events) {
-      const [alert, next] = Alert.decide(state, event)
-      state = next
-      if (alert !== undefined) alerts.push(alert)
-    }
-    if (alerts.length === 0) return Effect.void
-    return Effect.flatMap(spendWithin(budget, spendMillis), (spend) =>
-      Effect.forEach(alerts, (alert) =>
-        Effect.forEach(
-          runners.filter((r) => r.sink.accepts(alert)),
-          (r) => Delivery.offer(r, { alert, spend })
-        )
-      )
-    )
-  }
-}
-
-/**
  * Starts the sinks `options` name, in `scope`: each subscribes to the `GuardEvents` hub and
  * delivers from a queue of its own; closing the scope waits for alerts still being delivered, for
  * `drainTimeout` at most, and gives up the rest (each published as a last `AlertFailed`).
@@ -246,55 +155,10 @@ const router = (runners: ReadonlyArray<Delivery.Runner>, budget: Option.Option<B
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
+const make = (
   options: AlertsOptions
 ): Effect.Effect<AlertsService, InvalidOption, HttpClient.HttpClient | Scope.Scope> =>
-  Effect.gen(function* () {
-    const decoded = yield* decodeOptions(options)
-    // The client's spans record the full URL, and a webhook URL is a credential.
-    const client = HttpClient.withTracerDisabledWhen(yield* HttpClient.HttpClient, () => true)
-    const origin = { runId: yield* Events.RunId, pid: process.pid }
-    const started = yield* Effect.forEach(
-      [
-        ...(decoded.slack === undefined ? [] : [slackSink(decoded.slack, client, origin)]),
-        ...(decoded.pagerDuty === undefined ? [] : [pagerDutySink(decoded.pagerDuty, client, origin)])
-      ],
-      Delivery.run
-    )
-    const runners = started.map(([runner]) => runner)
-    const route = router(runners, yield* Effect.serviceOption(Budget))
-    const subscription = yield* Events.subscribe
-    // A batch taken is routed whole (within `spendTimeout`): interrupted half-way, its alerts would be lost.
-    const routing = yield* Effect.forkScoped(
-      Effect.forever(
-        Effect.flatMap(Queue.takeBetween(subscription, 1, Infinity), (events) =>
-          Effect.uninterruptible(route(events, spendTimeout))
-        )
-      )
-    )
-    const drainMillis = decoded.drainTimeout ?? Duration.toMillis(defaultDrainTimeout)
-    // Added last, so it runs first: alerts raised before the close are delivered, until the deadline.
-    yield* Effect.addFinalizer(() =>
-      Effect.gen(function* () {
-        const deadline = (yield* Clock.currentTimeMillis) + drainMillis
-        // A router the hub has just handed events to runs before this fiber does again; interrupted
-        // before it ran, it would lose them (an alert raised as the program ends).
-        yield* Effect.yieldNow()
-        yield* Fiber.interrupt(routing)
-        const left = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
-        yield* route(left, Math.min(spendTimeout, drainMillis))
-        yield* Delivery.close(
-          runners,
-          started.map(([, fiber]) => fiber),
-          deadline
-        )
-      })
-    )
-    return {
-      sinks: runners.map((r) => r.sink.name),
-      stats: Effect.sync(() => Object.fromEntries(runners.map((r) => [r.sink.name, { ...r.stats }])))
-    } satisfies AlertsService
-  })
+  Effect.flatMap(decodeOptions(options), Routing.start)
 
 /**
  * The `Alerts` service with the sinks `options` name, running for the layer's lifetime.
@@ -302,7 +166,7 @@ export const make = (
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: AlertsOptions): Layer.Layer<Alerts, InvalidOption, HttpClient.HttpClient> =>
+const layer = (options: AlertsOptions): Layer.Layer<Alerts, InvalidOption, HttpClient.HttpClient> =>
   Layer.scoped(Alerts, make(options))
 
 /**
@@ -312,7 +176,7 @@ export const layer = (options: AlertsOptions): Layer.Layer<Alerts, InvalidOption
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<AlertsOptions | undefined> = Config.all({
+const config: Config.Config<AlertsOptions | undefined> = Config.all({
   webhookUrl: Env.optional(Env.secret("FLEETGUARD_SLACK_WEBHOOK_URL")),
   routingKey: Env.optional(Env.secret("FLEETGUARD_PAGERDUTY_ROUTING_KEY")),
   url: Env.optional(Env.text("FLEETGUARD_PAGERDUTY_URL"))
@@ -343,7 +207,7 @@ export const config: Config.Config<AlertsOptions | undefined> = Config.all({
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (options: Config.Config<AlertsOptions | undefined> = config) =>
+const layerConfig = (options: Config.Config<AlertsOptions | undefined> = config) =>
   layerFromConfig(
     options,
     {

@@ -34,14 +34,6 @@ export interface ConcurrencyOptions {
 }
 
 /**
- * The default `maxPause`.
- *
- * @since 0.1.0
- * @category constants
- */
-export const defaultMaxPauseMillis: number = Backend.defaultMaxPauseMillis
-
-/**
  * The gate at one instant: its limit, calls in flight and waiting, and until when it is closed.
  *
  * @since 0.1.0

@@ -7,12 +7,10 @@
  * @since 0.1.0
  */
 
-import { Config, Context, Effect, type Exit, FiberRef, Layer } from "effect"
-import { globalValue } from "effect/GlobalValue"
+import { Config, Context, Effect, type Exit, type FiberRef, Layer } from "effect"
 import * as Env from "./Env.js"
-import { DepthLimitExceeded, InvalidOption } from "./Errors.js"
-import * as Events from "./Events.js"
-import * as AgentId from "./internal/runtime/agentId.js"
+import type { DepthLimitExceeded, InvalidOption } from "./Errors.js"
+import * as InMemory from "./internal/memory/depth.js"
 import { withService } from "./internal/runtime/fiber.js"
 import { decode, layerFromConfig, Options, PositiveInteger } from "./Options.js"
 
@@ -65,45 +63,14 @@ export interface DepthService {
 
 /**
  * The calling fiber's depth. Set with `Effect.locally`, never mutated, so joins cannot leak it.
+ * Read by the guarded call (`LlmClient`, `Guards.wrap`) in the step that checks it.
  *
  * @since 0.1.0
  * @category fiber refs
  */
-export const currentDepth: FiberRef.FiberRef<number> = globalValue(
-  Symbol.for("@fleetguard/core/Depth/currentDepth"),
-  () => FiberRef.unsafeMake(0)
-)
-
-/**
- * The calling fiber's depth: 0 at the root.
- *
- * @since 0.1.0
- * @category accessors
- */
-export const current: Effect.Effect<number> = FiberRef.get(currentDepth)
-
-const refuse = (depth: number, maxDepth: number) =>
-  Effect.zipRight(
-    Events.rejected("DepthLimitExceeded", `depth ${depth} ≥ maxDepth ${maxDepth}`),
-    Effect.fail(new DepthLimitExceeded({ depth, maxDepth }))
-  )
+export const currentDepth: FiberRef.FiberRef<number> = InMemory.currentDepth
 
 const OptionsSchema = Options({ maxDepth: PositiveInteger, maxFanOut: PositiveInteger })
-
-const badArgument = (option: string, value: unknown, reason: string) => new InvalidOption({ option, value, reason })
-
-/** The items of an iterable, or `InvalidOption` for anything else and for an iteration that throws. */
-const listed = <I>(items: Iterable<I>): Effect.Effect<ReadonlyArray<I>, InvalidOption> => {
-  try {
-    return typeof items === "string" || typeof (items as Partial<Iterable<I>> | null)?.[Symbol.iterator] === "function"
-      ? Effect.succeed(Array.from(items))
-      : Effect.fail(badArgument("items", items, "must be an iterable (an array, say)"))
-  } catch {
-    return Effect.fail(
-      badArgument("items", undefined, "could not be iterated: its iterator, a getter or a Proxy threw")
-    )
-  }
-}
 
 /**
  * The depth limit `options` give, or `InvalidOption` naming a bad one.
@@ -111,59 +78,8 @@ const listed = <I>(items: Iterable<I>): Effect.Effect<ReadonlyArray<I>, InvalidO
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: DepthOptions): Effect.Effect<DepthService, InvalidOption> =>
-  Effect.gen(function* () {
-    const { maxDepth, maxFanOut } = yield* decode(OptionsSchema, options)
-
-    const nested = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | DepthLimitExceeded, R> =>
-      Effect.flatMap(
-        current,
-        (depth): Effect.Effect<A, E | DepthLimitExceeded, R> =>
-          depth + 1 >= maxDepth ? refuse(depth + 1, maxDepth) : Effect.locally(self, currentDepth, depth + 1)
-      )
-
-    const fanOut = <I, A, E, R>(items: Iterable<I>, f: (item: I, index: number) => Effect.Effect<A, E, R>) =>
-      Effect.gen(function* () {
-        if (typeof f !== "function")
-          return yield* Effect.fail(badArgument("f", f, "must be a function (item, index) => Effect"))
-        const all = yield* listed(items)
-        const admitted = all.slice(0, maxFanOut)
-        const dropped = all.length - admitted.length
-        if (dropped > 0) {
-          const [agentId, depth] = yield* Effect.zip(AgentId.current, current)
-          yield* Events.publish(
-            (at) =>
-              new Events.FanOutTruncated({
-                at,
-                agentId,
-                depth,
-                requested: all.length,
-                admitted: admitted.length,
-                dropped
-              })
-          )
-        }
-        // Each branch settles into its own Exit, so one failing branch never interrupts its siblings;
-        // an `f` that throws, or answers something else than an effect, is a defect of its branch alone.
-        const results = yield* Effect.forEach(
-          admitted,
-          (item, index) => Effect.exit(nested(Effect.suspend(() => f(item, index)))),
-          { concurrency: "unbounded" }
-        )
-        return { results, dropped } satisfies FanOutResult<A, E | DepthLimitExceeded>
-      })
-
-    return {
-      maxDepth,
-      maxFanOut,
-      check: Effect.withFiberRuntime((fiber) => {
-        const depth = fiber.getFiberRef(currentDepth)
-        return depth >= maxDepth ? refuse(depth, maxDepth) : Effect.void
-      }),
-      nested,
-      fanOut
-    }
-  })
+const make = (options: DepthOptions): Effect.Effect<DepthService, InvalidOption> =>
+  Effect.map(decode(OptionsSchema, options), InMemory.make)
 
 /**
  * The `Depth` service with the limits `options` give.
@@ -171,7 +87,7 @@ export const make = (options: DepthOptions): Effect.Effect<DepthService, Invalid
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: DepthOptions): Layer.Layer<Depth, InvalidOption> => Layer.effect(Depth, make(options))
+const layer = (options: DepthOptions): Layer.Layer<Depth, InvalidOption> => Layer.effect(Depth, make(options))
 
 /**
  * FLEETGUARD_MAX_DEPTH (default 4) and FLEETGUARD_MAX_FANOUT (default 8).
@@ -179,7 +95,7 @@ export const layer = (options: DepthOptions): Layer.Layer<Depth, InvalidOption> 
  * @since 0.1.0
  * @category config
  */
-export const config: Config.Config<DepthOptions> = Config.all({
+const config: Config.Config<DepthOptions> = Config.all({
   maxDepth: Env.int("FLEETGUARD_MAX_DEPTH").pipe(Config.withDefault(4)),
   maxFanOut: Env.int("FLEETGUARD_MAX_FANOUT").pipe(Config.withDefault(8))
 })
@@ -191,7 +107,7 @@ export const config: Config.Config<DepthOptions> = Config.all({
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (options: Config.Config<DepthOptions> = config) =>
+const layerConfig = (options: Config.Config<DepthOptions> = config) =>
   layerFromConfig(options, { maxDepth: "FLEETGUARD_MAX_DEPTH", maxFanOut: "FLEETGUARD_MAX_FANOUT" }, layer)
 
 /** Runs `self` one level deeper; fails `DepthLimitExceeded` without running it at `maxDepth`. */
@@ -220,7 +136,8 @@ export class Depth extends Context.Tag("@fleetguard/core/Depth")<Depth, DepthSer
   static readonly layer = layer
   static readonly layerConfig = layerConfig
   static readonly config = config
-  static readonly current = current
+  /** The calling fiber's depth: 0 at the root. */
+  static readonly current: Effect.Effect<number> = InMemory.current
   static readonly nested = nested
   static readonly fanOut = fanOut
   /** Fails `DepthLimitExceeded` when the calling fiber runs at or past `maxDepth`. */

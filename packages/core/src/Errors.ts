@@ -6,6 +6,8 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import * as Failures from "./internal/policy/failures.js"
+import * as Values from "./internal/policy/values.js"
 
 /**
  * Which limit refused a reservation.
@@ -78,33 +80,7 @@ export class UnknownModel extends Schema.TaggedError<UnknownModel>()("UnknownMod
  * @since 0.1.0
  * @category utils
  */
-export const describeValue = (value: unknown): string => {
-  switch (typeof value) {
-    case "number":
-    case "boolean":
-    case "undefined":
-      return String(value)
-    case "string":
-      return value === "" ? "an empty string" : "a string"
-    case "bigint":
-      return `${value}n`
-    case "function":
-      return "a function"
-    case "symbol":
-      return "a symbol"
-    default:
-      return value === null ? "null" : isArray(value) ? "an array" : "an object"
-  }
-}
-
-/** `Array.isArray`, which throws for a revoked Proxy: a message must never throw. */
-const isArray = (value: unknown): boolean => {
-  try {
-    return Array.isArray(value)
-  } catch {
-    return false
-  }
-}
+export const describeValue: (value: unknown) => string = Values.describeValue
 
 /**
  * An amount of money or tokens that cannot be right (negative, NaN, infinite, too large, not a
@@ -262,62 +238,6 @@ export class GuardUnavailable extends Schema.TaggedError<GuardUnavailable>()("Gu
  */
 export type ProviderError = RateLimited | Overloaded | ProviderUnavailable | InvalidRequest | AuthenticationFailed
 
-const errorTypeStatus: Readonly<Record<string, number>> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  billing_error: 402,
-  permission_error: 403,
-  not_found_error: 404,
-  request_too_large: 413,
-  rate_limit_error: 429,
-  api_error: 500,
-  overloaded_error: 529
-}
-
-/**
- * The HTTP status the Messages API answers an error type with; undefined for a type it does not know.
- *
- * @since 0.1.0
- * @category utils
- */
-export const statusOfErrorType = (errorType: string): number | undefined =>
-  // Own keys only: "constructor" is not an error type.
-  Object.hasOwn(errorTypeStatus, errorType) ? errorTypeStatus[errorType] : undefined
-
-/**
- * What an HTTP provider answered: a status, or (mid-stream, where there is none) the API's error type.
- *
- * @since 0.1.0
- * @category models
- */
-export interface ErrorResponse {
-  readonly status?: number | undefined
-  readonly errorType?: string | undefined
-  readonly message: string
-  readonly requestId?: string | undefined
-  readonly retryAfterMillis?: number | undefined
-}
-
-/**
- * The ProviderError for an error response: 429 → RateLimited, 529 → Overloaded, 401/403 →
- * AuthenticationFailed, 408 and 5xx → ProviderUnavailable, other 4xx → InvalidRequest. Without a
- * status the error type decides; an unknown one is ProviderUnavailable (retryable, counted by the breaker).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const providerErrorFrom = (response: ErrorResponse): ProviderError => {
-  const { message, requestId } = response
-  const errorType = response.errorType ?? "unknown"
-  const status = response.status ?? statusOfErrorType(errorType)
-  if (status === 429) return new RateLimited({ message, requestId, retryAfterMillis: response.retryAfterMillis })
-  if (status === 529) return new Overloaded({ message, requestId })
-  if (status === 401 || status === 403) return new AuthenticationFailed({ status, message, requestId })
-  if (status === undefined || status === 408 || status >= 500 || status < 400)
-    return new ProviderUnavailable({ status, message, requestId })
-  return new InvalidRequest({ status, errorType, message, requestId })
-}
-
 /**
  * Failures that say something about upstream health: the ones `LlmClient` retries.
  *
@@ -327,23 +247,6 @@ export const providerErrorFrom = (response: ErrorResponse): ProviderError => {
 export const isUpstreamFailure = (error: unknown): error is RateLimited | Overloaded | ProviderUnavailable =>
   error instanceof RateLimited || error instanceof Overloaded || error instanceof ProviderUnavailable
 
-/** Errors that say nothing about the health of what a breaker protects: fleetguard's own refusals, and client errors. */
-const notCounted: ReadonlySet<string> = new Set([
-  "BudgetExceeded",
-  "DepthLimitExceeded",
-  "CircuitOpen",
-  "UnknownModel",
-  "InvalidAmount",
-  "InvalidOption",
-  "InvalidRequest",
-  "AuthenticationFailed",
-  "GuardUnavailable"
-])
-
-/** By tag rather than `instanceof`: a program may load another copy of this package. */
-const tagIn = (error: unknown, tags: ReadonlySet<string>): boolean =>
-  typeof error === "object" && error !== null && "_tag" in error && tags.has(String(error._tag))
-
 /**
  * What `CircuitBreaker.protect` counts as a failure by default, as cockatiel, resilience4j and
  * Polly do: every typed failure, except fleetguard's own rejections and client errors.
@@ -351,10 +254,7 @@ const tagIn = (error: unknown, tags: ReadonlySet<string>): boolean =>
  * @since 0.1.0
  * @category guards
  */
-export const isCountedFailure = (error: unknown): boolean => !tagIn(error, notCounted)
-
-/** The provider's limits, reached: the one list `isRateLimit` reads. */
-const rateLimits: ReadonlySet<string> = new Set(["RateLimited"])
+export const isCountedFailure: (error: unknown) => boolean = Failures.isCounted
 
 /**
  * Failures that say the provider's limits were reached, not that it is unhealthy. The shared gate
@@ -364,7 +264,7 @@ const rateLimits: ReadonlySet<string> = new Set(["RateLimited"])
  * @since 0.1.0
  * @category guards
  */
-export const isRateLimit = (error: unknown): boolean => tagIn(error, rateLimits)
+export const isRateLimit: (error: unknown) => boolean = Failures.isRateLimit
 
 /**
  * Everything `LlmClient.complete` may fail with.

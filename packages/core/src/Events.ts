@@ -9,280 +9,35 @@
 
 import type { Queue, Scope } from "effect"
 import { Context, Effect, type Fiber, Layer, PubSub, Schema } from "effect"
-import { LimitScope } from "./Errors.js"
+import * as FromGuards from "./internal/ops/events/guards.js"
+import * as FromOperations from "./internal/ops/events/operations.js"
 import * as AgentId from "./internal/runtime/agentId.js"
 import { nowOf } from "./internal/runtime/fiber.js"
 
-/** Epoch milliseconds, from the Effect `Clock` (TestClock in tests). */
-const At = Schema.Number
-
-/**
- * Exposure (spent + reserved) first reached `alertAt` of the fleet limit. Published once.
- *
- * @since 0.1.0
- * @category events
- */
-export class BudgetThresholdCrossed extends Schema.TaggedClass<BudgetThresholdCrossed>()("BudgetThresholdCrossed", {
-  at: At,
-  alertAt: Schema.Number,
-  limitUsd: Schema.Number,
-  spentUsd: Schema.Number,
-  reservedUsd: Schema.Number
-}) {}
-
-/**
- * A reservation refused at the fleet limit: published at the first such refusal, and once more at
- * the first one after spend itself reached the limit (the first may have found the budget only
- * held by calls in flight).
- *
- * @since 0.1.0
- * @category events
- */
-export class BudgetExhausted extends Schema.TaggedClass<BudgetExhausted>()("BudgetExhausted", {
-  at: At,
-  agentId: Schema.String,
-  requestedUsd: Schema.Number,
-  limitUsd: Schema.Number,
-  spentUsd: Schema.Number,
-  reservedUsd: Schema.Number
-}) {}
-
-/**
- * A commit recorded more than its reservation: the estimate was not an upper bound.
- *
- * @since 0.1.0
- * @category events
- */
-export class EstimateExceeded extends Schema.TaggedClass<EstimateExceeded>()("EstimateExceeded", {
-  at: At,
-  agentId: Schema.String,
-  reservedUsd: Schema.Number,
-  actualUsd: Schema.Number
-}) {}
-
-/**
- * A guard refused work without running it.
- *
- * @since 0.1.0
- * @category events
- */
-export class Rejected extends Schema.TaggedClass<Rejected>()("Rejected", {
-  at: At,
-  agentId: Schema.String,
-  reason: Schema.Literal("BudgetExceeded", "DepthLimitExceeded", "CircuitOpen", "UnknownModel"),
-  scope: Schema.optional(LimitScope),
-  detail: Schema.String
-}) {}
-
-/**
- * `Depth.fanOut` was given more items than `maxFanOut`; the rest were not run.
- *
- * @since 0.1.0
- * @category events
- */
-export class FanOutTruncated extends Schema.TaggedClass<FanOutTruncated>()("FanOutTruncated", {
-  at: At,
-  agentId: Schema.String,
-  depth: Schema.Number,
-  requested: Schema.Number,
-  admitted: Schema.Number,
-  dropped: Schema.Number
-}) {}
-
-/**
- * The shared rate-limit gate was closed until `pausedUntil`. `extended`: it was closed already, and
- * this moves the end of the same pause (many callers answered 429 at once make one pause, not one
- * each). `capped`: the provider asked for longer than `maxPause` (`requestedMillis`, absent when
- * infinite); the gate closed for `maxPause` only, and the call that asked was failed rather than
- * retried.
- *
- * @since 0.1.0
- * @category events
- */
-export class RateLimitPause extends Schema.TaggedClass<RateLimitPause>()("RateLimitPause", {
-  at: At,
-  pausedUntil: Schema.Number,
-  requestedMillis: Schema.optional(Schema.Number),
-  capped: Schema.Boolean,
-  extended: Schema.optionalWith(Schema.Boolean, { default: () => false })
-}) {}
-
-/**
- * An operator reopened the gate by hand (`Concurrency.resume`).
- *
- * @since 0.1.0
- * @category events
- */
-export class RateLimitResumed extends Schema.TaggedClass<RateLimitResumed>()("RateLimitResumed", { at: At }) {}
-
-/**
- * The breaker tripped: every other tracked fiber was interrupted.
- *
- * @since 0.1.0
- * @category events
- */
-export class BreakerOpened extends Schema.TaggedClass<BreakerOpened>()("BreakerOpened", {
-  at: At,
-  /** Tracked fibers the trip interrupted: agents, and calls made outside any agent. */
-  interrupted: Schema.Number,
-  /** How many of them were agents (run through `Agent.run`), each with whatever it had in flight. */
-  interruptedAgents: Schema.Number,
-  /** When a probe may be admitted; absent while isolated by an operator. */
-  reopenAt: Schema.optional(Schema.Number),
-  /** Consecutive openings without a close in between. */
-  trips: Schema.Number
-}) {}
-
-/**
- * The first probe was admitted after `resetAfter`.
- *
- * @since 0.1.0
- * @category events
- */
-export class BreakerHalfOpened extends Schema.TaggedClass<BreakerHalfOpened>()("BreakerHalfOpened", { at: At }) {}
-
-/**
- * The probes succeeded (or an operator reset it): calls flow again.
- *
- * @since 0.1.0
- * @category events
- */
-export class BreakerClosed extends Schema.TaggedClass<BreakerClosed>()("BreakerClosed", { at: At }) {}
-
-/**
- * A call through `LlmClient` (or `GuardedLanguageModel`) was settled against the budget. `Guards.wrap`
- * publishes none: it knows no model or tokens; its spend shows in the ledger and its budget events.
- *
- * @since 0.1.0
- * @category events
- */
-export class CallSettled extends Schema.TaggedClass<CallSettled>()("CallSettled", {
-  at: At,
-  agentId: Schema.String,
-  model: Schema.String,
-  outcome: Schema.Literal("success", "failure", "interrupted"),
-  attempts: Schema.Number,
-  reservedUsd: Schema.Number,
-  costUsd: Schema.Number,
-  inputTokens: Schema.Number,
-  outputTokens: Schema.Number,
-  cacheCreationInputTokens: Schema.Number,
-  cacheReadInputTokens: Schema.Number,
-  /** The error's tag when the call failed. */
-  error: Schema.optional(Schema.String)
-}) {}
-
-/**
- * A run began: the first line a journal writes, with the limits in force (of the guards the journal
- * was built over; absent when it was built without them) and the journal's own settings.
- *
- * @since 0.1.0
- * @category events
- */
-export class RunStarted extends Schema.TaggedClass<RunStarted>()("RunStarted", {
-  at: At,
-  budget: Schema.optional(
-    Schema.Struct({ limitUsd: Schema.Number, perAgentLimitUsd: Schema.Number, alertAt: Schema.Number })
-  ),
-  concurrency: Schema.optional(Schema.Struct({ maxConcurrency: Schema.Number, maxPauseMillis: Schema.Number })),
-  depth: Schema.optional(Schema.Struct({ maxDepth: Schema.Number, maxFanOut: Schema.Number })),
-  journal: Schema.Struct({ maxBytes: Schema.Number, maxFiles: Schema.Number, capacity: Schema.Number })
-}) {}
-
-/**
- * The journal closed: the last line of a run that ended normally, with the ledger's final figures.
- *
- * @since 0.1.0
- * @category events
- */
-export class RunEnded extends Schema.TaggedClass<RunEnded>()("RunEnded", {
-  at: At,
-  spentUsd: Schema.optional(Schema.Number),
-  reservedUsd: Schema.optional(Schema.Number)
-}) {}
-
-/**
- * A sink's queue was full: this many events were not written (or sent) since the last report.
- *
- * @since 0.1.0
- * @category events
- */
-export class EventsDropped extends Schema.TaggedClass<EventsDropped>()("EventsDropped", {
-  at: At,
-  dropped: Schema.Number
-}) {}
-
-/**
- * Where an alert goes.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const AlertSink = Schema.Literal("slack", "pagerduty")
-/**
- * Where an alert goes: `"slack"` or `"pagerduty"`.
- *
- * @since 0.1.0
- * @category models
- */
-export type AlertSink = typeof AlertSink.Type
-
-/**
- * What raised an alert: the tag of the event behind it.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const AlertKind = Schema.Literal(
-  "BudgetThresholdCrossed",
-  "BudgetExhausted",
-  "BreakerOpened",
-  "BreakerClosed",
-  "RateLimitPause"
-)
-/**
- * What raised an alert: the tag of the event behind it.
- *
- * @since 0.1.0
- * @category models
- */
-export type AlertKind = typeof AlertKind.Type
-
-const alertAttempt = {
-  at: At,
-  sink: AlertSink,
-  kind: AlertKind,
-  /** The incident the alert belongs to (PagerDuty's dedup key is the run id and this). */
-  incident: Schema.String,
-  /** 1 for the first attempt; 0 when none was made (still queued when the alerts closed). */
-  attempt: Schema.Number
-}
-
-/**
- * An alert was accepted by its endpoint.
- *
- * @since 0.1.0
- * @category events
- */
-export class AlertDelivered extends Schema.TaggedClass<AlertDelivered>()("AlertDelivered", {
-  ...alertAttempt,
-  status: Schema.Number
-}) {}
-
-/**
- * An attempt to deliver an alert failed; `retrying` says whether another attempt follows.
- *
- * @since 0.1.0
- * @category events
- */
-export class AlertFailed extends Schema.TaggedClass<AlertFailed>()("AlertFailed", {
-  ...alertAttempt,
-  /** The endpoint's answer, absent when none came. */
-  status: Schema.optional(Schema.Number),
-  /** What went wrong, never the endpoint's URL or key. */
-  reason: Schema.String,
-  retrying: Schema.Boolean
-}) {}
+// The event classes, with their docs, are declared in internal/ops/events/: those of the guards'
+// decisions, and those of the operations around them (runs, sinks, alerts).
+export {
+  BreakerClosed,
+  BreakerHalfOpened,
+  BreakerOpened,
+  BudgetExhausted,
+  BudgetThresholdCrossed,
+  CallSettled,
+  EstimateExceeded,
+  FanOutTruncated,
+  RateLimitPause,
+  RateLimitResumed,
+  Rejected
+} from "./internal/ops/events/guards.js"
+export {
+  AlertDelivered,
+  AlertFailed,
+  AlertKind,
+  AlertSink,
+  EventsDropped,
+  RunEnded,
+  RunStarted
+} from "./internal/ops/events/operations.js"
 
 /**
  * The schema of every event the guards publish: a union of the event classes, by `_tag`, for
@@ -292,22 +47,22 @@ export class AlertFailed extends Schema.TaggedClass<AlertFailed>()("AlertFailed"
  * @category schemas
  */
 export const GuardEvent = Schema.Union(
-  BreakerOpened,
-  BreakerHalfOpened,
-  BreakerClosed,
-  CallSettled,
-  BudgetThresholdCrossed,
-  BudgetExhausted,
-  EstimateExceeded,
-  Rejected,
-  FanOutTruncated,
-  RateLimitPause,
-  RateLimitResumed,
-  RunStarted,
-  RunEnded,
-  EventsDropped,
-  AlertDelivered,
-  AlertFailed
+  FromGuards.BreakerOpened,
+  FromGuards.BreakerHalfOpened,
+  FromGuards.BreakerClosed,
+  FromGuards.CallSettled,
+  FromGuards.BudgetThresholdCrossed,
+  FromGuards.BudgetExhausted,
+  FromGuards.EstimateExceeded,
+  FromGuards.Rejected,
+  FromGuards.FanOutTruncated,
+  FromGuards.RateLimitPause,
+  FromGuards.RateLimitResumed,
+  FromOperations.RunStarted,
+  FromOperations.RunEnded,
+  FromOperations.EventsDropped,
+  FromOperations.AlertDelivered,
+  FromOperations.AlertFailed
 )
 /**
  * Any event the guards publish; match on `_tag`.
@@ -410,14 +165,20 @@ export const publishFrom = (
  * @category utils
  */
 export const rejected = (
-  reason: Rejected["reason"],
+  reason: FromGuards.Rejected["reason"],
   detail: string,
-  options: { readonly agentId?: string; readonly scope?: Rejected["scope"] } = {}
+  options: { readonly agentId?: string; readonly scope?: FromGuards.Rejected["scope"] } = {}
 ): Effect.Effect<void> =>
   Effect.flatMap(options.agentId === undefined ? AgentId.current : Effect.succeed(options.agentId), (agentId) =>
     publish(
       (at) =>
-        new Rejected({ at, agentId, reason, detail, ...(options.scope === undefined ? {} : { scope: options.scope }) })
+        new FromGuards.Rejected({
+          at,
+          agentId,
+          reason,
+          detail,
+          ...(options.scope === undefined ? {} : { scope: options.scope })
+        })
     )
   )
 

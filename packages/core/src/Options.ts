@@ -10,6 +10,7 @@
 import type { Config } from "effect"
 import { ConfigError, Duration, Effect, Either, Layer, ParseResult, Schema } from "effect"
 import { describeValue, InvalidOption } from "./Errors.js"
+import * as Values from "./internal/policy/values.js"
 
 /**
  * The longest sleep a JavaScript timer can hold; Effect never wakes a longer one.
@@ -160,47 +161,9 @@ export const firstIssue = (
   const path = issue?.path ?? []
   return {
     path,
-    value: valueAt(input, path),
+    value: Values.valueAt(input, path),
     reason: issue?._tag === "Missing" ? "is required" : (issue?.message ?? "is not valid")
   }
-}
-
-/** The value at `path` in `input`; undefined where a read throws. */
-const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
-  try {
-    return path.reduce<unknown>(
-      (value, key) =>
-        typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
-      input
-    )
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Where in `input` a read throws (a getter, a Proxy trap), looked for as Schema reads a value —
- * its own keys, then each of their values — down to `depth` levels; undefined if none does.
- */
-const unreadableAt = (input: unknown, depth = 8): ReadonlyArray<PropertyKey> | undefined => {
-  if (depth === 0 || typeof input !== "object" || input === null) return undefined
-  let keys: ReadonlyArray<string>
-  try {
-    keys = Object.keys(input)
-  } catch {
-    return []
-  }
-  for (const key of keys) {
-    let value: unknown
-    try {
-      value = (input as Record<string, unknown>)[key]
-    } catch {
-      return [key]
-    }
-    const below = unreadableAt(value, depth - 1)
-    if (below !== undefined) return [key, ...below]
-  }
-  return undefined
 }
 
 /**
@@ -225,7 +188,7 @@ export const decode = <A, I>(
     decoded = Schema.decodeUnknownEither(schema, { errors: "first" })(input)
   } catch {
     // A getter or a Proxy trap threw: named where it throws again, else the options as a whole.
-    return named(unreadableAt(input) ?? [], undefined, "could not be read: a getter or Proxy threw")
+    return named(Values.unreadableAt(input) ?? [], undefined, "could not be read: a getter or Proxy threw")
   }
   return Either.match(decoded, {
     onRight: Effect.succeed,

@@ -1,13 +1,21 @@
 /**
  * What an HTTP provider's answer says, read one way by every provider built on fleetguard (the
  * Anthropic provider, `@fleetguard/effect-ai`, one of your own): how long a 429 asked to wait, when
- * a rate limit that is used up resets, and how far a request got when fetch failed — which decides
- * whether it is charged.
+ * a rate limit that is used up resets, how far a request got when fetch failed — which decides
+ * whether it is charged — and which `ProviderError` an error answer is (by its status, or mid-stream
+ * by the Messages API's error type).
  *
  * @module
  * @since 0.1.0
  */
-import { InvalidRequest, type ProviderError, ProviderUnavailable } from "./Errors.js"
+import {
+  AuthenticationFailed,
+  InvalidRequest,
+  Overloaded,
+  type ProviderError,
+  ProviderUnavailable,
+  RateLimited
+} from "./Errors.js"
 
 /**
  * Response headers as `Headers` has them, or anything with `get`.
@@ -135,4 +143,61 @@ export const fetchFailure = (failure: unknown, scrub: (text: string) => string =
   if (codes.some((code) => lostConnection.has(code)) || chain.some((e) => "syscall" in e))
     return new ProviderUnavailable({ message: `the connection was lost before an answer: ${detail}` })
   return new InvalidRequest({ errorType: "client_error", message: `fetch refused the request: ${detail}` })
+}
+
+/** The Messages API's error types, by the status each is answered with: an error event mid-stream has no status. */
+const errorTypeStatus: Readonly<Record<string, number>> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  billing_error: 402,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529
+}
+
+/**
+ * The HTTP status the Messages API answers an error type with; undefined for a type it does not know.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const statusOfErrorType = (errorType: string): number | undefined =>
+  // Own keys only: "constructor" is not an error type.
+  Object.hasOwn(errorTypeStatus, errorType) ? errorTypeStatus[errorType] : undefined
+
+/**
+ * What an HTTP provider answered: a status, or (mid-stream, where there is none) the API's error type.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ErrorResponse {
+  readonly status?: number | undefined
+  readonly errorType?: string | undefined
+  readonly message: string
+  readonly requestId?: string | undefined
+  readonly retryAfterMillis?: number | undefined
+}
+
+/**
+ * The ProviderError for an error response: 429 → RateLimited, 529 → Overloaded, 401/403 →
+ * AuthenticationFailed, 408 and 5xx → ProviderUnavailable, other 4xx → InvalidRequest. Without a
+ * status the error type decides; an unknown one is ProviderUnavailable (retryable, counted by the breaker).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const providerErrorFrom = (response: ErrorResponse): ProviderError => {
+  const { message, requestId } = response
+  const errorType = response.errorType ?? "unknown"
+  const status = response.status ?? statusOfErrorType(errorType)
+  if (status === 429) return new RateLimited({ message, requestId, retryAfterMillis: response.retryAfterMillis })
+  if (status === 529) return new Overloaded({ message, requestId })
+  if (status === 401 || status === 403) return new AuthenticationFailed({ status, message, requestId })
+  if (status === undefined || status === 408 || status >= 500 || status < 400)
+    return new ProviderUnavailable({ status, message, requestId })
+  return new InvalidRequest({ status, errorType, message, requestId })
 }

@@ -56,7 +56,8 @@ export interface RetryPolicy {
 
 /**
  * The retry budget's size under `policy`: its `budgetTokens` when given, else sized from the
- * concurrency limit (10, or 3 × `maxConcurrency` if larger).
+ * concurrency limit (10, or 3 × `maxConcurrency` if larger). Exported for LlmClient.ts until it
+ * reads `Retry.budgetTokensFor`.
  *
  * @since 0.1.0
  * @category utils
@@ -71,7 +72,7 @@ export const budgetTokensFor = (policy: RetryPolicy, maxConcurrency: number): nu
  * @since 0.1.0
  * @category constants
  */
-export const defaults: RetryPolicy = {
+const defaults: RetryPolicy = {
   maxAttempts: 4,
   baseDelayMillis: 500,
   maxDelayMillis: 30_000,
@@ -95,7 +96,7 @@ const OptionsSchema = Options({
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: RetryOptions = {}): Effect.Effect<RetryPolicy, InvalidOption> =>
+const make = (options: RetryOptions = {}): Effect.Effect<RetryPolicy, InvalidOption> =>
   Effect.map(decode(OptionsSchema, options), (o) => {
     const baseDelayMillis = o.baseDelay ?? defaults.baseDelayMillis
     return {
@@ -106,6 +107,14 @@ export const make = (options: RetryOptions = {}): Effect.Effect<RetryPolicy, Inv
       budgetTokenRatio: o.budgetTokenRatio ?? defaults.budgetTokenRatio
     }
   })
+
+/**
+ * The retry policy `options` give, for `LlmClient.layer` to be built with.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+const layer = (options: RetryOptions = {}): Layer.Layer<Retry, InvalidOption> => Layer.effect(Retry, make(options))
 
 /**
  * The retry policy `LlmClient.layer` is built with; `defaults` unless a `Retry.layer` is provided to it.
@@ -119,6 +128,5 @@ export class Retry extends Context.Reference<Retry>()("@fleetguard/core/Retry", 
   static readonly make = make
   static readonly defaults = defaults
   static readonly budgetTokensFor = budgetTokensFor
-  static readonly layer = (options: RetryOptions = {}): Layer.Layer<Retry, InvalidOption> =>
-    Layer.effect(Retry, make(options))
+  static readonly layer = layer
 }

@@ -4,7 +4,8 @@ import { dirname, join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { type CompletionRequest, Pricing, UnknownModel, type Usage } from "../src/index.js"
-import { byteLength, maxInputTokens } from "../src/Pricing.js"
+
+const { byteLength, maxInputTokens } = Pricing
 
 const models = Object.keys(Pricing.defaultTable)
 

@@ -1,11 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk"
-import {
-  InvalidRequest,
-  type ProviderError,
-  ProviderHttp,
-  ProviderUnavailable,
-  providerErrorFrom
-} from "@fleetguard/core"
+import { InvalidRequest, type ProviderError, ProviderHttp, ProviderUnavailable } from "@fleetguard/core"
 import type { FetchTrace } from "./fetchTrace.js"
 
 /** A key is cut out of text only where it stands alone: not inside a longer run of these characters. */
@@ -43,7 +37,7 @@ export const toProviderError = (
   // An answer with an error status, or an error event mid-stream.
   if (error instanceof APIError && !(error instanceof APIConnectionError)) {
     const body = errorBody(error)
-    return providerErrorFrom({
+    return ProviderHttp.providerErrorFrom({
       status: error.status,
       errorType: typeof body.type === "string" ? body.type : undefined,
       message: scrub(typeof body.message === "string" ? body.message : error.message),

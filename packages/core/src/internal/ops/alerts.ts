@@ -3,7 +3,15 @@
  * pages twice — and what Slack and PagerDuty are sent for it.
  */
 import type { BudgetSnapshot } from "../../Budget.js"
-import type { AlertKind, BudgetExhausted, GuardEvent } from "../../Events.js"
+import type {
+  AlertKind,
+  BreakerClosed,
+  BreakerOpened,
+  BudgetExhausted,
+  BudgetThresholdCrossed,
+  GuardEvent,
+  RateLimitPause
+} from "../../Events.js"
 
 export interface Alert {
   readonly kind: AlertKind
@@ -56,12 +64,15 @@ const alert = (
   action: Alert["action"] = "trigger"
 ): Alert => ({ kind, incident, action, severity, at: event.at, summary, event })
 
+/** The alert an event raises, if any, and the state after it. */
+type Decision = readonly [Alert | undefined, State]
+
 /**
  * A call refused at the fleet limit. Exhausted (critical) only when spend itself has reached the
  * limit; before that the budget is full for now — held by calls in flight, or too little left for
  * that call — a warning that says which.
  */
-const budgetRefused = (state: State, event: BudgetExhausted): readonly [Alert | undefined, State] => {
+const budgetRefused = (state: State, event: BudgetExhausted): Decision => {
   const { agentId, requestedUsd, limitUsd, spentUsd, reservedUsd } = event
   if (spentUsd >= limitUsd)
     return state.exhausted
@@ -84,69 +95,82 @@ const budgetRefused = (state: State, event: BudgetExhausted): readonly [Alert | 
   return [alert(event, "BudgetExhausted", "budget-full", "warning", summary), { ...state, full: true }]
 }
 
+const thresholdCrossed = (state: State, event: BudgetThresholdCrossed): Decision =>
+  state.thresholdCrossed
+    ? [undefined, state]
+    : [
+        alert(
+          event,
+          "BudgetThresholdCrossed",
+          "budget-threshold",
+          "warning",
+          `Fleet spend and reservations reached ${percent(event.alertAt)} of the ${usd(event.limitUsd)} limit: ${spent(event.spentUsd)}, ${usd(event.reservedUsd)} held by calls in flight`
+        ),
+        { ...state, thresholdCrossed: true }
+      ]
+
+const breakerOpened = (state: State, event: BreakerOpened): Decision => {
+  if (state.breakerOpen) return [undefined, state]
+  const incidents = state.breakerIncidents + 1
+  const reopens = event.reopenAt === undefined ? "until an operator resets it" : `until ${time(event.reopenAt)}`
+  return [
+    alert(
+      event,
+      "BreakerOpened",
+      `breaker-${incidents}`,
+      "error",
+      `Circuit breaker opened ${reopens}: ${event.interrupted} call(s) and agent(s) in flight were interrupted (${event.interruptedAgents} agent(s))`
+    ),
+    { ...state, breakerOpen: true, breakerIncidents: incidents }
+  ]
+}
+
+const breakerClosed = (state: State, event: BreakerClosed): Decision =>
+  state.breakerOpen
+    ? [
+        alert(
+          event,
+          "BreakerClosed",
+          `breaker-${state.breakerIncidents}`,
+          "error",
+          "Circuit breaker closed: calls flow again",
+          "resolve"
+        ),
+        { ...state, breakerOpen: false }
+      ]
+    : [undefined, state]
+
+/** A pause capped by maxPause; one before the gate it closed reopens is the same incident. */
+const pauseCapped = (state: State, event: RateLimitPause): Decision => {
+  if (!event.capped) return [undefined, state]
+  if (event.at < state.cappedUntil) return [undefined, { ...state, cappedUntil: event.pausedUntil }]
+  const incidents = state.pauseIncidents + 1
+  const asked = event.requestedMillis === undefined ? "forever" : seconds(event.requestedMillis)
+  return [
+    alert(
+      event,
+      "RateLimitPause",
+      `rate-limit-${incidents}`,
+      "warning",
+      `Rate limited: the provider asked every call to wait ${asked}, longer than maxPause; the gate is closed until ${time(event.pausedUntil)} and that call failed`
+    ),
+    { ...state, pauseIncidents: incidents, cappedUntil: event.pausedUntil }
+  ]
+}
+
 /** The alert `event` raises, if any, and the state after it. */
-export const decide = (state: State, event: GuardEvent): readonly [Alert | undefined, State] => {
+export const decide = (state: State, event: GuardEvent): Decision => {
   switch (event._tag) {
     case "BudgetThresholdCrossed":
-      return state.thresholdCrossed
-        ? [undefined, state]
-        : [
-            alert(
-              event,
-              "BudgetThresholdCrossed",
-              "budget-threshold",
-              "warning",
-              `Fleet spend and reservations reached ${percent(event.alertAt)} of the ${usd(event.limitUsd)} limit: ${spent(event.spentUsd)}, ${usd(event.reservedUsd)} held by calls in flight`
-            ),
-            { ...state, thresholdCrossed: true }
-          ]
+      return thresholdCrossed(state, event)
     case "BudgetExhausted":
       return budgetRefused(state, event)
-    case "BreakerOpened": {
-      if (state.breakerOpen) return [undefined, state]
-      const incidents = state.breakerIncidents + 1
-      const reopens = event.reopenAt === undefined ? "until an operator resets it" : `until ${time(event.reopenAt)}`
-      return [
-        alert(
-          event,
-          "BreakerOpened",
-          `breaker-${incidents}`,
-          "error",
-          `Circuit breaker opened ${reopens}: ${event.interrupted} call(s) and agent(s) in flight were interrupted (${event.interruptedAgents} agent(s))`
-        ),
-        { ...state, breakerOpen: true, breakerIncidents: incidents }
-      ]
-    }
+    case "BreakerOpened":
+      return breakerOpened(state, event)
     case "BreakerClosed":
-      return state.breakerOpen
-        ? [
-            alert(
-              event,
-              "BreakerClosed",
-              `breaker-${state.breakerIncidents}`,
-              "error",
-              "Circuit breaker closed: calls flow again",
-              "resolve"
-            ),
-            { ...state, breakerOpen: false }
-          ]
-        : [undefined, state]
-    case "RateLimitPause": {
-      if (!event.capped) return [undefined, state]
-      if (event.at < state.cappedUntil) return [undefined, { ...state, cappedUntil: event.pausedUntil }]
-      const incidents = state.pauseIncidents + 1
-      const asked = event.requestedMillis === undefined ? "forever" : seconds(event.requestedMillis)
-      return [
-        alert(
-          event,
-          "RateLimitPause",
-          `rate-limit-${incidents}`,
-          "warning",
-          `Rate limited: the provider asked every call to wait ${asked}, longer than maxPause; the gate is closed until ${time(event.pausedUntil)} and that call failed`
-        ),
-        { ...state, pauseIncidents: incidents, cappedUntil: event.pausedUntil }
-      ]
-    }
+      return breakerClosed(state, event)
+    case "RateLimitPause":
+      return pauseCapped(state, event)
     case "RateLimitResumed":
       return [undefined, { ...state, cappedUntil: 0 }]
     default:

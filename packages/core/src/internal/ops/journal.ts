@@ -2,6 +2,7 @@
  * The journal's format, as pure functions shared by the writer and the reader: one JSON line per
  * event, and the names of rotated files.
  */
+import type { PlatformError } from "@effect/platform/Error"
 import { Either, Schema } from "effect"
 import { GuardEvent } from "../../Events.js"
 
@@ -80,3 +81,6 @@ export const rotated = (base: string, names: ReadonlyArray<string>): ReadonlyArr
 /** The oldest rotated files to delete so that `maxFiles` remain, the current one included. */
 export const surplus = (rotatedOldestFirst: ReadonlyArray<string>, maxFiles: number): ReadonlyArray<string> =>
   rotatedOldestFirst.slice(0, Math.max(0, rotatedOldestFirst.length - (maxFiles - 1)))
+
+/** A file or directory that is not there: a journal not written yet, or a file rotated away meanwhile. */
+export const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"

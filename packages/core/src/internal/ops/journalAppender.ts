@@ -42,8 +42,6 @@ const newline = 10
 /** How long closing the journal waits for its file to close. */
 const closeTimeout = Duration.seconds(1)
 
-const isNotFound = (error: PlatformError) => error._tag === "SystemError" && error.reason === "NotFound"
-
 const open = (fs: FileSystem.FileSystem, path: string): Effect.Effect<Handle, PlatformError> =>
   Effect.flatMap(Scope.make(), (scope) =>
     Effect.gen(function* () {
@@ -80,6 +78,101 @@ const write = (target: Handle, lines: ReadonlyArray<Uint8Array>) =>
     })
   })
 
+/** What the steps of appending share: where the journal is, and the file this process appends to. */
+interface Target {
+  readonly fs: FileSystem.FileSystem
+  readonly path: Path.Path
+  readonly settings: Settings
+  readonly directory: string
+  readonly base: string
+  /** Undefined after a reopen failed: the next batch tries again. */
+  handle: Handle | undefined
+  /** This process's count of rotations, in the names it gives rotated files. */
+  rotations: number
+}
+
+const reopen = (target: Target): Effect.Effect<Handle, PlatformError> =>
+  Effect.suspend(() => {
+    const closing = target.handle === undefined ? Effect.void : Scope.close(target.handle.scope, Exit.void)
+    target.handle = undefined
+    return Effect.zipRight(
+      closing,
+      Effect.tap(open(target.fs, target.settings.path), (next) => {
+        target.handle = next
+      })
+    )
+  })
+
+/** The file's size if the path still names the file this process appends to (else another rotated it). */
+const sizeIfOurs = (target: Target, ours: Handle) =>
+  Effect.map(Effect.either(target.fs.stat(target.settings.path)), (info) =>
+    Either.isRight(info) && (ours.ino === undefined || Option.getOrUndefined(info.right.ino) === ours.ino)
+      ? Number(info.right.size)
+      : undefined
+  )
+
+const refresh = (target: Target): Effect.Effect<void, PlatformError> =>
+  Effect.suspend(() => {
+    const ours = target.handle
+    if (ours === undefined) return Effect.asVoid(reopen(target))
+    return Effect.flatMap(sizeIfOurs(target, ours), (size) => {
+      if (size === undefined) return Effect.asVoid(reopen(target))
+      ours.size = size
+      return Effect.void
+    })
+  })
+
+const prune = ({ fs, path, settings, directory, base }: Target) =>
+  Effect.flatMap(fs.readDirectory(directory), (names) =>
+    Effect.forEach(
+      Format.surplus(Format.rotated(base, names), settings.maxFiles),
+      // Another process pruning at the same time may have removed it already.
+      (name) => Effect.ignore(fs.remove(path.join(directory, name))),
+      { discard: true }
+    )
+  )
+
+// Between the check and the rename another process may rotate too: the cost is at most one
+// small rotated file, never a lost line.
+const rotate = (target: Target, ours: Handle) =>
+  Effect.gen(function* () {
+    if ((yield* sizeIfOurs(target, ours)) !== undefined) {
+      const at = yield* Clock.currentTimeMillis
+      const name = Format.rotatedName(target.base, at, target.settings.pid, target.rotations++)
+      // Gone already: another process renamed it between the check and here.
+      yield* Effect.catchIf(
+        target.fs.rename(target.settings.path, target.path.join(target.directory, name)),
+        Format.isNotFound,
+        () => Effect.void
+      )
+    }
+    const next = yield* reopen(target)
+    yield* prune(target)
+    return next
+  })
+
+const append = (target: Target, lines: ReadonlyArray<Uint8Array>) =>
+  Effect.gen(function* () {
+    let file = target.handle ?? (yield* reopen(target))
+    let rotations = 0
+    let chunk: Array<Uint8Array> = []
+    let pending = 0
+    for (const line of lines) {
+      const size = file.size + pending
+      if (size > 0 && size + line.length > target.settings.maxBytes) {
+        if (chunk.length > 0) yield* write(file, chunk)
+        chunk = []
+        pending = 0
+        file = yield* rotate(target, file)
+        rotations++
+      }
+      chunk.push(line)
+      pending += line.length
+    }
+    if (chunk.length > 0) yield* write(file, chunk)
+    return rotations
+  })
+
 export const make = (
   fs: FileSystem.FileSystem,
   path: Path.Path,
@@ -87,96 +180,25 @@ export const make = (
 ): Effect.Effect<Appender, PlatformError, Scope.Scope> =>
   Effect.gen(function* () {
     const directory = path.dirname(settings.path)
-    const base = path.basename(settings.path)
     yield* fs.makeDirectory(directory, { recursive: true })
-    // Undefined after a reopen failed: the next batch tries again.
-    let handle: Handle | undefined = yield* open(fs, settings.path)
+    const target: Target = {
+      fs,
+      path,
+      settings,
+      directory,
+      base: path.basename(settings.path),
+      handle: yield* open(fs, settings.path),
+      rotations: 0
+    }
     // A close the file system never completes (a stuck mount) is left to finish in the background:
     // disconnected and interruptible, for a timeout in a finalizer would otherwise wait for it.
     yield* Effect.addFinalizer(() =>
-      handle === undefined
+      target.handle === undefined
         ? Effect.void
         : Effect.timeoutOption(
-            Effect.interruptible(Effect.disconnect(Scope.close(handle.scope, Exit.void))),
+            Effect.interruptible(Effect.disconnect(Scope.close(target.handle.scope, Exit.void))),
             closeTimeout
           )
     )
-    let rotations = 0
-
-    const reopen: Effect.Effect<Handle, PlatformError> = Effect.suspend(() => {
-      const closing = handle === undefined ? Effect.void : Scope.close(handle.scope, Exit.void)
-      handle = undefined
-      return Effect.zipRight(
-        closing,
-        Effect.tap(open(fs, settings.path), (next) => {
-          handle = next
-        })
-      )
-    })
-
-    /** The file's size if the path still names the file this process appends to (else another rotated it). */
-    const sizeIfOurs = (ours: Handle) =>
-      Effect.map(Effect.either(fs.stat(settings.path)), (info) =>
-        Either.isRight(info) && (ours.ino === undefined || Option.getOrUndefined(info.right.ino) === ours.ino)
-          ? Number(info.right.size)
-          : undefined
-      )
-
-    const refresh = Effect.suspend(() => {
-      const ours = handle
-      if (ours === undefined) return Effect.asVoid(reopen)
-      return Effect.flatMap(sizeIfOurs(ours), (size) => {
-        if (size === undefined) return Effect.asVoid(reopen)
-        ours.size = size
-        return Effect.void
-      })
-    })
-
-    const prune = Effect.flatMap(fs.readDirectory(directory), (names) =>
-      Effect.forEach(
-        Format.surplus(Format.rotated(base, names), settings.maxFiles),
-        // Another process pruning at the same time may have removed it already.
-        (name) => Effect.ignore(fs.remove(path.join(directory, name))),
-        { discard: true }
-      )
-    )
-
-    // Between the check and the rename another process may rotate too: the cost is at most one
-    // small rotated file, never a lost line.
-    const rotate = (ours: Handle) =>
-      Effect.gen(function* () {
-        if ((yield* sizeIfOurs(ours)) !== undefined) {
-          const at = yield* Clock.currentTimeMillis
-          const name = Format.rotatedName(base, at, settings.pid, rotations++)
-          // Gone already: another process renamed it between the check and here.
-          yield* Effect.catchIf(fs.rename(settings.path, path.join(directory, name)), isNotFound, () => Effect.void)
-        }
-        const next = yield* reopen
-        yield* prune
-        return next
-      })
-
-    const append = (lines: ReadonlyArray<Uint8Array>) =>
-      Effect.gen(function* () {
-        let target = handle ?? (yield* reopen)
-        let rotations = 0
-        let chunk: Array<Uint8Array> = []
-        let pending = 0
-        for (const line of lines) {
-          const size = target.size + pending
-          if (size > 0 && size + line.length > settings.maxBytes) {
-            if (chunk.length > 0) yield* write(target, chunk)
-            chunk = []
-            pending = 0
-            target = yield* rotate(target)
-            rotations++
-          }
-          chunk.push(line)
-          pending += line.length
-        }
-        if (chunk.length > 0) yield* write(target, chunk)
-        return rotations
-      })
-
-    return { refresh, append }
+    return { refresh: refresh(target), append: (lines) => append(target, lines) }
   })
