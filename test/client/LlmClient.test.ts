@@ -308,15 +308,15 @@ describe.each(paths)("LlmClient: settlement ($name)", ({ client }) => {
   )
 })
 
-describe.each(paths)("LlmClient.guard: a call made through another library ($name)", ({ client }) => {
+describe.each(paths)("LlmClient.completeWith: a call made through another library ($name)", ({ client }) => {
   const usage = { inputTokens: 1000, outputTokens: 100, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
 
   it.effect("its answer's usage settles it, priced as the model it reports, else as the request's", () =>
     Effect.gen(function* () {
       // Haiku 4.5 at $1 / $5 per million; Opus 4.6 at $5 / $25.
-      const asked = yield* LlmClient.guard(request(), { send: Effect.succeed({ usage }) })
+      const asked = yield* LlmClient.completeWith(request(), { send: Effect.succeed({ usage }) })
       expect(asked.costUsd).toBeCloseTo((1000 * 1 + 100 * 5) / 1e6, 12)
-      const reported = yield* LlmClient.guard(request(), {
+      const reported = yield* LlmClient.completeWith(request(), {
         send: Effect.succeed({ usage, reportedModel: "claude-opus-4-6-20260101" })
       })
       expect(reported.costUsd).toBeCloseTo((1000 * 5 + 100 * 25) / 1e6, 12)
@@ -326,7 +326,7 @@ describe.each(paths)("LlmClient.guard: a call made through another library ($nam
 
   it.effect("a reported model with no price is charged the full reservation, never $0", () =>
     Effect.gen(function* () {
-      const answer = yield* LlmClient.guard(request(), {
+      const answer = yield* LlmClient.completeWith(request(), {
         send: Effect.succeed({ usage, reportedModel: "claude-unpriced-9" })
       })
       expect(answer.costUsd).toBeCloseTo(yield* Pricing.estimate(request()), 12)

@@ -37,12 +37,13 @@ export interface LlmClientService {
    */
   readonly stream: (request: CompletionRequest) => Stream.Stream<StreamPart, LlmError>
   /**
-   * Every guard around a call you make yourself (through another client library, say): `request`
+   * `complete` with a send of your own (a call through another client library, say): `request`
    * names the model and bounds the cost (its prompt and `maxTokens` give the estimate); `call.send`
    * makes one attempt, must be interruptible and fail with `ProviderError`s; its answer's usage
-   * settles it. Retries, the gate, the breaker and settlement are those of `complete`.
+   * settles it. Retries, the gate, the breaker, settlement and `CallSettled` are those of
+   * `complete`. (`Guards.wrap`, by contrast, guards any effect at costs you give, with no retries.)
    */
-  readonly guard: <A extends Answer>(
+  readonly completeWith: <A extends Answer>(
     request: CompletionRequest,
     call: GuardedCall<A>
   ) => Effect.Effect<A & { readonly costUsd: number }, LlmError>
@@ -78,16 +79,16 @@ const make = Effect.gen(function* () {
         )
     })
 
-  const guard = <A extends Answer>(
+  const completeWith = <A extends Answer>(
     input: CompletionRequest,
     call: GuardedCall<A>
   ): Effect.Effect<A & { readonly costUsd: number }, LlmError> =>
     Either.match(Request.validate(input), {
       onLeft: Effect.fail,
-      onRight: (request) => guarded("LlmClient.guard", request, call)
+      onRight: (request) => guarded("LlmClient.completeWith", request, call)
     })
 
-  return { complete, stream, guard } satisfies LlmClientService
+  return { complete, stream, completeWith } satisfies LlmClientService
 })
 
 /**
@@ -107,9 +108,9 @@ export class LlmClient extends Context.Tag("@fleetguard/core/LlmClient")<LlmClie
     Effect.flatMap(LlmClient, (client) => client.complete(request))
   static readonly stream = (request: CompletionRequest): Stream.Stream<StreamPart, LlmError, LlmClient> =>
     Stream.unwrap(Effect.map(LlmClient, (client) => client.stream(request)))
-  static readonly guard = <A extends Answer>(
+  static readonly completeWith = <A extends Answer>(
     request: CompletionRequest,
     call: GuardedCall<A>
   ): Effect.Effect<A & { readonly costUsd: number }, LlmError, LlmClient> =>
-    Effect.flatMap(LlmClient, (client) => client.guard(request, call))
+    Effect.flatMap(LlmClient, (client) => client.completeWith(request, call))
 }

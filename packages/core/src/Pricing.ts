@@ -11,9 +11,6 @@ import * as InMemory from "./internal/memory/pricing.js"
 import * as Prices from "./internal/policy/pricing.js"
 import type { CompletionRequest, Content, Usage } from "./Llm.js"
 
-// Transitional, for internal/call/streaming.ts until it imports from internal/policy/pricing.js.
-export { byteLength } from "./internal/policy/pricing.js"
-
 /**
  * USD per million tokens.
  *

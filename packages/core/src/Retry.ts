@@ -56,13 +56,9 @@ export interface RetryPolicy {
 
 /**
  * The retry budget's size under `policy`: its `budgetTokens` when given, else sized from the
- * concurrency limit (10, or 3 × `maxConcurrency` if larger). Exported for LlmClient.ts until it
- * reads `Retry.budgetTokensFor`.
- *
- * @since 0.1.0
- * @category utils
+ * concurrency limit (10, or 3 × `maxConcurrency` if larger).
  */
-export const budgetTokensFor = (policy: RetryPolicy, maxConcurrency: number): number =>
+const budgetTokensFor = (policy: RetryPolicy, maxConcurrency: number): number =>
   policy.budgetTokens ?? Math.max(10, 3 * maxConcurrency)
 
 /**

@@ -67,7 +67,7 @@ withRedis("Redis ledger", (server) => {
   it.live("an answer reporting 1e13 output tokens through LlmClient: charged its reservation, no defect", () =>
     Effect.gen(function* () {
       const answered = yield* Effect.exit(
-        LlmClient.guard(request, {
+        LlmClient.completeWith(request, {
           send: Effect.succeed({
             text: "",
             model: request.model,

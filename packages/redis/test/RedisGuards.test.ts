@@ -54,7 +54,7 @@ withRedis("Redis guards: failures of Redis itself", (server) => {
         const redis = server()
         // A call in flight across the outage: its settlement waits in the outbox and lands afterwards.
         const across = yield* Effect.fork(
-          LlmClient.guard(request, {
+          LlmClient.completeWith(request, {
             send: Effect.as(Effect.sleep("800 millis"), {
               text: "",
               model: request.model,

@@ -1,5 +1,5 @@
 /**
- * An @effect/ai call as one attempt of a guarded call (`LlmClient.guard`): it fails only with what
+ * An @effect/ai call as one attempt of a guarded call (`LlmClient.completeWith`): it fails only with what
  * the provider answered (a `ProviderError`, which the guards act on), and otherwise succeeds with
  * its `Outcome` — the usage that settles it and its result, which may be a failure that says
  * nothing of the provider (a tool's, or an answer that did not fit the caller's schema), handed

@@ -1,7 +1,7 @@
 /**
  * GuardedLanguageModel's calls: each of @effect/ai's `generateText`, `generateObject` and
  * `streamText` prepared (its options as they will be sent, and the request estimated from them),
- * then run by the model under `LlmClient.guard`.
+ * then run by the model under `LlmClient.completeWith`.
  */
 import type { AiError, Prompt, Response, Tool, Toolkit } from "@effect/ai"
 import { InvalidRequest, LlmClient, type LlmClientService, LlmProvider } from "@fleetguard/core"
@@ -90,7 +90,7 @@ export const generate = <
       prepare<O, E, R>(options, context, method).pipe(
         Effect.flatMap(({ request, options }) =>
           Effect.mapError(
-            client.guard(request, Calls.generated(Effect.provide(run(options), context), request)),
+            client.completeWith(request, Calls.generated(Effect.provide(run(options), context), request)),
             (error) => Errors.toAiError(error, method)
           )
         ),
@@ -117,7 +117,7 @@ export const stream = <O extends CallOptions, Tools extends Record<string, Tool.
         const mailbox = yield* Mailbox.make<Response.StreamPart<Tools>, E | AiError.AiError>()
         const parts = Stream.provideContext(run(prepared.options), context)
         yield* client
-          .guard(
+          .completeWith(
             prepared.request,
             Calls.streamed(parts, prepared.request, (delivered) => mailbox.offerAll(delivered))
           )

@@ -12,7 +12,7 @@ import type { InvalidAmount, InvalidRequest, LlmError, UnknownModel } from "../.
 import * as Events from "../../Events.js"
 import type { Answer, CompletionRequest, GuardedCall } from "../../Llm.js"
 import type { PricingService } from "../../Pricing.js"
-import { budgetTokensFor, type RetryPolicy } from "../../Retry.js"
+import { Retry, type RetryPolicy } from "../../Retry.js"
 import * as RetryBudget from "../policy/retry.js"
 import * as AgentId from "../runtime/agentId.js"
 import * as Attempts from "./attempts.js"
@@ -53,7 +53,7 @@ export const make = ({ concurrency, budget, depth, breaker, pricing, policy }: S
   const fleet = new Fleet(budget, concurrency, breaker, depth)
   const prices = new Prices(pricing)
   const retryTokens = {
-    current: RetryBudget.fullTokens(budgetTokensFor(policy, concurrency.limit), policy.budgetTokenRatio)
+    current: RetryBudget.fullTokens(Retry.budgetTokensFor(policy, concurrency.limit), policy.budgetTokenRatio)
   }
   const attempts = Attempts.make({
     fleet,

@@ -16,7 +16,7 @@ import type {
   StreamProgress
 } from "../../Llm.js"
 import type { LlmProviderService } from "../../LlmProvider.js"
-import { byteLength } from "../../Pricing.js"
+import { byteLength } from "../policy/pricing.js"
 
 /** Hands parts to the caller's stream, synchronously: the consumer never holds up the call. */
 export type Deliver = (parts: ReadonlyArray<StreamPart>) => void
