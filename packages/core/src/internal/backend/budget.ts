@@ -138,6 +138,32 @@ export interface Reports {
   readonly settled: (settlement: Settlement) => Effect.Effect<void> | undefined
 }
 
+/** `BudgetExhausted`: the first refusal at a full budget (and again once spend itself reaches the limit). */
+const exhausted = (limitUsd: number, agentId: string, requestedUsd: number, { spentNanos, reservedNanos }: Totals) =>
+  Events.publish(
+    (at) =>
+      new Events.BudgetExhausted({
+        at,
+        agentId,
+        requestedUsd,
+        limitUsd,
+        spentUsd: Ledger.toUsd(spentNanos),
+        reservedUsd: Ledger.toUsd(reservedNanos)
+      })
+  )
+
+/** `EstimateExceeded`: a settlement charged more than its hold. */
+const exceeded = (s: Settlement) =>
+  Events.publish(
+    (at) =>
+      new Events.EstimateExceeded({
+        at,
+        agentId: s.agentId,
+        reservedUsd: Ledger.toUsd(s.heldNanos),
+        actualUsd: Ledger.toUsd(s.chargedNanos)
+      })
+  )
+
 export const reports = ({ limitUsd, alertAt }: Limits): Reports => {
   const crossed = ({ spentNanos, reservedNanos }: Totals) =>
     Events.publish(
@@ -145,19 +171,6 @@ export const reports = ({ limitUsd, alertAt }: Limits): Reports => {
         new Events.BudgetThresholdCrossed({
           at,
           alertAt,
-          limitUsd,
-          spentUsd: Ledger.toUsd(spentNanos),
-          reservedUsd: Ledger.toUsd(reservedNanos)
-        })
-    )
-
-  const exhausted = (agentId: string, requestedUsd: number, { spentNanos, reservedNanos }: Totals) =>
-    Events.publish(
-      (at) =>
-        new Events.BudgetExhausted({
-          at,
-          agentId,
-          requestedUsd,
           limitUsd,
           spentUsd: Ledger.toUsd(spentNanos),
           reservedUsd: Ledger.toUsd(reservedNanos)
@@ -178,7 +191,7 @@ export const reports = ({ limitUsd, alertAt }: Limits): Reports => {
     return Effect.zipRight(
       refusal.exhausted === undefined
         ? published
-        : Effect.zipRight(published, exhausted(agentId, requestedUsd, refusal.exhausted)),
+        : Effect.zipRight(published, exhausted(limitUsd, agentId, requestedUsd, refusal.exhausted)),
       Effect.fail(error)
     )
   }
@@ -187,19 +200,8 @@ export const reports = ({ limitUsd, alertAt }: Limits): Reports => {
     const added = s.addedNanos ?? s.chargedNanos
     if (added > 0) Metrics.budgetSpentUsd.unsafeUpdate(Ledger.toUsd(added), [])
     const over = s.chargedNanos > s.heldNanos
-    if (s.crossed === undefined && !over) return undefined
-    const exceeded = over
-      ? Events.publish(
-          (at) =>
-            new Events.EstimateExceeded({
-              at,
-              agentId: s.agentId,
-              reservedUsd: Ledger.toUsd(s.heldNanos),
-              actualUsd: Ledger.toUsd(s.chargedNanos)
-            })
-        )
-      : Effect.void
-    return s.crossed === undefined ? exceeded : Effect.zipRight(crossed(s.crossed), exceeded)
+    if (s.crossed === undefined) return over ? exceeded(s) : undefined
+    return over ? Effect.zipRight(crossed(s.crossed), exceeded(s)) : crossed(s.crossed)
   }
 
   return { crossed, refused, settled }

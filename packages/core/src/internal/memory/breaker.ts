@@ -7,8 +7,25 @@ import { Effect, type Exit } from "effect"
 import type { CircuitOpen } from "../../Errors.js"
 import * as Backend from "../backend/breaker.js"
 import { type BreakerFastPath, withFastPath } from "../backend/fastPath.js"
+import type { Tracker } from "../backend/tracking.js"
 import * as Policy from "../policy/breaker.js"
 import { nowOf } from "../runtime/fiber.js"
+
+/** What a transition calls for: a trip (interrupting what `tracker` tracks), a close, or nothing. */
+const reported = (transition: Policy.Transition, tracker: Tracker) =>
+  transition === undefined
+    ? undefined
+    : transition._tag === "Opened"
+      ? Backend.tripped(tracker, transition.reopenAt, transition.trips)
+      : Backend.closed
+
+const snapshotOf = (s: Policy.State, tracker: Tracker) => ({
+  state: Policy.publicState(s),
+  tracked: tracker.size(),
+  trips: s._tag === "Open" || s._tag === "HalfOpen" ? s.trips : 0,
+  reopenAt: s._tag === "Open" ? s.reopenAt : null,
+  isolated: s._tag === "Isolated"
+})
 
 export const make = ({ settings, isFailure }: Backend.Decoded) => {
   // Changed only by applying the policy's pure functions in one synchronous step.
@@ -21,11 +38,7 @@ export const make = ({ settings, isFailure }: Backend.Decoded) => {
   const record = (ticket: Policy.Ticket, exit: Exit.Exit<unknown, unknown>, now: number) => {
     const [transition, next] = Policy.record(settings, state, ticket, outcomeOf(exit), now)
     state = next
-    return transition === undefined
-      ? undefined
-      : transition._tag === "Opened"
-        ? Backend.tripped(tracker, transition.reopenAt, transition.trips)
-        : Backend.closed
+    return reported(transition, tracker)
   }
 
   const fastPath: BreakerFastPath = {
@@ -54,13 +67,7 @@ export const make = ({ settings, isFailure }: Backend.Decoded) => {
       })
     )
 
-  const snapshot = Effect.sync((s = state) => ({
-    state: Policy.publicState(s),
-    tracked: tracker.size(),
-    trips: s._tag === "Open" || s._tag === "HalfOpen" ? s.trips : 0,
-    reopenAt: s._tag === "Open" ? s.reopenAt : null,
-    isolated: s._tag === "Isolated"
-  }))
+  const snapshot = Effect.sync(() => snapshotOf(state, tracker))
 
   return withFastPath(
     {

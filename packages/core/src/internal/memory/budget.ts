@@ -13,14 +13,11 @@ interface Issued extends Ledger.Reservation {
   readonly [Backend.issuer]: object
 }
 
-/** The service over a fresh ledger with these limits. */
-export const make = (limits: Backend.Limits) => {
-  const { limitUsd, perAgentLimitUsd, alertAt } = limits
-  // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
-  // Ref.modify would be, without an interpreter step of its own on every call.
-  const book = new Ledger.Book(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
-  const reports = Backend.reports(limits)
-  // Compared by identity: unique to this ledger, even with two copies of this module loaded.
+/**
+ * How one ledger marks the reservations it issues, and tells them from anything else: by an
+ * object of its own, compared by identity (unique even with two copies of this module loaded).
+ */
+const marks = () => {
   const ledger = {}
   const issue = (id: number, agentId: string, nanos: number): Issued => ({
     id,
@@ -28,15 +25,58 @@ export const make = (limits: Backend.Limits) => {
     usd: Ledger.toUsd(nanos),
     [Backend.issuer]: ledger
   })
-
   /** The id of a reservation this ledger made, or why `value` is not one. */
   const issuedId = (value: unknown): number | InvalidAmount => {
     const fields = Backend.fieldsOf(value)
     if (fields === undefined) return Backend.notAReservation(value)
     return fields.issuer === ledger ? fields.id : Backend.notIssued(value)
   }
+  return { issue, issuedId }
+}
 
-  const totals = (): Backend.Totals => ({ spentNanos: book.fleet.spent, reservedNanos: book.fleet.reserved })
+const snapshotOf = (book: Ledger.Book, { limitUsd, perAgentLimitUsd, alertAt }: Backend.Limits) => ({
+  limitUsd,
+  perAgentLimitUsd,
+  alertAt,
+  spentUsd: Ledger.toUsd(book.fleet.spent),
+  reservedUsd: Ledger.toUsd(book.fleet.reserved),
+  agents: Object.fromEntries(
+    Array.from(book.accounts, ([id, a]) => [
+      id,
+      { spentUsd: Ledger.toUsd(a.spent), reservedUsd: Ledger.toUsd(a.reserved) }
+    ])
+  )
+})
+
+const totalsOf = (book: Ledger.Book): Backend.Totals => ({
+  spentNanos: book.fleet.spent,
+  reservedNanos: book.fleet.reserved
+})
+
+/** Settles hold `id` at `nanos` now; what is left to publish (the alert, an estimate exceeded), if anything. */
+const settling =
+  (book: Ledger.Book, reports: Backend.Reports) =>
+  (id: number, nanos: number): Effect.Effect<void> | undefined => {
+    const result = book.settle(id, nanos)
+    if (result._tag === "AlreadySettled") return undefined
+    return reports.settled({
+      agentId: result.hold.agentId,
+      heldNanos: result.hold.amount,
+      chargedNanos: nanos,
+      crossed: result.crossedAlert ? totalsOf(book) : undefined
+    })
+  }
+
+/** The service over a fresh ledger with these limits. */
+export const make = (limits: Backend.Limits) => {
+  const { limitUsd, perAgentLimitUsd, alertAt } = limits
+  // Changed only by the ledger's pure steps, each in one synchronous call: atomic, as a
+  // Ref.modify would be, without an interpreter step of its own on every call.
+  const book = new Ledger.Book(Ledger.toNanos(limitUsd) ?? 0, Ledger.toNanos(perAgentLimitUsd) ?? 0, alertAt)
+  const reports = Backend.reports(limits)
+  const { issue, issuedId } = marks()
+
+  const totals = () => totalsOf(book)
 
   const reserve = (agentId: string, usd: number): Effect.Effect<Ledger.Reservation, BudgetExceeded | InvalidAmount> =>
     Effect.suspend((): Effect.Effect<Ledger.Reservation, BudgetExceeded | InvalidAmount> => {
@@ -55,17 +95,7 @@ export const make = (limits: Backend.Limits) => {
       return result.crossedAlert ? Effect.as(reports.crossed(totals()), reservation) : Effect.succeed(reservation)
     })
 
-  /** Settles now; what is left to publish (the alert, an estimate exceeded), if anything. */
-  const settleNow = (id: number, nanos: number): Effect.Effect<void> | undefined => {
-    const result = book.settle(id, nanos)
-    if (result._tag === "AlreadySettled") return undefined
-    return reports.settled({
-      agentId: result.hold.agentId,
-      heldNanos: result.hold.amount,
-      chargedNanos: nanos,
-      crossed: result.crossedAlert ? totals() : undefined
-    })
-  }
+  const settleNow = settling(book, reports)
 
   const settle = (id: number, nanos: number): Effect.Effect<void> =>
     Effect.suspend(() => settleNow(id, nanos) ?? Effect.void)
@@ -93,19 +123,7 @@ export const make = (limits: Backend.Limits) => {
     return typeof id === "number" ? settle(id, 0) : Effect.fail(id)
   }
 
-  const snapshot = Effect.sync((l = book.fleet) => ({
-    limitUsd,
-    perAgentLimitUsd,
-    alertAt,
-    spentUsd: Ledger.toUsd(l.spent),
-    reservedUsd: Ledger.toUsd(l.reserved),
-    agents: Object.fromEntries(
-      Array.from(book.accounts, ([id, a]) => [
-        id,
-        { spentUsd: Ledger.toUsd(a.spent), reservedUsd: Ledger.toUsd(a.reserved) }
-      ])
-    )
-  }))
+  const snapshot = Effect.sync(() => snapshotOf(book, limits))
 
   return withFastPath({ limitUsd, perAgentLimitUsd, alertAt, reserve, commit, release, snapshot }, fastPath)
 }

@@ -13,62 +13,81 @@ import { nowOf, type Restore } from "../runtime/fiber.js"
 
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
 
-export const make = ({ limit, windowMillis, maxPauseMillis }: Backend.Limits) => {
-  const permits = new Permits(limit)
-  // The gate is changed only by applying its pure functions in one synchronous step.
-  let gate = Gate.open
+/** The rate-limit gate and the callers asleep at it; `changed` keeps the gauges current. */
+class GateKeeper {
+  // Changed only by applying the gate's pure functions in one synchronous step.
+  private gate = Gate.open
   /** Completed by `resume`, so that callers asleep at the gate wake at once; then replaced. */
-  let resumed = Deferred.unsafeMake<void>(FiberId.none)
-  /** Callers asleep at the closed gate (those queued for a permit are counted by `permits`). */
-  let atGate = 0
+  private resumed = Deferred.unsafeMake<void>(FiberId.none)
+  /** Callers asleep at the closed gate (those queued for a permit are counted by the permits). */
+  asleep = 0
 
-  const updateGauges = () => {
-    Metrics.concurrencyInFlight.unsafeUpdate(permits.inFlight, [])
-    Metrics.concurrencyWaiting.unsafeUpdate(atGate + permits.waiting, [])
+  constructor(
+    private readonly limits: Backend.Limits,
+    private readonly changed: () => void
+  ) {}
+
+  /** Whether the gate has never been closed, or was cleared since: a single comparison. */
+  get clear(): boolean {
+    return this.gate.pausedUntil === 0
   }
 
-  const release = () => {
-    permits.release()
-    updateGauges()
+  /** Undefined when the gate lets a caller pass at the fiber's clock, else when to look again. */
+  passes(fiber: AnyFiber): number | undefined {
+    if (this.clear) return undefined
+    const [wakeAt, next] = Gate.admit(this.gate, nowOf(fiber), this.limits.windowMillis)
+    this.gate = next
+    return wakeAt
   }
 
-  const fastPath: ConcurrencyFastPath = {
-    tryAcquire: () => {
-      if (gate.pausedUntil !== 0 || !permits.tryTake()) return false
-      updateGauges()
-      return true
-    },
-    release
+  /** Asleep until the wake-up time the gate handed out, or until an operator resumes. */
+  sleep(fiber: AnyFiber, wakeAt: number): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.asleep++
+      this.changed()
+      return Effect.ensuring(
+        Effect.raceFirst(Effect.sleep(wakeAt - nowOf(fiber)), Deferred.await(this.resumed)),
+        Effect.sync(() => {
+          this.asleep--
+          this.changed()
+        })
+      )
+    })
   }
 
+  pauseFor(duration: Duration.DurationInput): Effect.Effect<void> {
+    const request = Backend.pauseRequest(duration, this.limits.maxPauseMillis)
+    if (request === undefined) return Effect.void
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const wasClosed = this.gate.pausedUntil > now
+      const [moved, next] = Gate.pauseUntil(this.gate, now + request.millis)
+      this.gate = next
+      return Backend.paused({ request, moved, wasClosed, pausedUntil: next.pausedUntil })
+    })
+  }
+
+  readonly resume: Effect.Effect<void> = Effect.suspend(() => {
+    const wasClosed = !this.clear
+    this.gate = Gate.open
+    const waking = this.resumed
+    this.resumed = Deferred.unsafeMake<void>(FiberId.none)
+    Deferred.unsafeDone(waking, Exit.void)
+    return wasClosed ? Backend.resumed : Effect.void
+  })
+
+  pausedUntil(now: number): number | null {
+    return Gate.isOpen(this.gate, now) ? null : this.gate.pausedUntil
+  }
+}
+
+/** `withPermit`: the fast path when it can, else past the gate, then a permit (waiting FIFO). */
+const permitted = (permits: Permits, gate: GateKeeper, fastPath: ConcurrencyFastPath, updateGauges: () => void) => {
   // `self` holding a permit, given back however it ends: run where interruption is masked, so
   // the continuation that gives it back always runs.
   const held = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.flatMap(Effect.exit(self), (exit) => {
-      release()
+      fastPath.release()
       return exit
-    })
-
-  /** Undefined when the gate lets a caller pass at the fiber's clock, else when to look again. */
-  const passes = (fiber: AnyFiber): number | undefined => {
-    if (gate.pausedUntil === 0) return undefined
-    const [wakeAt, next] = Gate.admit(gate, nowOf(fiber), windowMillis)
-    gate = next
-    return wakeAt
-  }
-
-  // Asleep at the gate until the wake-up time it handed out, or until an operator resumes.
-  const sleepAtGate = (fiber: AnyFiber, wakeAt: number) =>
-    Effect.suspend(() => {
-      atGate++
-      updateGauges()
-      return Effect.ensuring(
-        Effect.raceFirst(Effect.sleep(wakeAt - nowOf(fiber)), Deferred.await(resumed)),
-        Effect.sync(() => {
-          atGate--
-          updateGauges()
-        })
-      )
     })
 
   // Parked for a permit; once granted, the gate is passed again (it may have closed meanwhile).
@@ -81,8 +100,8 @@ export const make = ({ limit, windowMillis, maxPauseMillis }: Backend.Limits) =>
         return Effect.failCause(cause)
       },
       onSuccess: (): Effect.Effect<A, E, R> => {
-        if (passes(fiber) === undefined) return held(restore(self))
-        release()
+        if (gate.passes(fiber) === undefined) return held(restore(self))
+        fastPath.release()
         return acquireThen(restore, self)
       }
     })
@@ -91,44 +110,48 @@ export const make = ({ limit, windowMillis, maxPauseMillis }: Backend.Limits) =>
   // The slow path, masked except where it waits: past the gate, then a permit.
   const acquireThen = <A, E, R>(restore: Restore, self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.withFiberRuntime((fiber) => {
-      const wakeAt = passes(fiber)
-      if (wakeAt !== undefined) return Effect.zipRight(restore(sleepAtGate(fiber, wakeAt)), acquireThen(restore, self))
-      if (permits.tryTake()) {
-        updateGauges()
-        return held(restore(self))
-      }
-      return parked(restore, fiber, self)
+      const wakeAt = gate.passes(fiber)
+      if (wakeAt !== undefined) return Effect.zipRight(restore(gate.sleep(fiber, wakeAt)), acquireThen(restore, self))
+      if (!permits.tryTake()) return parked(restore, fiber, self)
+      updateGauges()
+      return held(restore(self))
     })
 
-  const withPermit = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
     Effect.uninterruptibleMask((restore) => (fastPath.tryAcquire() ? held(restore(self)) : acquireThen(restore, self)))
+}
 
-  const pauseFor = (duration: Duration.DurationInput): Effect.Effect<void> => {
-    const request = Backend.pauseRequest(duration, maxPauseMillis)
-    if (request === undefined) return Effect.void
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const wasClosed = gate.pausedUntil > now
-      const [moved, next] = Gate.pauseUntil(gate, now + request.millis)
-      gate = next
-      return Backend.paused({ request, moved, wasClosed, pausedUntil: gate.pausedUntil })
-    })
+export const make = (limits: Backend.Limits) => {
+  const { limit, maxPauseMillis } = limits
+  const permits = new Permits(limit)
+  const gate: GateKeeper = new GateKeeper(limits, () => updateGauges())
+
+  const updateGauges = () => {
+    Metrics.concurrencyInFlight.unsafeUpdate(permits.inFlight, [])
+    Metrics.concurrencyWaiting.unsafeUpdate(gate.asleep + permits.waiting, [])
   }
 
-  const resume = Effect.suspend(() => {
-    const wasClosed = gate.pausedUntil !== 0
-    gate = Gate.open
-    const waking = resumed
-    resumed = Deferred.unsafeMake<void>(FiberId.none)
-    Deferred.unsafeDone(waking, Exit.void)
-    return wasClosed ? Backend.resumed : Effect.void
-  })
+  const fastPath: ConcurrencyFastPath = {
+    tryAcquire: () => {
+      if (!gate.clear || !permits.tryTake()) return false
+      updateGauges()
+      return true
+    },
+    release: () => {
+      permits.release()
+      updateGauges()
+    }
+  }
+
+  const withPermit = permitted(permits, gate, fastPath, updateGauges)
 
   const snapshot = Effect.map(Clock.currentTimeMillis, (now) => ({
     limit,
     inFlight: permits.inFlight,
-    waiting: atGate + permits.waiting,
-    pausedUntil: Gate.isOpen(gate, now) ? null : gate.pausedUntil
+    waiting: gate.asleep + permits.waiting,
+    pausedUntil: gate.pausedUntil(now)
   }))
 
-  return withFastPath({ limit, maxPauseMillis, withPermit, pauseFor, resume, snapshot }, fastPath)
+  const pauseFor = (duration: Duration.DurationInput) => gate.pauseFor(duration)
+  return withFastPath({ limit, maxPauseMillis, withPermit, pauseFor, resume: gate.resume, snapshot }, fastPath)
 }
