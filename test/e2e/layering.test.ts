@@ -1,6 +1,6 @@
 // The packages' module graph, read from their sources: no module imports one that imports it
-// back, and core's internal layers only look down (policy ← runtime ← backend ← memory; call and
-// ops over them). Type imports count: a cycle of types is still a design question.
+// back, and core's internal layers only look down (policy ← runtime, input ← backend ← memory;
+// call and ops over them). Type imports count: a cycle of types is still a design question.
 import { readdirSync, readFileSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -44,9 +44,10 @@ const layerOf = (file: string) => relative(core, file).split("/").slice(0, 2).jo
 const allowed: Readonly<Record<string, ReadonlyArray<string>>> = {
   "internal/policy": [],
   "internal/runtime": ["internal/policy"],
+  "internal/input": ["internal/policy", "public"],
   "internal/backend": ["internal/policy", "internal/runtime", "public"],
-  "internal/memory": ["internal/backend", "internal/policy", "internal/runtime", "public"],
-  "internal/call": ["internal/backend", "internal/policy", "internal/runtime", "public"],
+  "internal/memory": ["internal/backend", "internal/input", "internal/policy", "internal/runtime", "public"],
+  "internal/call": ["internal/backend", "internal/input", "internal/policy", "internal/runtime", "public"],
   "internal/ops": ["internal/policy", "internal/runtime", "public"]
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck as fc } from "effect"
-import { isRequest, isWellFormed, validate } from "../src/internal/call/request.js"
+import { isRequest, isWellFormed, validate } from "../src/internal/input/request.js"
 import { breakAt, fieldOf, hostile } from "./hostile.js"
 
 const anyOr = <A>(arb: fc.Arbitrary<A>) => fc.oneof(arb, fc.anything())

@@ -8,7 +8,7 @@ import { InvalidAmount, type InvalidRequest, UnknownModel } from "../../Errors.j
 import type { CompletionRequest, Usage } from "../../Llm.js"
 import { decode, FunctionOption, Options, option } from "../../Options.js"
 import { type PricingFastPath, withFastPath } from "../backend/fastPath.js"
-import * as Request from "../call/request.js"
+import * as Request from "../input/request.js"
 import * as Ledger from "../policy/ledger.js"
 import * as Prices from "../policy/pricing.js"
 
