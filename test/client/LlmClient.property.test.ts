@@ -115,7 +115,9 @@ describe.each(paths)("$name", ({ client }) => {
             script,
             {
               budget: { limitUsd: limitCents / 100, perAgentLimitUsd: limitCents / 100 },
-              concurrency: { maxConcurrency, releaseWindow: "200 millis" },
+              // maxPause bounds how long a call waits out 429s (default 60 s): a sample of nothing but 429s
+              // otherwise runs a minute of gate cycles per call, seconds of real time under load.
+              concurrency: { maxConcurrency, releaseWindow: "200 millis", maxPause: "5 seconds" },
               breaker: { failureThreshold, resetAfter: "500 millis", halfOpenMaxCalls }
             },
             { maxAttempts, baseDelay: "50 millis", maxDelay: "400 millis" }

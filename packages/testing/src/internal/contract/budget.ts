@@ -1,22 +1,19 @@
 /** The Budget contract: its checks, for any backend (Contract.budgetChecks). */
 import { expect } from "@effect/vitest"
+import { Budget, BudgetExceeded, type BudgetOptions, Events, InvalidAmount, type Reservation } from "@fleetguard/core"
+import { Chunk, Effect, Fiber, FastCheck as fc, type Layer, Queue } from "effect"
+import * as WithReservation from "./budgetWithReservation.js"
 import {
-  Agent,
-  Budget,
-  BudgetExceeded,
-  type BudgetOptions,
-  Events,
-  InvalidAmount,
-  type Reservation
-} from "@fleetguard/core"
-import { Cause, Chunk, Effect, Exit, Fiber, FastCheck as fc, type Layer, Queue } from "effect"
-import { type Check, type CheckOptions, eventually, example, property, type Time, timeOf, withHub } from "./check.js"
+  type Check,
+  type CheckOptions,
+  example,
+  property,
+  type BudgetSuite as Suite,
+  timeOf,
+  withHub
+} from "./check.js"
 
 export type Make = (options: BudgetOptions) => Layer.Layer<Budget, unknown>
-
-interface Suite extends Time {
-  readonly withBudget: <A, E>(options: BudgetOptions, self: Effect.Effect<A, E, Budget>) => Effect.Effect<A, unknown>
-}
 
 const usd = (cents: number) => cents / 100
 
@@ -253,77 +250,6 @@ const alertsOnce = ({ withBudget }: Suite) =>
     )
   )
 
-const guarded = <E>(self: Effect.Effect<number, E>) =>
-  Agent.run("worker", Budget.withReservation({ usd: 2, actualUsd: (n: number) => n })(self))
-
-const chargesSuccess = ({ withBudget }: Suite) =>
-  example(
-    "withReservation charges a success its actual cost, to the running agent",
-    withBudget(
-      { limitUsd: 10 },
-      Effect.gen(function* () {
-        expect(yield* guarded(Effect.succeed(0.75))).toBe(0.75)
-        expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 0.75, reservedUsd: 0, agents: { worker: {} } })
-      })
-    )
-  )
-
-const releasesFailure = ({ withBudget }: Suite) =>
-  example(
-    "withReservation releases on failure, charges the full reservation on interruption",
-    withBudget(
-      { limitUsd: 10 },
-      Effect.gen(function* () {
-        expect(yield* Effect.flip(guarded(Effect.fail("boom" as const)))).toBe("boom")
-        expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 0, reservedUsd: 0 })
-        const fiber = yield* Effect.fork(guarded(Effect.never))
-        yield* eventually(Budget.snapshot, (s) => s.reservedUsd === 2)
-        yield* Fiber.interrupt(fiber)
-        expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 2, reservedUsd: 0 })
-      })
-    )
-  )
-
-const chargesUncomputable = ({ withBudget }: Suite) =>
-  example(
-    "withReservation charges the full reservation when the cost cannot be computed",
-    withBudget(
-      { limitUsd: 10 },
-      Effect.gen(function* () {
-        const exit = yield* Effect.exit(
-          Budget.withReservation({ usd: 1, actualUsd: () => Number.NaN })(Effect.succeed("done"))
-        )
-        expect(Exit.isSuccess(exit)).toBe(true)
-        expect(yield* Budget.snapshot).toMatchObject({ spentUsd: 1, reservedUsd: 0 })
-      })
-    )
-  )
-
-const chargesFailureUsd = ({ withBudget }: Suite) =>
-  example(
-    "withReservation charges a failure what failureUsd says, and never runs the effect when refused",
-    withBudget(
-      { limitUsd: 1 },
-      Effect.gen(function* () {
-        let ran = false
-        const refused = yield* Effect.flip(
-          Budget.withReservation({ usd: 5, actualUsd: () => 0 })(Effect.sync(() => (ran = true)))
-        )
-        expect(refused._tag).toBe("BudgetExceeded")
-        expect(ran).toBe(false)
-        const failed = yield* Effect.exit(
-          Budget.withReservation({
-            usd: 0.1,
-            actualUsd: () => 0,
-            failureUsd: (cause) => (Cause.isDie(cause) ? 0 : 0.05)
-          })(Effect.fail("upstream"))
-        )
-        expect(Exit.isFailure(failed)).toBe(true)
-        expect((yield* Budget.snapshot).spentUsd).toBe(0.05)
-      })
-    )
-  )
-
 export const checks = (make: Make, options?: CheckOptions): ReadonlyArray<Check> => {
   const suite: Suite = {
     ...timeOf(options),
@@ -339,9 +265,6 @@ export const checks = (make: Make, options?: CheckOptions): ReadonlyArray<Check>
     refusesBadAmounts,
     refusesWrongTypes,
     alertsOnce,
-    chargesSuccess,
-    releasesFailure,
-    chargesUncomputable,
-    chargesFailureUsd
+    ...WithReservation.checks
   ].map((check) => check(suite))
 }

@@ -4,7 +4,7 @@
  * in memory, and the waits that hold on any store. The checks are written against outcomes, never
  * exact instants: in memory time is the TestClock's, elsewhere it is real.
  */
-import { GuardEvents } from "@fleetguard/core"
+import { type Budget, type BudgetOptions, GuardEvents } from "@fleetguard/core"
 import { Cause, Duration, Effect, Exit, FastCheck as fc, Layer, Runtime, TestClock } from "effect"
 
 export interface Check {
@@ -77,3 +77,8 @@ export const eventually = <A, E, R>(read: Effect.Effect<A, E, R>, done: (a: A) =
     }
     return yield* Effect.dieMessage("a condition the test waited for never held")
   })
+
+/** What the Budget checks run with: time, and the budget a check's options build. */
+export interface BudgetSuite extends Time {
+  readonly withBudget: <A, E>(options: BudgetOptions, self: Effect.Effect<A, E, Budget>) => Effect.Effect<A, unknown>
+}
