@@ -12,7 +12,7 @@ import type { BudgetExceeded, CircuitOpen, GuardUnavailable, InvalidAmount, Prov
 import type { Answer, CompletionRequest, GuardedCall } from "../../Llm.js"
 import * as Metrics from "../../Metrics.js"
 import type { Reservation } from "../policy/ledger.js"
-import { nowOf, type Restore } from "../runtime/fiber.js"
+import { matchNow, nowOf, type Restore } from "../runtime/fiber.js"
 import type { Coordination, RetryState } from "./coordination.js"
 import type { Fleet, Prices } from "./fleet.js"
 import * as Report from "./report.js"
@@ -62,13 +62,14 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
 
   /** The first attempt, holding the call's first reservation; a refused reservation is counted. */
   first(): Guarded<A> {
-    return Effect.matchCauseEffect(this.shared.fleet.reserve(this.agentId, this.estimateUsd), {
-      onFailure: (cause) => {
+    return matchNow(
+      this.shared.fleet.reserve(this.agentId, this.estimateUsd),
+      (cause) => {
         Report.countRejection(Option.getOrUndefined(Cause.failureOption(cause)))
         return Effect.failCause(cause)
       },
-      onSuccess: (reservation) => this.attempt(1, reservation)
-    })
+      (reservation) => this.attempt(1, reservation)
+    )
   }
 
   /** Attempt `n`, holding `reservation`: past the gate, a permit and the breaker. */

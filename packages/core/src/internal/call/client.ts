@@ -15,6 +15,7 @@ import type { PricingService } from "../../Pricing.js"
 import { Retry, type RetryPolicy } from "../../Retry.js"
 import * as RetryBudget from "../policy/retry.js"
 import * as AgentId from "../runtime/agentId.js"
+import { matchNow } from "../runtime/fiber.js"
 import * as Attempts from "./attempts.js"
 import { Coordination } from "./coordination.js"
 import { Fleet, Prices } from "./fleet.js"
@@ -69,10 +70,9 @@ export const make = ({ concurrency, budget, depth, breaker, pricing, policy }: S
     call: GuardedCall<A>
   ): Effect.Effect<A & { readonly costUsd: number }, LlmError> => {
     const agentId = fiber.getFiberRef(AgentId.currentAgentId)
-    const priced = Effect.matchCauseEffect(prices.estimate(request), {
-      onFailure: refusedEstimate,
-      onSuccess: (estimateUsd) => attempts(request, agentId, span, fiber, estimateUsd, call)
-    })
+    const priced = matchNow(prices.estimate(request), refusedEstimate, (estimateUsd) =>
+      attempts(request, agentId, span, fiber, estimateUsd, call)
+    )
     return fleet.withinDepth(fiber, priced, Report.countRejection)
   }
 

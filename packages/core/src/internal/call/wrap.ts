@@ -12,6 +12,7 @@ import { type DepthLimitExceeded, InvalidAmount } from "../../Errors.js"
 import { isGroup } from "../../Options.js"
 import { nanosOf } from "../backend/budget.js"
 import * as AgentId from "../runtime/agentId.js"
+import { flatMapNow } from "../runtime/fiber.js"
 import { Fleet, type PassError, type ReserveError } from "./fleet.js"
 import * as Settle from "./settle.js"
 
@@ -104,7 +105,7 @@ export const wrap = <A, E, R>(
     if (costs instanceof InvalidAmount) return Effect.fail(costs)
     const costOf = (a: A) => costs.actualUsd.call(options, a)
     const guarded = Effect.uninterruptibleMask((restore) =>
-      Effect.flatMap(fleet.reserve(fiber.getFiberRef(AgentId.currentAgentId), costs.estimateUsd), (reservation) => {
+      flatMapNow(fleet.reserve(fiber.getFiberRef(AgentId.currentAgentId), costs.estimateUsd), (reservation) => {
         let started = false
         const call = Effect.suspend(() => {
           started = true
