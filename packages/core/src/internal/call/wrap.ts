@@ -11,6 +11,7 @@ import { Depth } from "../../Depth.js"
 import { type DepthLimitExceeded, InvalidAmount } from "../../Errors.js"
 import { isGroup } from "../../Options.js"
 import { nanosOf } from "../backend/budget.js"
+import { readField, unreadable } from "../policy/values.js"
 import * as AgentId from "../runtime/agentId.js"
 import { flatMapNow } from "../runtime/fiber.js"
 import { Fleet, type PassError, type ReserveError } from "./fleet.js"
@@ -33,11 +34,10 @@ export interface Costs<A> {
 
 /** `options[field]`, or `InvalidAmount` naming it when reading it throws. */
 const fieldOf = (options: object, field: string): unknown => {
-  try {
-    return (options as Record<string, unknown>)[field]
-  } catch {
-    return new InvalidAmount({ field, value: undefined, reason: "could not be read (reading it threw)" })
-  }
+  const value = readField(options, field)
+  return value === unreadable
+    ? new InvalidAmount({ field, value: undefined, reason: "could not be read (reading it threw)" })
+    : value
 }
 
 /**

@@ -8,6 +8,7 @@ import { Either, Schema } from "effect"
 import { describeValue, InvalidAmount, InvalidRequest } from "../../Errors.js"
 import type { CompletionRequest } from "../../Llm.js"
 import { firstIssue, isPositiveInteger, option } from "../../Options.js"
+import * as Values from "../policy/values.js"
 
 const contentReason = 'must be a string or an array of text blocks ({ type: "text", text: string })'
 
@@ -92,11 +93,9 @@ const under = (key: PropertyKey, error: unknown): Unreadable => {
 }
 
 const field = (u: object, key: string | number): unknown => {
-  try {
-    return (u as Readonly<Record<string | number, unknown>>)[key]
-  } catch {
-    throw new Unreadable([key])
-  }
+  const value = Values.readField(u, key)
+  if (value === Values.unreadable) throw new Unreadable([key])
+  return value
 }
 
 const nested = (key: PropertyKey, copy: (u: unknown) => unknown, value: unknown): unknown => {

@@ -33,6 +33,18 @@ const isArray = (value: unknown): boolean => {
   }
 }
 
+/** What `readField` answers when reading the field threw (a getter, a Proxy trap). */
+export const unreadable: unique symbol = Symbol("@fleetguard/core/unreadable")
+
+/** `u[key]`, read once; `unreadable` when reading it throws. */
+export const readField = (u: object, key: PropertyKey): unknown => {
+  try {
+    return (u as Readonly<Record<PropertyKey, unknown>>)[key]
+  } catch {
+    return unreadable
+  }
+}
+
 /** The value at `path` in `input`; undefined where a read throws. */
 export const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unknown => {
   try {
