@@ -69,6 +69,7 @@ const request: CompletionRequest = {
 }
 const answer: ProviderCompletion = {
   text: "ok",
+  content: [{ type: "text", text: "ok" }],
   model: request.model,
   stopReason: "end_turn",
   usage: { inputTokens: 1, outputTokens: 1, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }

@@ -50,6 +50,7 @@ const options = {
 
 const answer: ProviderCompletion = {
   text: "ok",
+  content: [{ type: "text", text: "ok" }],
   model: "claude-haiku-4-5",
   stopReason: "end_turn",
   usage: { inputTokens: 10, outputTokens: 10, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }

@@ -24,6 +24,7 @@ const reporting = (outputTokens: number) =>
     complete: (r: CompletionRequest) =>
       Effect.succeed({
         text: "x",
+        content: [{ type: "text", text: "x" }],
         model: r.model,
         stopReason: "end_turn",
         usage: { inputTokens: 10, outputTokens, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
@@ -147,6 +148,7 @@ const answeringAs = (model: string) =>
     complete: () =>
       Effect.succeed({
         text: "x",
+        content: [{ type: "text", text: "x" }],
         model,
         stopReason: "end_turn",
         usage: { inputTokens: 10, outputTokens: 20, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }

@@ -147,6 +147,7 @@ describe.each(paths)("LlmClient.stream ($name)", ({ client, clientOver }) => {
             complete: (r) =>
               Effect.succeed({
                 text: "whole",
+                content: [{ type: "text", text: "whole" }],
                 model: r.model,
                 stopReason: "end_turn",
                 usage: { inputTokens: 1, outputTokens: 1, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }

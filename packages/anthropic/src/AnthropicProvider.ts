@@ -17,11 +17,11 @@ import {
   type PriceTable,
   Pricing
 } from "@fleetguard/core"
-import { Clock, Config, ConfigError, type Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Clock, Config, ConfigError, type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { type Connection, calls } from "./internal/calls.js"
 import { scrubber, toProviderError } from "./internal/errors.js"
 import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
-import { toParams } from "./internal/messages.js"
+import { toParams, unsendable } from "./internal/messages.js"
 
 /**
  * How to reach the Anthropic API: the key, the base URL, and how long a call may take.
@@ -146,13 +146,15 @@ export const countInputTokens = (options: AnthropicProviderOptions): Effect.Effe
   Effect.map(
     connect(options),
     ({ client, send }): InputTokenCounter =>
-      (request) => {
-        const { max_tokens: _, ...params } = toParams(request)
-        return Effect.map(
-          send((signal, fetchOptions) => client.messages.countTokens(params, { signal, fetchOptions })),
-          (count) => count.input_tokens
-        )
-      }
+      (request) =>
+        Either.match(toParams(request), {
+          onLeft: (refused) => Effect.fail(unsendable(refused)),
+          onRight: ({ max_tokens: _, stop_sequences: __, metadata: ___, ...params }) =>
+            Effect.map(
+              send((signal, fetchOptions) => client.messages.countTokens(params, { signal, fetchOptions })),
+              (count) => count.input_tokens
+            )
+        })
   )
 
 /**

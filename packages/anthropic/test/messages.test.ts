@@ -13,22 +13,25 @@ const usage = {
 
 describe("Messages API ↔ fleetguard", () => {
   it("a request becomes the API's body, with caching asked for at the top level", () => {
-    expect(toParams({ ...request, system: "be brief", cache: "1h" })).toEqual({
-      model: "claude-haiku-4-5",
-      max_tokens: 64,
-      messages: [{ role: "user", content: "hi" }],
-      system: "be brief",
-      cache_control: { type: "ephemeral", ttl: "1h" }
-    })
+    expect(toParams({ ...request, system: "be brief", cache: "1h" })).toEqual(
+      Either.right({
+        model: "claude-haiku-4-5",
+        max_tokens: 64,
+        messages: [{ role: "user", content: "hi" }],
+        system: "be brief",
+        cache_control: { type: "ephemeral", ttl: "1h" }
+      })
+    )
   })
 
-  it("a Message becomes a completion: text blocks joined, null cache counts as 0", () => {
+  it("a Message becomes a completion: every block in order, text blocks joined, null cache counts as 0", () => {
     const message = {
       model: "claude-haiku-4-5",
       stop_reason: "end_turn",
       content: [
         { type: "text", text: "a" },
-        { type: "thinking", thinking: "…" },
+        { type: "thinking", thinking: "…", signature: "sig" },
+        { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: {} },
         { type: "text", text: "b" }
       ],
       usage: { ...usage, cache_creation: { ephemeral_1h_input_tokens: 3, ephemeral_5m_input_tokens: 0 } }
@@ -36,6 +39,11 @@ describe("Messages API ↔ fleetguard", () => {
     expect(fromMessage(message)).toEqual(
       Either.right({
         text: "ab",
+        content: [
+          { type: "text", text: "a" },
+          { type: "thinking", thinking: "…", signature: "sig" },
+          { type: "text", text: "b" }
+        ],
         model: "claude-haiku-4-5",
         stopReason: "end_turn",
         usage: {
@@ -73,6 +81,7 @@ describe("Messages API ↔ fleetguard", () => {
       _tag: "Done",
       completion: {
         text: "Hello",
+        content: [{ type: "text", text: "Hello" }],
         model: "claude-haiku-4-5",
         stopReason: "end_turn",
         usage: {

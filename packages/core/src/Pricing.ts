@@ -9,7 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import type { InvalidAmount, InvalidOption, InvalidRequest, UnknownModel } from "./Errors.js"
 import * as InMemory from "./internal/memory/pricing.js"
 import * as Prices from "./internal/policy/pricing.js"
-import type { CompletionRequest, Content, Usage } from "./Llm.js"
+import type { CompletionRequest, SystemPrompt, Usage } from "./Llm.js"
 
 /**
  * USD per million tokens.
@@ -114,7 +114,7 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
   /** UTF-8 length without encoding (no allocation per message). A lone surrogate counts 3, as it encodes. */
   static readonly byteLength: (text: string) => number = Prices.byteLength
   /** The UTF-8 length of text given as a string or as text blocks. */
-  static readonly contentBytes: (content: Content) => number = Prices.contentBytes
+  static readonly contentBytes: (content: SystemPrompt) => number = Prices.contentBytes
   /**
    * An upper bound on the input tokens of `request`: a token is at least one UTF-8 byte, plus the
    * framing overheads (a text block is framed like a message).

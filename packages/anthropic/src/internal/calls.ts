@@ -15,7 +15,7 @@ import {
 import { Clock, Context, Duration, Effect, Either, Exit, Stream } from "effect"
 import { toProviderError } from "./errors.js"
 import { carrying, type FetchOptions, FetchTrace } from "./fetchTrace.js"
-import { fromMessage, initialState, onEvent, toParams } from "./messages.js"
+import { fromMessage, initialState, onEvent, toParams, unsendable } from "./messages.js"
 
 /** The SDK client and how its failures are reported (what `connect` builds from the options). */
 export interface Connection {
@@ -38,8 +38,13 @@ const resetIn = (until: number | undefined) =>
 const completer =
   ({ client, scrub, send, timeoutMillis }: Connection) =>
   (request: CompletionRequest): Effect.Effect<ProviderCompletion, ProviderError> =>
-    send((signal, fetchOptions) =>
-      client.messages.create(toParams(request), { signal, fetchOptions }).withResponse()
+    Effect.flatMap(
+      Either.match(toParams(request), {
+        onLeft: (refused) => Effect.fail(unsendable(refused)),
+        onRight: Effect.succeed
+      }),
+      (params) =>
+        send((signal, fetchOptions) => client.messages.create(params, { signal, fetchOptions }).withResponse())
     ).pipe(
       Effect.flatMap(({ data, response }) =>
         Either.match(fromMessage(data), {
@@ -90,8 +95,10 @@ const streamed = (
       resume(Effect.fail(error))
     }
     const read = async () => {
+      const params = toParams(request)
+      if (Either.isLeft(params)) return fail(unsendable(params.left))
       const { data, response } = await client.messages
-        .create({ ...toParams(request), stream: true }, { signal: controller.signal, fetchOptions: carrying(trace) })
+        .create({ ...params.right, stream: true }, { signal: controller.signal, fetchOptions: carrying(trace) })
         .withResponse()
       const until = ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)
       const state = initialState(request)

@@ -60,6 +60,7 @@ const completionOf = (step: Extract<Step, { _tag: "Reply" }>, info: CallInfo): P
   const text = step.text ?? `reply ${info.index}`
   return {
     text,
+    content: [{ type: "text", text }],
     model: info.request.model,
     stopReason: "end_turn",
     usage: usageFor(info.request, text, step.outputTokens),

@@ -25,7 +25,7 @@ const beyondLedger = (p: Prices.Price, request: CompletionRequest, usd: number):
   const output = (request.maxTokens * p.output) / 1_000_000
   return Ledger.toNanos(output) === undefined || Ledger.toNanos(usd - output) !== undefined
     ? new InvalidAmount({ field: "maxTokens", value: request.maxTokens, reason })
-    : new InvalidAmount({ field: "messages", value: Prices.maxInputTokens(request), reason })
+    : new InvalidAmount({ field: "messages", value: Prices.inputCeiling(request), reason })
 }
 
 const isTokenCount = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n >= 0)

@@ -1,8 +1,20 @@
 /**
- * Prices as pure functions: the built-in table, how a model id finds its price, the UTF-8 byte
- * count that bounds a prompt's tokens, and the arithmetic of an estimate and of a cost. The types
- * are the least each function reads, so that this layer needs nothing of fleetguard.
+ * Prices as pure functions: the built-in table, how a model id finds its price, and the
+ * arithmetic of an estimate (over inputBound.ts's bound) and of a cost. The types are the least
+ * each function reads, so that this layer needs nothing of fleetguard.
  */
+import { byteLength } from "./bytes.js"
+import { type Bounded, inputCeiling } from "./inputBound.js"
+
+export { byteLength } from "./bytes.js"
+export {
+  contextWindowTokens,
+  inputCeiling,
+  maxInputTokens,
+  perMessageOverheadTokens,
+  perRequestOverheadTokens,
+  toolUseSystemPromptTokens
+} from "./inputBound.js"
 
 /** USD per million tokens (the public `ModelPrice`). */
 export interface Price {
@@ -15,14 +27,9 @@ export interface Price {
 
 export type Table = Readonly<Record<string, Price>>
 
-/** Text as a request carries it: a string, or blocks of text. */
-export type Text = string | ReadonlyArray<{ readonly text: string }>
-
 /** What an estimate reads of a request. */
-export interface Priced {
+export interface Priced extends Bounded {
   readonly maxTokens: number
-  readonly messages: ReadonlyArray<{ readonly content: Text }>
-  readonly system?: Text | undefined
   readonly cache?: "5m" | "1h" | undefined
 }
 
@@ -78,9 +85,6 @@ export const unpricedModels: ReadonlyArray<string> = [
   "claude-mythos-preview"
 ]
 
-export const perMessageOverheadTokens = 16
-export const perRequestOverheadTokens = 32
-
 /** The forms of one model's id: a dated snapshot, `-latest`, and `-0` for a major version's first release. */
 const aliases: ReadonlyArray<readonly [RegExp, string]> = [
   [/-\d{8}$/, ""],
@@ -100,41 +104,13 @@ export const resolve = (table: Table, model: string): Price | undefined =>
 const entry = (table: Table, model: string): Price | undefined =>
   Object.hasOwn(table, model) ? table[model] : undefined
 
-/** UTF-8 length without encoding (no allocation per message). A lone surrogate counts 3, as it encodes. */
-export const byteLength = (text: string): number => {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
-}
-
-export const contentBytes = (content: Text): number => {
+/** The UTF-8 length of text given as a string or as text blocks. */
+export const contentBytes = (content: string | ReadonlyArray<{ readonly text: string }>): number => {
   if (typeof content === "string") return byteLength(content)
   let bytes = 0
   for (const block of content) bytes += byteLength(block.text)
   return bytes
 }
-
-/** A token is at least one UTF-8 byte; a text block is framed like a message. */
-export const maxInputTokens = (request: Priced): number => {
-  let tokens = perRequestOverheadTokens
-  if (request.system !== undefined) tokens += framed(request.system)
-  for (const message of request.messages) tokens += framed(message.content)
-  return tokens
-}
-
-const framed = (content: Text): number =>
-  contentBytes(content) + perMessageOverheadTokens * (typeof content === "string" ? 1 : Math.max(1, content.length))
 
 /** The dearest rate an input token of `request` can be billed at. */
 const inputRate = (p: Price, request: Priced): number =>
@@ -158,10 +134,12 @@ export const priceUsage = (p: Price, usage: Tokens): number => {
 }
 
 /**
- * USD for `request` at `p` if it used every token it may: `inputTokens` (by default the byte
- * bound) at the dearest input rate the request can be billed at, and `maxTokens` of output.
+ * USD for `request` at `p` if it used every token it may: `inputTokens` (by default the bound
+ * read from the request, or the context window when it holds a part that cannot be bounded) at
+ * the dearest input rate the request can be billed at, and `maxTokens` of output (thinking is
+ * output, within `maxTokens`).
  */
-export const priceEstimate = (p: Price, request: Priced, inputTokens: number = maxInputTokens(request)): number =>
+export const priceEstimate = (p: Price, request: Priced, inputTokens: number = inputCeiling(request)): number =>
   (inputTokens * inputRate(p, request) + request.maxTokens * p.output) / 1_000_000
 
 /**
@@ -171,4 +149,4 @@ export const priceEstimate = (p: Price, request: Priced, inputTokens: number = m
 export const countedInputMargin = 0.05
 
 export const withMargin = (counted: number, request: Priced): number =>
-  Math.min(maxInputTokens(request), Math.ceil(counted * (1 + countedInputMargin)))
+  Math.min(inputCeiling(request), Math.ceil(counted * (1 + countedInputMargin)))
