@@ -32,8 +32,11 @@ export interface LlmClientService {
   /** One guarded call: the completion with what it cost, or a typed failure. */
   readonly complete: (request: CompletionRequest) => Effect.Effect<Completion, LlmError>
   /**
-   * The same guarded call, streamed: text deltas, then the completion. A stream is retried only
-   * before any of it arrived. Stopping it early aborts the request; it is charged what was generated.
+   * The same guarded call, streamed: text, tool input and thinking deltas as they arrive, then the
+   * completion (each tool_use in its content with its parsed input). A provider that cannot stream
+   * gives its whole text as one delta, then one `ToolInputDelta` per tool_use. A stream is retried
+   * only before any of it arrived. Stopping it early aborts the request; it is charged what was
+   * generated (before the provider's final count, an upper bound: the bytes of the deltas received).
    */
   readonly stream: (request: CompletionRequest) => Stream.Stream<StreamPart, LlmError>
   /**

@@ -22,13 +22,17 @@ import type { CompletionRequest, ProviderCompletion, ProviderStreamEvent } from 
 export interface LlmProviderService {
   readonly complete: (request: CompletionRequest) => Effect.Effect<ProviderCompletion, ProviderError>
   /**
-   * Optional: the same call, streamed. It must end with a `Done` event; a failure after `Usage` was
-   * reported is charged that usage. Without it, `LlmClient.stream` emits the whole text at once.
+   * Optional: the same call, streamed: `Usage`, then `TextDelta`, `ToolInputDelta` and
+   * `ThinkingDelta` events as the answer is written, ending with a `Done` event whose completion
+   * holds every block (each tool_use with its parsed input). A failure after `Usage` was reported
+   * is charged that usage, its output taken as at least the bytes of the deltas received (within
+   * `maxTokens`) until its final count. Without it,
+   * `LlmClient.stream` emits the whole text at once, then one `ToolInputDelta` per tool_use block.
    */
   readonly stream?: ((request: CompletionRequest) => Stream.Stream<ProviderStreamEvent, ProviderError>) | undefined
   /**
-   * Optional: the same streamed call, pushing its events to `sink` as they arrive (`Usage` and
-   * `TextDelta`, a chunk at a time, synchronously) and succeeding with the completion. When a
+   * Optional: the same streamed call, pushing its events to `sink` as they arrive (`Usage` and the
+   * deltas, a chunk at a time, synchronously) and succeeding with the completion. When a
    * provider has it, `LlmClient.stream` uses it instead of `stream`: one stream to run where there
    * would be two (the provider's, then the caller's), which costs most of what streaming adds.
    */

@@ -7,6 +7,7 @@ import { Effect, Exit, Stream } from "effect"
 import type { LlmError, ProviderError } from "../../Errors.js"
 import { ProviderUnavailable } from "../../Errors.js"
 import type {
+  AnswerBlock,
   Completion,
   CompletionRequest,
   GuardedCall,
@@ -23,7 +24,11 @@ export type Deliver = (parts: ReadonlyArray<StreamPart>) => void
 
 export const emptyProgress = (): StreamProgress => ({ received: false, usage: undefined, final: false, bytes: 0 })
 
-/** A provider without `stream`: the whole text as one delta, once the answer is in. */
+/**
+ * A provider without `stream`: once the answer is in, its whole text as one delta, then one
+ * `ToolInputDelta` per tool_use block (its whole input as JSON), so that a consumer sees the tools
+ * it asked for either way.
+ */
 const wholeAtOnce = (
   complete: Effect.Effect<ProviderCompletion, ProviderError>,
   deliver: Deliver
@@ -34,14 +39,39 @@ const wholeAtOnce = (
     progress.usage = c.usage
     progress.final = true
     progress.received = true
-    deliver([{ _tag: "TextDelta", text: c.text }])
+    deliver(partsOf(c))
   })
   return { send, progress }
 }
 
+/** A whole answer as stream parts: its text, then its tools' inputs. */
+const partsOf = (completion: ProviderCompletion): ReadonlyArray<StreamPart> => {
+  const parts: Array<StreamPart> = [{ _tag: "TextDelta", text: completion.text }]
+  const { content } = completion
+  // A provider written in JavaScript may leave `content` out: its text is the answer then.
+  if (!Array.isArray(content)) return parts
+  for (let index = 0; index < content.length; index++) {
+    const block: AnswerBlock = content[index]
+    if (block.type === "tool_use")
+      parts.push({ _tag: "ToolInputDelta", index, id: block.id, name: block.name, partialJson: jsonOf(block.input) })
+  }
+  return parts
+}
+
+/** A tool's input as JSON; `null` for one that has none (undefined, a cycle, a BigInt). */
+const jsonOf = (input: unknown): string => {
+  try {
+    return JSON.stringify(input) ?? "null"
+  } catch {
+    return "null"
+  }
+}
+
 /**
- * Folds a chunk of the provider's events into `progress`, hands its text deltas to `deliver`, and
- * answers the completion if the chunk held one.
+ * Folds a chunk of the provider's events into `progress`, hands its deltas (text, tool input,
+ * thinking, in order) to `deliver`, and answers the completion if the chunk held one. Every byte
+ * of a delta counts into `progress.bytes`: each token is at least one, so a stream cut short is
+ * charged an upper bound of what it generated.
  */
 const fold = (
   progress: StreamProgress,
@@ -59,6 +89,14 @@ const fold = (
         break
       case "TextDelta":
         progress.bytes += byteLength(event.text)
+        deltas.push(event)
+        break
+      case "ToolInputDelta":
+        progress.bytes += byteLength(event.partialJson)
+        deltas.push(event)
+        break
+      case "ThinkingDelta":
+        progress.bytes += byteLength(event.thinking)
         deltas.push(event)
         break
       case "Done":
@@ -79,7 +117,7 @@ const pushed = (
   return { send: streamTo(request, (events) => void fold(progress, events, deliver)), progress }
 }
 
-/** The provider's stream, run into progress chunk by chunk; its text deltas delivered as they come. */
+/** The provider's stream, run into progress chunk by chunk; its deltas delivered as they come. */
 const streamed = (
   events: Stream.Stream<ProviderStreamEvent, ProviderError>,
   deliver: Deliver
@@ -110,7 +148,7 @@ export const callFor = (provider: LlmProviderService, request: CompletionRequest
 }
 
 /**
- * The caller's stream over a guarded call: `run` gets a `deliver` for the text and runs the call
+ * The caller's stream over a guarded call: `run` gets a `deliver` for the deltas and runs the call
  * in a fiber scoped to the stream — when the consumer stops or is interrupted, the scope closes,
  * the fiber is interrupted (aborting the request) and the call is settled.
  */
