@@ -7,7 +7,7 @@
  * whatever happens every reservation is settled and every permit given back.
  */
 import type { Fiber, Tracer } from "effect"
-import { Cause, Effect, Exit, Option } from "effect"
+import { Effect, Exit } from "effect"
 import type { BudgetExceeded, CircuitOpen, GuardUnavailable, InvalidAmount, ProviderError } from "../../Errors.js"
 import type { Answer, CompletionRequest, GuardedCall } from "../../Llm.js"
 import * as Metrics from "../../Metrics.js"
@@ -60,15 +60,14 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
     })
   }
 
+  get model(): string {
+    return this.request.model
+  }
+
   /** The first attempt, holding the call's first reservation; a refused reservation is counted. */
   first(): Guarded<A> {
-    return matchNow(
-      this.shared.fleet.reserve(this.agentId, this.estimateUsd),
-      (cause) => {
-        Report.countRejection(Option.getOrUndefined(Cause.failureOption(cause)))
-        return Effect.failCause(cause)
-      },
-      (reservation) => this.attempt(1, reservation)
+    return matchNow(this.shared.fleet.reserve(this.agentId, this.estimateUsd), Report.refused, (reservation) =>
+      this.attempt(1, reservation)
     )
   }
 
@@ -123,7 +122,11 @@ class Attempts<A extends Answer> implements RetryState, Settle.Attempt<A>, Repor
     return Effect.zipRight(
       settled,
       Effect.suspend(() => {
-        const report = Report.settled(this, exit, Settle.partialOf(this.call.progress, this.request.maxTokens))
+        if (Exit.isFailure(exit)) Report.countRejection(Settle.failureOf(exit))
+        const usage = Exit.isSuccess(exit)
+          ? exit.value.usage
+          : Settle.partialOf(this.call.progress, this.request.maxTokens)
+        const report = Report.settled(this, exit, usage)
         const result = Exit.isSuccess(exit)
           ? Exit.succeed({ ...exit.value, costUsd: this.charged })
           : Exit.failCause(exit.cause)

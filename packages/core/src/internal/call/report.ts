@@ -1,12 +1,13 @@
 /**
  * What a guarded call reports: a refusal counted by the guard's error, and, when the call ends,
- * its metrics, its span's attributes and its `CallSettled` event.
+ * its metrics, its span's attributes and its `CallSettled` event — for `LlmClient`'s calls, and
+ * for `Guards.wrap`'s when they name their model.
  */
-import { Cause, Exit, type Fiber, Option, type Tracer } from "effect"
+import { Cause, Effect, Exit, type Fiber, Option, type Tracer } from "effect"
 import * as Events from "../../Events.js"
-import type { Answer, CompletionRequest, Usage } from "../../Llm.js"
+import type { Usage } from "../../Llm.js"
 import * as Metrics from "../../Metrics.js"
-import { failureOf, outcomeOf } from "./settle.js"
+import { outcomeOf } from "./settle.js"
 
 const tagOf = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "Unknown"
@@ -16,10 +17,17 @@ export const countRejection = (error: unknown): void => {
   Metrics.llmRejectionsByReason[tagOf(error)]?.unsafeUpdate(1, [])
 }
 
+/** Fails with the refusal `cause` holds, counted by its guard's error. */
+export const refused = <E>(cause: Cause.Cause<E>): Effect.Effect<never, E> => {
+  countRejection(Option.getOrUndefined(Cause.failureOption(cause)))
+  return Effect.failCause(cause)
+}
+
 /** A call that ended, as its report reads it. */
 export interface Settled {
   readonly fiber: Fiber.RuntimeFiber<unknown, unknown>
-  readonly request: CompletionRequest
+  /** The model asked for. */
+  readonly model: string
   readonly agentId: string
   /** What each of its reservations held. */
   readonly estimateUsd: number
@@ -39,20 +47,20 @@ const countTokens = (usage: Usage): void => {
 
 /**
  * Metrics and span attributes of a call that ended, counted now, and its `CallSettled` event to
- * publish (undefined when nobody listens). `partial` is the usage a stream cut short reported.
+ * publish (undefined when nobody listens). `usage` is what it used, as far as is known: an
+ * answer's, or what a stream cut short reported; its tokens are reported as 0 without it. A
+ * refusal is not counted here: each caller counts those of its own guards (`countRejection`).
  */
 export const settled = (
   call: Settled,
-  exit: Exit.Exit<Answer, unknown>,
-  partial: Usage | undefined
+  exit: Exit.Exit<unknown, unknown>,
+  usage: Usage | undefined
 ): ReturnType<typeof Events.publishFrom> => {
-  const { request, agentId, estimateUsd: reservedUsd, made: attempts, charged: costUsd, span } = call
+  const { model, agentId, estimateUsd: reservedUsd, made: attempts, charged: costUsd, span } = call
   const outcome = outcomeOf(exit)
-  const usage = Exit.isSuccess(exit) ? exit.value.usage : partial
   Metrics.llmCallsByOutcome[outcome].unsafeUpdate(1, [])
   Metrics.llmCostUsd.unsafeUpdate(costUsd, [])
   if (usage !== undefined) countTokens(usage)
-  if (Exit.isFailure(exit)) countRejection(failureOf(exit))
   span?.attribute("fleetguard.attempts", attempts)
   span?.attribute("fleetguard.cost_usd", costUsd)
   return Events.publishFrom(
@@ -62,7 +70,7 @@ export const settled = (
         {
           at,
           agentId,
-          model: request.model,
+          model,
           outcome,
           attempts,
           reservedUsd,
