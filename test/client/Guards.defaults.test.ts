@@ -141,7 +141,7 @@ describe("Guards.layer: only budget.limitUsd is required", () => {
 
 describe("Guards.wrap: bad options are a typed error, and nothing runs", () => {
   it.effect(
-    "not an object, a bad estimate, a cost that is not a function, a getter that throws: InvalidAmount naming it",
+    "not an object, a bad estimate, a cost or usage that is not a function, no model for a usage, a getter that throws: InvalidAmount naming it",
     () =>
       Effect.gen(function* () {
         for (const [options, field] of [
@@ -153,7 +153,17 @@ describe("Guards.wrap: bad options are a typed error, and nothing runs", () => {
           [{ estimateUsd: 0.01 }, "actualUsd"],
           [{ estimateUsd: 0.01, actualUsd: 0.01 }, "actualUsd"],
           [Object.defineProperty({ actualUsd: () => 0 }, "estimateUsd", { get: boom }), "estimateUsd"],
-          [Object.defineProperty({ estimateUsd: 0.01 }, "actualUsd", { get: boom }), "actualUsd"]
+          [Object.defineProperty({ estimateUsd: 0.01 }, "actualUsd", { get: boom }), "actualUsd"],
+          [{ estimateUsd: 0.01, actualUsd: () => 0, model: "" }, "model"],
+          [{ estimateUsd: 0.01, actualUsd: () => 0, model: 42 }, "model"],
+          [{ estimateUsd: 0.01, actualUsd: () => 0, model: null }, "model"],
+          [{ estimateUsd: 0.01, actualUsd: () => 0, model: "gpt-5", usage: { inputTokens: 1 } }, "usage"],
+          [{ estimateUsd: 0.01, actualUsd: () => 0, usage: () => ({}) }, "model"],
+          [Object.defineProperty({ estimateUsd: 0.01, actualUsd: () => 0 }, "model", { get: boom }), "model"],
+          [
+            Object.defineProperty({ estimateUsd: 0.01, actualUsd: () => 0, model: "m" }, "usage", { get: boom }),
+            "usage"
+          ]
         ] as const) {
           let ran = false
           const error = yield* Effect.flip(

@@ -197,7 +197,11 @@ const layerConfig = (): Layer.Layer<GuardServices, ConfigError.ConfigError | Inv
   )
 
 /**
- * What `Guards.wrap` reserves before it runs an effect, and what a success cost.
+ * What `Guards.wrap` reserves before it runs an effect, what a success cost, and, optionally, the
+ * model it calls and the tokens an answer used: with `model`, the call is reported as
+ * `LlmClient`'s are (a `CallSettled` event for the journal, the alerts and `fleetguard status`,
+ * and the `fleetguard_llm_*` metrics), with the tokens `usage` reads from the answer (0 without
+ * it). `usage` needs `model`.
  *
  * @since 0.1.0
  * @category models
@@ -217,9 +221,13 @@ export type WrapError = BudgetExceeded | DepthLimitExceeded | CircuitOpen | Inva
  * tracking, settlement. A success is charged `actualUsd`; a failure nothing; an interruption after
  * `self` started the full reservation (it may have been paid for), before it started nothing.
  * Failures of `self` count in the breaker as its `isFailure` decides, but for rate limits
- * (`isRateLimit`), which never count. Options that are not an object, an estimate the ledger
- * cannot hold or a cost that is not a function fail `InvalidAmount` naming it, and `self` does
- * not run.
+ * (`isRateLimit`), which never count. The guards' refusals count in `fleetguard_llm_rejections`.
+ * Given `model` (and `usage`), the call publishes a `CallSettled` event when it ends, as an
+ * `LlmClient` call does, with one attempt (none when a guard refused it), what it was charged and
+ * the tokens `usage` read; a `usage` that throws or answers no usage is logged and reported with
+ * 0 tokens, and never changes the charge. Options that are not an object, an estimate the ledger
+ * cannot hold, a cost or usage that is not a function, a `model` that is not a non-empty string
+ * (or is missing when `usage` is given) fail `InvalidAmount` naming it, and `self` does not run.
  *
  * @since 0.1.0
  * @category combinators

@@ -1,20 +1,23 @@
 /**
  * `Guards.wrap`'s call, top to bottom: its options checked, the fleet over the guards in context
  * (built once per set of services), the depth check, a reservation of the estimate, one pass
- * through the gate, a permit and the breaker, then settlement by `settle.ts`'s rule.
+ * through the gate, a permit and the breaker, then settlement by `settle.ts`'s rule; the guards'
+ * refusals are counted, and a call that names its model is reported as `LlmClient`'s are.
  */
-import { Context, Effect, Either, type Fiber } from "effect"
+import { Context, Effect, Either, Exit, type Fiber } from "effect"
 import { Budget } from "../../Budget.js"
 import { CircuitBreaker } from "../../CircuitBreaker.js"
 import { Concurrency } from "../../Concurrency.js"
 import { Depth } from "../../Depth.js"
 import { type DepthLimitExceeded, InvalidAmount } from "../../Errors.js"
+import type { Usage } from "../../Llm.js"
 import { isGroup } from "../../Options.js"
 import { nanosOf } from "../backend/budget.js"
 import { readField, unreadable } from "../policy/values.js"
 import * as AgentId from "../runtime/agentId.js"
-import { flatMapNow } from "../runtime/fiber.js"
+import { flatMapNow, matchNow } from "../runtime/fiber.js"
 import { Fleet, type PassError, type ReserveError } from "./fleet.js"
+import * as Report from "./report.js"
 import * as Settle from "./settle.js"
 
 type AnyFiber = Fiber.RuntimeFiber<unknown, unknown>
@@ -24,12 +27,35 @@ type Services = Budget | Concurrency | CircuitBreaker | Depth
 /** Every failure the guards add to the wrapped effect's own (`WrapError`). */
 type Refusal = ReserveError | PassError | DepthLimitExceeded
 
-/** What `Guards.wrap` reserves, and what a success cost (`WrapOptions`). */
+/** What `Guards.wrap` reserves, what a success cost, and what the call is reported as (`WrapOptions`). */
 export interface Costs<A> {
   /** The upper bound reserved before `self` runs. */
   readonly estimateUsd: number
   /** What a success cost; a cost that cannot be computed is charged as the full reservation. */
   readonly actualUsd: (a: A) => number
+  /**
+   * The model the effect calls (a non-empty string). With it, the call is reported as
+   * `LlmClient`'s are: a `CallSettled` event (agent, model, outcome, attempts, reservation, what
+   * it was charged, tokens) for the journal, the alerts and `fleetguard status`, and the
+   * `fleetguard_llm_*` metrics. Without it, the call is charged but not reported.
+   */
+  readonly model?: string | undefined
+  /**
+   * What a success used, from the answer (another SDK's usage, mapped to tokens); needs `model`.
+   * Without it the call is reported with 0 tokens. A usage that cannot be read (the function
+   * throws, or a count is not a whole number ≥ 0; a cache count left out is 0) is logged as a
+   * warning and reported with 0 tokens: it never fails the call, and never changes its charge,
+   * which is `actualUsd`'s.
+   */
+  readonly usage?: ((a: A) => Usage) | undefined
+}
+
+/** The options as read, once: what the call reserves, charges and reports. */
+interface Checked<A> {
+  readonly estimateUsd: number
+  readonly actualUsd: (a: A) => number
+  readonly model: string | undefined
+  readonly usage: ((a: A) => unknown) | undefined
 }
 
 /** `options[field]`, or `InvalidAmount` naming it when reading it throws. */
@@ -42,14 +68,15 @@ const fieldOf = (options: object, field: string): unknown => {
 
 /**
  * `wrap`'s options, each read once (a getter runs once), or `InvalidAmount` naming what is wrong:
- * not an object, an estimate the ledger cannot hold, a cost that is not a function.
+ * not an object, an estimate the ledger cannot hold, a cost that is not a function, or a report
+ * that cannot be made (`reportOf`).
  */
-const checked = <A>(options: Costs<A>): Costs<A> | InvalidAmount => {
+const checked = <A>(options: Costs<A>): Checked<A> | InvalidAmount => {
   if (!isGroup(options))
     return new InvalidAmount({
       field: "options",
       value: options,
-      reason: "must be an object { estimateUsd, actualUsd }"
+      reason: "must be an object { estimateUsd, actualUsd, model?, usage? }"
     })
   const estimateUsd = fieldOf(options, "estimateUsd")
   if (estimateUsd instanceof InvalidAmount) return estimateUsd
@@ -57,13 +84,56 @@ const checked = <A>(options: Costs<A>): Costs<A> | InvalidAmount => {
   if (Either.isLeft(estimate)) return estimate.left
   const actualUsd = fieldOf(options, "actualUsd")
   if (actualUsd instanceof InvalidAmount) return actualUsd
-  return typeof actualUsd === "function"
-    ? { estimateUsd: estimateUsd as number, actualUsd: actualUsd as (a: A) => number }
-    : new InvalidAmount({
-        field: "actualUsd",
-        value: actualUsd,
-        reason: "must be a function from the result to its cost in USD"
-      })
+  if (typeof actualUsd !== "function")
+    return new InvalidAmount({
+      field: "actualUsd",
+      value: actualUsd,
+      reason: "must be a function from the result to its cost in USD"
+    })
+  const report = reportOf(options)
+  if (report instanceof InvalidAmount) return report
+  return { estimateUsd: estimateUsd as number, actualUsd: actualUsd as (a: A) => number, ...report }
+}
+
+/** `model` and `usage`, or `InvalidAmount` naming the one that is wrong. */
+const reportOf = (options: object): Pick<Checked<unknown>, "model" | "usage"> | InvalidAmount => {
+  const model = fieldOf(options, "model")
+  if (model instanceof InvalidAmount) return model
+  if (model !== undefined && (typeof model !== "string" || model === ""))
+    return new InvalidAmount({ field: "model", value: model, reason: "must be a non-empty string: the model called" })
+  const usage = fieldOf(options, "usage")
+  if (usage instanceof InvalidAmount) return usage
+  if (usage !== undefined && typeof usage !== "function")
+    return new InvalidAmount({
+      field: "usage",
+      value: usage,
+      reason: "must be a function from the result to its usage"
+    })
+  if (usage !== undefined && model === undefined)
+    return new InvalidAmount({ field: "model", value: model, reason: "is required with usage: it names the call" })
+  return { model, usage: usage as ((a: unknown) => unknown) | undefined }
+}
+
+const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
+
+/**
+ * What `read` says `value` used, read once into a copy; undefined when it throws or answers
+ * anything but a usage (a cache count left out is 0: another SDK may not have one).
+ */
+const usageOf = <A>(read: (a: A) => unknown, options: object, value: A): Usage | undefined => {
+  try {
+    const given = read.call(options, value)
+    if (typeof given !== "object" || given === null) return undefined
+    const { inputTokens, outputTokens, cacheCreationInputTokens = 0, cacheReadInputTokens = 0 } = given as Usage
+    return isCount(inputTokens) &&
+      isCount(outputTokens) &&
+      isCount(cacheCreationInputTokens) &&
+      isCount(cacheReadInputTokens)
+      ? { inputTokens, outputTokens, cacheCreationInputTokens, cacheReadInputTokens }
+      : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** One fleet per set of services, found by its budget: the door is built once, not per call. */
@@ -91,6 +161,38 @@ const fleetIn = (fiber: AnyFiber): Fleet | undefined => {
   return fleet
 }
 
+/**
+ * A wrapped call that ended, charged `charged`: a refusal of the guards (not one of `self`'s own
+ * errors) counted; the call reported when it names its model; then its exit.
+ */
+const ended = <A, E>(
+  fiber: AnyFiber,
+  agentId: string,
+  costs: Checked<A>,
+  options: object,
+  exit: Exit.Exit<A, E>,
+  started: boolean,
+  charged: number
+): Effect.Effect<A, E> => {
+  if (Exit.isFailure(exit) && (!started || Settle.cutOff(exit))) Report.countRejection(Settle.failureOf(exit))
+  const { model, usage: read } = costs
+  if (model === undefined) return exit
+  const usage = Exit.isSuccess(exit) && read !== undefined ? usageOf(read, options, exit.value) : undefined
+  const made = started ? 1 : 0
+  const report = Report.settled(
+    { fiber, model, agentId, estimateUsd: costs.estimateUsd, made, charged, span: undefined },
+    exit,
+    usage
+  )
+  const reported = report === undefined ? exit : Effect.zipRight(report, exit)
+  return usage === undefined && read !== undefined && Exit.isSuccess(exit)
+    ? Effect.zipRight(
+        Effect.logWarning("fleetguard: Guards.wrap's usage could not be read; the call is reported with 0 tokens"),
+        reported
+      )
+    : reported
+}
+
 /** `self` under every guard in context, reserving and charging as `options` say (see `Guards.wrap`). */
 export const wrap = <A, E, R>(
   self: Effect.Effect<A, E, R>,
@@ -104,17 +206,20 @@ export const wrap = <A, E, R>(
     const costs = checked(options)
     if (costs instanceof InvalidAmount) return Effect.fail(costs)
     const costOf = (a: A) => costs.actualUsd.call(options, a)
+    const agentId = fiber.getFiberRef(AgentId.currentAgentId)
     const guarded = Effect.uninterruptibleMask((restore) =>
-      flatMapNow(fleet.reserve(fiber.getFiberRef(AgentId.currentAgentId), costs.estimateUsd), (reservation) => {
+      matchNow(fleet.reserve(agentId, costs.estimateUsd), Report.refused, (reservation) => {
         let started = false
         const call = Effect.suspend(() => {
           started = true
           return self
         })
         return Effect.flatMap(fleet.pass(fiber, restore, call, undefined), (exit) =>
-          Effect.zipRight(fleet.settle(reservation, Settle.owedForWrapped(exit, started, costOf)), exit)
+          flatMapNow(fleet.settle(reservation, Settle.owedForWrapped(exit, started, costOf)), (charged) =>
+            ended(fiber, agentId, costs, options, exit, started, charged)
+          )
         )
       })
     )
-    return fleet.withinDepth(fiber, guarded)
+    return fleet.withinDepth(fiber, guarded, Report.countRejection)
   })
