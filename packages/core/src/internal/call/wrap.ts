@@ -69,7 +69,7 @@ const fieldOf = (options: object, field: string): unknown => {
 /**
  * `wrap`'s options, each read once (a getter runs once), or `InvalidAmount` naming what is wrong:
  * not an object, an estimate the ledger cannot hold, a cost that is not a function, or a report
- * that cannot be made (`reportOf`).
+ * that cannot be made (`refusedReport`).
  */
 const checked = <A>(options: Costs<A>): Checked<A> | InvalidAmount => {
   if (!isGroup(options))
@@ -90,18 +90,23 @@ const checked = <A>(options: Costs<A>): Checked<A> | InvalidAmount => {
       value: actualUsd,
       reason: "must be a function from the result to its cost in USD"
     })
-  const report = reportOf(options)
-  if (report instanceof InvalidAmount) return report
-  return { estimateUsd: estimateUsd as number, actualUsd: actualUsd as (a: A) => number, ...report }
+  const model = fieldOf(options, "model")
+  const usage = fieldOf(options, "usage")
+  return (
+    refusedReport(model, usage) ?? {
+      estimateUsd: estimateUsd as number,
+      actualUsd: actualUsd as (a: A) => number,
+      model: model as string | undefined,
+      usage: usage as ((a: A) => unknown) | undefined
+    }
+  )
 }
 
-/** `model` and `usage`, or `InvalidAmount` naming the one that is wrong. */
-const reportOf = (options: object): Pick<Checked<unknown>, "model" | "usage"> | InvalidAmount => {
-  const model = fieldOf(options, "model")
+/** What is wrong with `model` and `usage` as read (`fieldOf`), naming the field; undefined if nothing. */
+const refusedReport = (model: unknown, usage: unknown): InvalidAmount | undefined => {
   if (model instanceof InvalidAmount) return model
   if (model !== undefined && (typeof model !== "string" || model === ""))
     return new InvalidAmount({ field: "model", value: model, reason: "must be a non-empty string: the model called" })
-  const usage = fieldOf(options, "usage")
   if (usage instanceof InvalidAmount) return usage
   if (usage !== undefined && typeof usage !== "function")
     return new InvalidAmount({
@@ -109,9 +114,9 @@ const reportOf = (options: object): Pick<Checked<unknown>, "model" | "usage"> | 
       value: usage,
       reason: "must be a function from the result to its usage"
     })
-  if (usage !== undefined && model === undefined)
-    return new InvalidAmount({ field: "model", value: model, reason: "is required with usage: it names the call" })
-  return { model, usage: usage as ((a: unknown) => unknown) | undefined }
+  return usage !== undefined && model === undefined
+    ? new InvalidAmount({ field: "model", value: model, reason: "is required with usage: it names the call" })
+    : undefined
 }
 
 const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
