@@ -53,32 +53,32 @@ describe("an answer decoded", () => {
   })
 
   it("a body that is not a Message is refused, saying where", () => {
-    expect(errorOf(sdkMessage([], null, { ...sdkUsage(1, 1), output_tokens: Number.NaN }))).toContain("output_tokens")
-    expect(errorOf({ ...sdkMessage([]), content: "hi" })).toContain("content")
-    expect(Either.isLeft(fromMessage('{"type":"mess'))).toBe(true)
+    expect(errorOf(sdkMessage([], null, { ...sdkUsage(1, 1), output_tokens: Number.NaN }))).toBe(
+      "usage.output_tokens Expected a finite number, actual NaN"
+    )
+    expect(errorOf({ ...sdkMessage([]), content: "hi" })).toContain("content Expected")
+    expect(errorOf('{"type":"mess')).toBe('Expected a Message, actual "{\\"type\\":\\"mess"')
   })
 
   it("a malformed text, tool_use or thinking block is a malformed answer (it was billed), naming the block", () => {
     const bad: ReadonlyArray<readonly [unknown, string]> = [
-      [{ type: "text" }, "content[1]"],
-      [{ type: "text", text: 5 }, "text"],
-      [{ type: "tool_use", name: "search", input: {} }, "id"],
-      [{ type: "tool_use", id: "toolu_1", input: {} }, "name"],
-      [{ type: "tool_use", id: "toolu_1", name: "search" }, "input"],
-      [{ type: "tool_use", id: "toolu_1", name: "search", input: [1] }, "must be a JSON object"],
-      [{ type: "tool_use", id: "toolu_1", name: "search", input: "q=oslo" }, "input"],
-      [{ type: "thinking", thinking: "…" }, "signature"],
-      [{ type: "redacted_thinking" }, "data"],
+      [{ type: "text" }, "content[1].text is required"],
+      [{ type: "text", text: 5 }, "content[1].text Expected string, actual 5"],
+      [{ type: "tool_use", name: "search", input: {} }, "content[1].id is required"],
+      [{ type: "tool_use", id: "toolu_1", input: {} }, "content[1].name is required"],
+      [{ type: "tool_use", id: "toolu_1", name: "search" }, "content[1].input is required"],
+      [{ type: "tool_use", id: "toolu_1", name: "search", input: [1] }, "content[1].input must be a JSON object"],
+      [{ type: "tool_use", id: "toolu_1", name: "search", input: "q=oslo" }, "content[1].input Expected"],
+      [{ type: "thinking", thinking: "…" }, "content[1].signature is required"],
+      [{ type: "redacted_thinking" }, "content[1].data is required"],
       // Not even a block: not taken for a server tool's.
-      [null, "content[1]"],
-      ["text", "content[1]"],
-      [{ text: "a" }, "type"],
-      [{ type: 7 }, "type"]
+      [null, "content[1] Expected a content block, actual null"],
+      ["text", "content[1] Expected a content block"],
+      [{ text: "a" }, "content[1].type is required"],
+      [{ type: 7 }, "content[1].type Expected string, actual 7"]
     ]
     for (const [block, why] of bad) {
-      const message = { ...sdkMessage([text("ok")]), content: [text("ok"), block] }
-      expect(errorOf(message)).toContain(why)
-      expect(errorOf(message)).toContain("content[1]")
+      expect(errorOf({ ...sdkMessage([text("ok")]), content: [text("ok"), block] })).toContain(why)
     }
   })
 })

@@ -197,9 +197,12 @@ describe("a stream folded", () => {
 
   it("a used event with a bad shape, or out of order, is an error", () => {
     const bad: ReadonlyArray<readonly [ReadonlyArray<unknown>, string]> = [
-      [[{ type: "message_start", message: {} }], "model"],
+      [[{ type: "message_start", message: {} }], "message_start: message.model is required"],
       [[{ type: "message_stop" }], "message_stop before message_start"],
-      [[head, { type: "content_block_delta", index: 0, delta: { type: "text_delta" } }], "text"],
+      [
+        [head, { type: "content_block_delta", index: 0, delta: { type: "text_delta" } }],
+        "text_delta: delta.text is required"
+      ],
       [[head, delta(0, { type: "text_delta", text: "x" })], "text_delta for block 0, which is not open"],
       [[head, start(0, text("")), delta(0, { type: "input_json_delta", partial_json: "{" })], "a text block"],
       [[head, start(0, toolUse("t", "n", {})), delta(0, { type: "text_delta", text: "x" })], "a tool_use block"],
@@ -209,9 +212,12 @@ describe("a stream folded", () => {
       [[head, start(0, text("")), stop(0), stop(0)], "content_block_stop for block 0, which is not open"],
       [[head, start(0, text("")), stop(0), delta(0, { type: "text_delta", text: "x" })], "which is not open"],
       [[head, start(0, text("")), ...tail], "message_stop before content_block_stop for block 0"],
-      [[head, start(-1, text(""))], "index"],
+      [[head, start(-1, text(""))], "content_block_start: index Expected a non-negative number, actual -1"],
       [[head, start(0.5, text(""))], "index"],
-      [[head, { type: "content_block_start", index: 0, content_block: { type: "tool_use", id: "t" } }], "name"],
+      [
+        [head, { type: "content_block_start", index: 0, content_block: { type: "tool_use", id: "t" } }],
+        "content_block_start: content_block.name is required"
+      ],
       [[head, { type: "content_block_start", index: 0, content_block: { type: "thinking" } }], "thinking"],
       [[head, { type: "content_block_start", index: 0, content_block: { type: "redacted_thinking" } }], "data"],
       [[head, { type: "content_block_start", index: 0, content_block: {} }], "type"],

@@ -4,8 +4,8 @@
  * answer malformed (it was billed: it is never shortened quietly); blocks of other kinds (a server
  * tool's call and result) are left out.
  */
-import type { AnswerBlock, ProviderCompletion, Usage } from "@fleetguard/core"
-import { Either, ParseResult, Schema } from "effect"
+import { type AnswerBlock, Options, type ProviderCompletion, type Usage } from "@fleetguard/core"
+import { Either, type ParseResult, Schema } from "effect"
 
 export const Count = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
 export const OptionalCount = Schema.optional(Schema.NullOr(Count))
@@ -30,7 +30,19 @@ export const toUsage = (usage: ApiUsage): Usage => ({
   cacheCreation1hInputTokens: usage.cache_creation?.ephemeral_1h_input_tokens ?? undefined
 })
 
-export const formatted = (error: ParseResult.ParseError): string => ParseResult.TreeFormatter.formatErrorSync(error)
+/** Where a path leads from `from`, as a field is written: `content[1].input`. */
+const fieldPath = (path: ReadonlyArray<PropertyKey>, from: string): string =>
+  path.reduce<string>(
+    (at, key) => (typeof key === "number" ? `${at}[${key}]` : at === "" ? String(key) : `${at}.${String(key)}`),
+    from
+  )
+
+/** What Schema found wrong first in `input` (the part of the answer at `where`), naming the field. */
+export const problem = (error: ParseResult.ParseError, input: unknown, where = ""): string => {
+  const { path, reason } = Options.firstIssue(error, input)
+  const field = fieldPath(path, where)
+  return field === "" ? reason : `${field} ${reason}`
+}
 
 /**
  * A tool's input: a JSON object, as the tool's input schema (always `type: "object"`) says. Checked,
@@ -61,7 +73,9 @@ const decodeAnswerBlock = Schema.decodeUnknownEither(
 export const carried: ReadonlySet<string> = new Set(["text", "tool_use", "thinking", "redacted_thinking"])
 
 /** Any block: an object with a type. */
-export const decodeAnyBlock = Schema.decodeUnknownEither(Schema.Struct({ type: Schema.String }))
+const decodeAnyBlock = Schema.decodeUnknownEither(
+  Schema.Struct({ type: Schema.String }).annotations({ identifier: "a content block" })
+)
 
 /**
  * The blocks of an answer fleetguard carries, in order, each checked, or what is wrong with the
@@ -72,10 +86,10 @@ export const answerBlocks = (content: ReadonlyArray<unknown>): Either.Either<Arr
   const blocks: Array<AnswerBlock> = []
   for (const [i, raw] of content.entries()) {
     const any = decodeAnyBlock(raw)
-    if (Either.isLeft(any)) return Either.left(`content[${i}]: ${formatted(any.left)}`)
+    if (Either.isLeft(any)) return Either.left(problem(any.left, raw, `content[${i}]`))
     if (!carried.has(any.right.type)) continue
     const decoded = decodeAnswerBlock(raw)
-    if (Either.isLeft(decoded)) return Either.left(`content[${i}]: ${formatted(decoded.left)}`)
+    if (Either.isLeft(decoded)) return Either.left(problem(decoded.left, raw, `content[${i}]`))
     blocks.push(decoded.right)
   }
   return Either.right(blocks)
@@ -90,21 +104,23 @@ const ApiMessage = Schema.Struct({
   stop_reason: Schema.NullOr(Schema.String),
   content: Schema.Array(Schema.Unknown),
   usage: ApiUsage
-})
+}).annotations({ identifier: "a Message" })
 
 const decodeMessage = Schema.decodeUnknownEither(ApiMessage)
 
 /** A Message as fleetguard's completion, or why it is not one. */
 export const fromMessage = (message: unknown): Either.Either<ProviderCompletion, string> =>
-  Either.flatMap(Either.mapLeft(decodeMessage(message), formatted), (m) =>
-    Either.map(
-      answerBlocks(m.content),
-      (content): ProviderCompletion => ({
-        text: joinText(content),
-        content,
-        model: m.model,
-        stopReason: m.stop_reason,
-        usage: toUsage(m.usage)
-      })
-    )
+  Either.flatMap(
+    Either.mapLeft(decodeMessage(message), (error) => problem(error, message)),
+    (m) =>
+      Either.map(
+        answerBlocks(m.content),
+        (content): ProviderCompletion => ({
+          text: joinText(content),
+          content,
+          model: m.model,
+          stopReason: m.stop_reason,
+          usage: toUsage(m.usage)
+        })
+      )
   )

@@ -4,8 +4,8 @@
  * signature), and at `message_stop` the completion with every block in order.
  */
 import type { AnswerBlock, CompletionRequest, ProviderCompletion, ProviderStreamEvent, Usage } from "@fleetguard/core"
-import { Either, Schema } from "effect"
-import { ApiUsage, Count, carried, formatted, OptionalCount, ToolInput, toUsage } from "./answer.js"
+import { Either, type ParseResult, Schema } from "effect"
+import { ApiUsage, Count, carried, OptionalCount, problem, ToolInput, toUsage } from "./answer.js"
 
 /** A block of the answer as its events build it; `open` until its content_block_stop. */
 type Building = { open: boolean } & (
@@ -38,29 +38,28 @@ const Index = Schema.Number.pipe(Schema.int(), Schema.nonNegative())
 const StartEvent = Schema.Struct({ message: Schema.Struct({ model: Schema.String, usage: ApiUsage }) })
 const decodeStart = Schema.decodeUnknownEither(StartEvent)
 
-/** Any other kind of block, so long as it has a type (the carried kinds fail above, not here): skipped. */
-const OtherBlock = Schema.transform(
-  Schema.Struct({ type: Schema.String.pipe(Schema.filter((type) => !carried.has(type))) }),
-  Schema.Struct({ type: Schema.Literal("skipped") }),
-  { strict: true, decode: (): { readonly type: "skipped" } => ({ type: "skipped" }), encode: (skipped) => skipped }
+/** A block's start: its index and kind; the kinds fleetguard carries are then decoded whole. */
+const decodeBlockHead = Schema.decodeUnknownEither(
+  Schema.Struct({ index: Index, content_block: Schema.Struct({ type: Schema.String }) })
 )
 
-/** A block's start: text and thinking may open with some of their text; a tool's input comes in deltas. */
-const BlockStart = Schema.Struct({
-  index: Index,
-  content_block: Schema.Union(
-    Schema.Struct({ type: Schema.Literal("text"), text: Schema.String }),
-    Schema.Struct({ type: Schema.Literal("tool_use"), id: Schema.String, name: Schema.String }),
-    Schema.Struct({
-      type: Schema.Literal("thinking"),
-      thinking: Schema.String,
-      signature: Schema.optional(Schema.String)
-    }),
-    Schema.Struct({ type: Schema.Literal("redacted_thinking"), data: Schema.String }),
-    OtherBlock
-  )
-})
-const decodeBlockStart = Schema.decodeUnknownEither(BlockStart)
+/** A carried block's start: text and thinking may open with some of their text; a tool's input comes in deltas. */
+const decodeBlockStart = Schema.decodeUnknownEither(
+  Schema.Struct({
+    index: Index,
+    content_block: Schema.Union(
+      Schema.Struct({ type: Schema.Literal("text"), text: Schema.String }),
+      Schema.Struct({ type: Schema.Literal("tool_use"), id: Schema.String, name: Schema.String }),
+      Schema.Struct({
+        type: Schema.Literal("thinking"),
+        thinking: Schema.String,
+        signature: Schema.optional(Schema.String)
+      }),
+      Schema.Struct({ type: Schema.Literal("redacted_thinking"), data: Schema.String })
+    )
+  })
+)
+type BlockStart = Either.Either.Right<ReturnType<typeof decodeBlockStart>>
 
 const deltaEvent = <A>(delta: Schema.Schema<A>) => Schema.decodeUnknownEither(Schema.Struct({ index: Index, delta }))
 const decodeTextDelta = deltaEvent(Schema.Struct({ text: Schema.String }))
@@ -84,6 +83,10 @@ const decodeDelta = Schema.decodeUnknownEither(DeltaEvent)
 
 const decodeToolInput = Schema.decodeUnknownEither(ToolInput)
 
+/** A used event with a bad shape: which, and its first problem. */
+const malformed = (event: string, error: ParseResult.ParseError, input: unknown): string =>
+  `${event}: ${problem(error, input)}`
+
 /** What one event says to emit: nothing, or one event. */
 type Out = Either.Either<ProviderStreamEvent | undefined, string>
 const nothing: Out = Either.right(undefined)
@@ -103,15 +106,13 @@ export const onEvent = (state: StreamState, event: unknown): Out => {
   switch (typeOf(event)) {
     case "message_start":
       return messageStart(state, event)
-    case "content_block_start": {
-      const e = decodeBlockStart(event)
-      return Either.isLeft(e) ? Either.left(formatted(e.left)) : start(state, e.right)
-    }
+    case "content_block_start":
+      return blockStart(state, event)
     case "content_block_delta":
       return onDelta(state, event)
     case "content_block_stop": {
       const e = decodeBlockStop(event)
-      return Either.isLeft(e) ? Either.left(formatted(e.left)) : stop(state, e.right.index)
+      return Either.isLeft(e) ? Either.left(malformed("content_block_stop", e.left, event)) : stop(state, e.right.index)
     }
     case "message_delta":
       return messageDelta(state, event)
@@ -124,7 +125,7 @@ export const onEvent = (state: StreamState, event: unknown): Out => {
 
 const messageStart = (state: StreamState, event: unknown): Out => {
   const e = decodeStart(event)
-  if (Either.isLeft(e)) return Either.left(formatted(e.left))
+  if (Either.isLeft(e)) return Either.left(malformed("message_start", e.left, event))
   state.model = e.right.message.model
   state.usage = toUsage(e.right.message.usage)
   return Either.right({ _tag: "Usage", usage: state.usage, final: false })
@@ -132,7 +133,7 @@ const messageStart = (state: StreamState, event: unknown): Out => {
 
 const messageDelta = (state: StreamState, event: unknown): Out => {
   const e = decodeDelta(event)
-  if (Either.isLeft(e)) return Either.left(formatted(e.left))
+  if (Either.isLeft(e)) return Either.left(malformed("message_delta", e.left, event))
   if (state.usage === undefined) return Either.left("message_delta before message_start")
   const { delta, usage } = e.right
   state.stopReason = delta.stop_reason
@@ -146,8 +147,20 @@ const messageDelta = (state: StreamState, event: unknown): Out => {
   return Either.right({ _tag: "Usage", usage: state.usage, final: true })
 }
 
-const start = (state: StreamState, { index, content_block: block }: typeof BlockStart.Type): Out => {
+const blockStart = (state: StreamState, event: unknown): Out => {
+  const head = decodeBlockHead(event)
+  if (Either.isLeft(head)) return Either.left(malformed("content_block_start", head.left, event))
+  const { index } = head.right
   if (state.blocks[index] !== undefined) return Either.left(`content_block_start for block ${index} a second time`)
+  if (!carried.has(head.right.content_block.type)) {
+    state.blocks[index] = { open: true, type: "skipped" }
+    return nothing
+  }
+  const e = decodeBlockStart(event)
+  return Either.isLeft(e) ? Either.left(malformed("content_block_start", e.left, event)) : start(state, e.right)
+}
+
+const start = (state: StreamState, { index, content_block: block }: BlockStart): Out => {
   switch (block.type) {
     case "text":
       state.blocks[index] = { open: true, type: "text", text: block.text }
@@ -160,9 +173,6 @@ const start = (state: StreamState, { index, content_block: block }: typeof Block
       return block.thinking === "" ? nothing : Either.right({ _tag: "ThinkingDelta", thinking: block.thinking })
     case "redacted_thinking":
       state.blocks[index] = { open: true, type: "redacted_thinking", data: block.data }
-      return nothing
-    default:
-      state.blocks[index] = { open: true, type: "skipped" }
       return nothing
   }
 }
@@ -178,7 +188,7 @@ const misplaced = (delta: string, index: number, block: Building): Out =>
 
 const textDelta = (state: StreamState, event: unknown): Out => {
   const e = decodeTextDelta(event)
-  if (Either.isLeft(e)) return Either.left(formatted(e.left))
+  if (Either.isLeft(e)) return Either.left(malformed("text_delta", e.left, event))
   const { index, delta } = e.right
   const block = target(state, index, "text_delta")
   if (typeof block === "string") return Either.left(block)
@@ -190,7 +200,7 @@ const textDelta = (state: StreamState, event: unknown): Out => {
 
 const jsonDelta = (state: StreamState, event: unknown): Out => {
   const e = decodeJsonDelta(event)
-  if (Either.isLeft(e)) return Either.left(formatted(e.left))
+  if (Either.isLeft(e)) return Either.left(malformed("input_json_delta", e.left, event))
   const { index, delta } = e.right
   const block = target(state, index, "input_json_delta")
   if (typeof block === "string") return Either.left(block)
@@ -209,7 +219,7 @@ const jsonDelta = (state: StreamState, event: unknown): Out => {
 
 const thinkingDelta = (state: StreamState, event: unknown): Out => {
   const e = decodeThinkingDelta(event)
-  if (Either.isLeft(e)) return Either.left(formatted(e.left))
+  if (Either.isLeft(e)) return Either.left(malformed("thinking_delta", e.left, event))
   const { index, delta } = e.right
   const block = target(state, index, "thinking_delta")
   if (typeof block === "string") return Either.left(block)
@@ -222,7 +232,7 @@ const thinkingDelta = (state: StreamState, event: unknown): Out => {
 /** The signature is sent back with the thinking on the next turn; it is not text to show. */
 const signatureDelta = (state: StreamState, event: unknown): Out => {
   const e = decodeSignatureDelta(event)
-  if (Either.isLeft(e)) return Either.left(formatted(e.left))
+  if (Either.isLeft(e)) return Either.left(malformed("signature_delta", e.left, event))
   const { index, delta } = e.right
   const block = target(state, index, "signature_delta")
   if (typeof block === "string") return Either.left(block)
