@@ -1,34 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { AnthropicProvider } from "@fleetguard/anthropic"
-import type { CompletionRequest, LlmProviderService, ProviderStreamEvent } from "@fleetguard/core"
-import { FakeAnthropic } from "@fleetguard/testing"
-import { Chunk, Effect, Redacted, Stream } from "effect"
-
-/**
- * The provider itself (no LlmClient in between) over the real SDK against a FakeAnthropic started
- * for the test: what it sends is what the fake recorded, byte for byte as JSON.
- */
-const withProvider = <A, E>(
-  options: FakeAnthropic.Options,
-  self: (provider: Streaming, fake: FakeAnthropic.FakeAnthropicService) => Effect.Effect<A, E>
-) =>
-  Effect.gen(function* () {
-    const fake = yield* FakeAnthropic.make(options)
-    const connection = { apiKey: Redacted.make(fake.apiKey), baseURL: fake.baseURL }
-    const { complete, stream, streamTo } = yield* AnthropicProvider.make(connection)
-    if (stream === undefined || streamTo === undefined) return yield* Effect.die("AnthropicProvider streams")
-    return yield* self({ complete, stream, streamTo }, fake)
-  }).pipe(Effect.scoped)
-
-/** The provider's calls, streamed ones included (AnthropicProvider has them all). */
-interface Streaming {
-  readonly complete: LlmProviderService["complete"]
-  readonly stream: NonNullable<LlmProviderService["stream"]>
-  readonly streamTo: NonNullable<LlmProviderService["streamTo"]>
-}
-
-const bodiesTo = (fake: FakeAnthropic.FakeAnthropicService, path: string) =>
-  Effect.map(fake.requests, (requests) => requests.filter((r) => r.path === path).map((r) => r.body))
+import type { CompletionRequest, ProviderStreamEvent } from "@fleetguard/core"
+import { Chunk, Effect, Stream } from "effect"
+import { bodiesTo, connectionTo, withProvider } from "./support/provider.js"
 
 const base: CompletionRequest = {
   model: "claude-haiku-4-5",
@@ -238,10 +212,7 @@ describe("every request field on the wire, in snake_case, through the SDK", () =
   it.effect("count_tokens gets messages, system, tools, tool_choice, thinking and caching; not what it refuses", () =>
     withProvider({}, (_, fake) =>
       Effect.gen(function* () {
-        const count = yield* AnthropicProvider.countInputTokens({
-          apiKey: Redacted.make(fake.apiKey),
-          baseURL: fake.baseURL
-        })
+        const count = yield* AnthropicProvider.countInputTokens(connectionTo(fake))
         const all = Object.assign({}, base, ...cases.map(([, patch]) => patch))
         expect(yield* count(all)).toBeGreaterThan(0)
         const [body] = yield* bodiesTo(fake, "/v1/messages/count_tokens")
@@ -255,10 +226,7 @@ describe("every request field on the wire, in snake_case, through the SDK", () =
   it.effect("a server tool the SDK does not know is refused naming the field: nothing is sent, nothing counted", () =>
     withProvider({}, (provider, fake) =>
       Effect.gen(function* () {
-        const count = yield* AnthropicProvider.countInputTokens({
-          apiKey: Redacted.make(fake.apiKey),
-          baseURL: fake.baseURL
-        })
+        const count = yield* AnthropicProvider.countInputTokens(connectionTo(fake))
         const unknown = {
           ...base,
           tools: [
