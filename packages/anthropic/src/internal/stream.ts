@@ -186,61 +186,49 @@ const target = (state: StreamState, index: number, event: string): Building | st
 const misplaced = (delta: string, index: number, block: Building): Out =>
   Either.left(`${delta} for block ${index}, a ${block.type} block`)
 
-const textDelta = (state: StreamState, event: unknown): Out => {
-  const e = decodeTextDelta(event)
-  if (Either.isLeft(e)) return Either.left(malformed("text_delta", e.left, event))
-  const { index, delta } = e.right
-  const block = target(state, index, "text_delta")
-  if (typeof block === "string") return Either.left(block)
-  if (block.type === "skipped") return nothing
+/**
+ * A delta of kind `name`, decoded and added by `add` to the open block it names. A block
+ * fleetguard does not carry takes any delta (a server tool's input streams too), and keeps none.
+ */
+const deltaTo =
+  <D>(
+    name: string,
+    decode: (u: unknown) => Either.Either<{ readonly index: number; readonly delta: D }, ParseResult.ParseError>,
+    add: (block: Exclude<Building, { readonly type: "skipped" }>, delta: D, index: number) => Out
+  ) =>
+  (state: StreamState, event: unknown): Out => {
+    const e = decode(event)
+    if (Either.isLeft(e)) return Either.left(malformed(name, e.left, event))
+    const { index, delta } = e.right
+    const block = target(state, index, name)
+    if (typeof block === "string") return Either.left(block)
+    return block.type === "skipped" ? nothing : add(block, delta, index)
+  }
+
+const textDelta = deltaTo("text_delta", decodeTextDelta, (block, { text }, index): Out => {
   if (block.type !== "text") return misplaced("text_delta", index, block)
-  block.text += delta.text
-  return Either.right({ _tag: "TextDelta", text: delta.text })
-}
+  block.text += text
+  return Either.right({ _tag: "TextDelta", text })
+})
 
-const jsonDelta = (state: StreamState, event: unknown): Out => {
-  const e = decodeJsonDelta(event)
-  if (Either.isLeft(e)) return Either.left(malformed("input_json_delta", e.left, event))
-  const { index, delta } = e.right
-  const block = target(state, index, "input_json_delta")
-  if (typeof block === "string") return Either.left(block)
-  // A server tool's input streams too; it is the provider's to run, and carries nothing to price.
-  if (block.type === "skipped") return nothing
+const jsonDelta = deltaTo("input_json_delta", decodeJsonDelta, (block, { partial_json }, index): Out => {
   if (block.type !== "tool_use") return misplaced("input_json_delta", index, block)
-  block.json += delta.partial_json
-  return Either.right({
-    _tag: "ToolInputDelta",
-    index,
-    id: block.id,
-    name: block.name,
-    partialJson: delta.partial_json
-  })
-}
+  block.json += partial_json
+  return Either.right({ _tag: "ToolInputDelta", index, id: block.id, name: block.name, partialJson: partial_json })
+})
 
-const thinkingDelta = (state: StreamState, event: unknown): Out => {
-  const e = decodeThinkingDelta(event)
-  if (Either.isLeft(e)) return Either.left(malformed("thinking_delta", e.left, event))
-  const { index, delta } = e.right
-  const block = target(state, index, "thinking_delta")
-  if (typeof block === "string") return Either.left(block)
-  if (block.type === "skipped") return nothing
+const thinkingDelta = deltaTo("thinking_delta", decodeThinkingDelta, (block, { thinking }, index): Out => {
   if (block.type !== "thinking") return misplaced("thinking_delta", index, block)
-  block.thinking += delta.thinking
-  return Either.right({ _tag: "ThinkingDelta", thinking: delta.thinking })
-}
+  block.thinking += thinking
+  return Either.right({ _tag: "ThinkingDelta", thinking })
+})
 
 /** The signature is sent back with the thinking on the next turn; it is not text to show. */
-const signatureDelta = (state: StreamState, event: unknown): Out => {
-  const e = decodeSignatureDelta(event)
-  if (Either.isLeft(e)) return Either.left(malformed("signature_delta", e.left, event))
-  const { index, delta } = e.right
-  const block = target(state, index, "signature_delta")
-  if (typeof block === "string") return Either.left(block)
-  if (block.type === "skipped") return nothing
+const signatureDelta = deltaTo("signature_delta", decodeSignatureDelta, (block, { signature }, index): Out => {
   if (block.type !== "thinking") return misplaced("signature_delta", index, block)
-  block.signature += delta.signature
+  block.signature += signature
   return nothing
-}
+})
 
 const onDelta = (state: StreamState, event: unknown): Out => {
   switch (deltaTypeOf(event)) {
