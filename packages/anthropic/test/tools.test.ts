@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { AnthropicProvider } from "@fleetguard/anthropic"
-import type { CompletionRequest, ProviderStreamEvent } from "@fleetguard/core"
+import type { CompletionRequest, Message, ProviderStreamEvent } from "@fleetguard/core"
 import { Chunk, Effect, Stream } from "effect"
 import { bodiesTo, connectionTo, withProvider } from "./support/provider.js"
 
@@ -12,6 +12,19 @@ const base: CompletionRequest = {
 const baseBody = { model: "claude-haiku-4-5", max_tokens: 2048, messages: [{ role: "user", content: "hi" }] }
 
 const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+/** An assistant turn of every kind of block an answer holds: the API takes them back as they came. */
+const assistantTurn = {
+  role: "assistant",
+  content: [
+    { type: "thinking", thinking: "Two cities.", signature: "EqQBCkgIARAB" },
+    { type: "redacted_thinking", data: "EmwKAhgBEgy3" },
+    { type: "text", text: "Looking." },
+    { type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Oslo" } },
+    { type: "tool_use", id: "toolu_2", name: "weather", input: { city: "Bergen" } },
+    { type: "tool_use", id: "toolu_3", name: "map", input: {} }
+  ]
+} as const satisfies Message
 
 /** Each request field (and each of its variants), with the body the API must get for it. */
 const cases: ReadonlyArray<readonly [string, Partial<CompletionRequest>, Record<string, unknown>]> = [
@@ -129,17 +142,7 @@ const cases: ReadonlyArray<readonly [string, Partial<CompletionRequest>, Record<
     {
       messages: [
         { role: "user", content: "weather in Oslo and Bergen?" },
-        {
-          role: "assistant",
-          content: [
-            { type: "thinking", thinking: "Two cities.", signature: "EqQBCkgIARAB" },
-            { type: "redacted_thinking", data: "EmwKAhgBEgy3" },
-            { type: "text", text: "Looking." },
-            { type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Oslo" } },
-            { type: "tool_use", id: "toolu_2", name: "weather", input: { city: "Bergen" } },
-            { type: "tool_use", id: "toolu_3", name: "map", input: {} }
-          ]
-        },
+        assistantTurn,
         {
           role: "user",
           content: [
@@ -160,17 +163,7 @@ const cases: ReadonlyArray<readonly [string, Partial<CompletionRequest>, Record<
     {
       messages: [
         { role: "user", content: "weather in Oslo and Bergen?" },
-        {
-          role: "assistant",
-          content: [
-            { type: "thinking", thinking: "Two cities.", signature: "EqQBCkgIARAB" },
-            { type: "redacted_thinking", data: "EmwKAhgBEgy3" },
-            { type: "text", text: "Looking." },
-            { type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Oslo" } },
-            { type: "tool_use", id: "toolu_2", name: "weather", input: { city: "Bergen" } },
-            { type: "tool_use", id: "toolu_3", name: "map", input: {} }
-          ]
-        },
+        assistantTurn,
         {
           role: "user",
           content: [
