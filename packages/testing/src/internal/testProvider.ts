@@ -11,13 +11,19 @@ import {
   type Usage
 } from "@fleetguard/core"
 import { Clock, Duration, Effect, Exit, Stream } from "effect"
-import * as Protocol from "./fakeAnthropicProtocol.js"
+import * as Count from "./countTokens.js"
 import type { CallInfo, RecordedCall, Script, Step, TestProviderService } from "./testProviderModel.js"
 
 export const usageFor = (request: CompletionRequest, text: string, outputTokens?: number) => {
   const words = text.split(/\s+/).filter((w) => w.length > 0).length
   return {
-    inputTokens: Protocol.inputTokens(request.system, request.messages),
+    inputTokens: Count.count({
+      model: request.model,
+      system: request.system,
+      messages: request.messages,
+      tools: request.tools,
+      toolChoice: request.toolChoice?.type
+    }).inputTokens,
     outputTokens: Math.min(request.maxTokens, outputTokens ?? words),
     cacheCreationInputTokens: 0,
     cacheReadInputTokens: 0
