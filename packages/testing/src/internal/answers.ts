@@ -2,7 +2,7 @@
  * What FakeAnthropic and TestProvider share about the answers they make up: how a block is cut into
  * deltas the way the API streams it, and the output tokens it is billed (~4 UTF-8 bytes a token).
  */
-import { Pricing } from "@fleetguard/core"
+import { type AnswerBlock, Pricing } from "@fleetguard/core"
 import type { FakeBlock as Block } from "./fakeAnthropicModel.js"
 
 /** Text as deltas that concatenate back to it: each word with the whitespace before it. */
@@ -46,3 +46,24 @@ export const outputTokens = (blocks: ReadonlyArray<Block>): number =>
 /** Why an answer of `blocks` stopped when nothing cut it: `tool_use` when it asks for a tool. */
 export const stopReasonOf = (blocks: ReadonlyArray<Block>): "tool_use" | "end_turn" =>
   blocks.some((block) => block.type === "tool_use") ? "tool_use" : "end_turn"
+
+/**
+ * The blocks of answer `name` as sent: a tool_use without an id gets `toolu_<name>` (`_<index>`
+ * after it, past the first block), a thinking block without a signature `sig_<name>_<index>`.
+ */
+export const withIds = (blocks: ReadonlyArray<Block>, name: string): ReadonlyArray<AnswerBlock> =>
+  blocks.map((block, i): AnswerBlock => {
+    switch (block.type) {
+      case "tool_use":
+        return {
+          type: "tool_use",
+          id: block.id ?? `toolu_${name}${i === 0 ? "" : `_${i}`}`,
+          name: block.name,
+          input: block.input
+        }
+      case "thinking":
+        return { type: "thinking", thinking: block.thinking, signature: block.signature ?? `sig_${name}_${i}` }
+      default:
+        return block
+    }
+  })

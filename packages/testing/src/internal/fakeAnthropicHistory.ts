@@ -5,7 +5,7 @@
  * thinking on, the assistant turn of a tool loop starts with its thinking. Strict, a history must
  * also be one this server wrote: ids it sent, thinking unchanged with its signature.
  */
-import type { Sent } from "./fakeAnthropicAnswer.js"
+import type { AnswerBlock } from "@fleetguard/core"
 import { isRecord } from "./fakeAnthropicCheck.js"
 
 type Fields = Readonly<Record<string, unknown>>
@@ -22,7 +22,7 @@ export const make = (strict: boolean) => {
   const signatures = new Map<string, string>()
   const redacted = new Set<string>()
 
-  const remember = (blocks: ReadonlyArray<Sent>) => {
+  const remember = (blocks: ReadonlyArray<AnswerBlock>) => {
     for (const b of blocks) {
       if (b.type === "tool_use") toolUseIds.add(b.id)
       else if (b.type === "thinking") signatures.set(b.signature, b.thinking)

@@ -5,6 +5,7 @@
 import type { ServerResponse } from "node:http"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { type Duration, Effect, Stream } from "effect"
+import * as Answers from "./answers.js"
 import * as Answer from "./fakeAnthropicAnswer.js"
 import type { Plan } from "./fakeAnthropicDecide.js"
 import type * as History from "./fakeAnthropicHistory.js"
@@ -121,7 +122,7 @@ const answer = (
  * (even when a fault answers instead: a client cannot tell them apart).
  */
 const source = (replies: Replies, plan: Extract<Plan, { _tag: "Reply" }>, messageId: string): Sse.Source => {
-  const blocks = Answer.finalize(plan.reply, messageId)
+  const blocks = Answers.withIds(plan.reply.content, messageId)
   replies.history.remember(blocks)
   return { messageId, request: plan.request, reply: plan.reply, blocks, deltaInterval: replies.deltaInterval }
 }
