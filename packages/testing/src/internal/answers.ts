@@ -36,6 +36,33 @@ export const generatedBytes = (block: Block): number => {
   }
 }
 
+/** One delta of a block, as the API streams it: a word of text or thinking, a piece of tool input JSON, a signature. */
+export type Piece =
+  | { readonly kind: "text" | "thinking" | "signature"; readonly value: string }
+  | { readonly kind: "input"; readonly value: string; readonly id: string; readonly name: string }
+
+/** A block's deltas, in order: text and thinking by word, tool input in pieces of its JSON, then a thinking's signature. */
+export const pieces = (block: AnswerBlock): ReadonlyArray<Piece> => {
+  switch (block.type) {
+    case "text":
+      return words(block.text).map((value) => ({ kind: "text", value }))
+    case "tool_use":
+      return jsonChunks(inputJson(block.input)).map((value) => ({
+        kind: "input",
+        value,
+        id: block.id,
+        name: block.name
+      }))
+    case "thinking":
+      return [
+        ...words(block.thinking).map((value) => ({ kind: "thinking" as const, value })),
+        { kind: "signature", value: block.signature }
+      ]
+    case "redacted_thinking":
+      return []
+  }
+}
+
 /** Bytes as tokens: ~4 UTF-8 bytes a token, rounded up. */
 export const bytesToTokens = (bytes: number): number => Math.ceil(bytes / 4)
 

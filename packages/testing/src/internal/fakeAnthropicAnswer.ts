@@ -137,25 +137,15 @@ const startBlock = (block: AnswerBlock) =>
         ? { type: "thinking", thinking: "", signature: "" }
         : block
 
-/** A block's deltas: text and thinking by word, tool input in pieces of its JSON, then a thinking's signature. */
-const blockDeltas = (block: AnswerBlock): ReadonlyArray<object> => {
-  switch (block.type) {
-    case "text":
-      return Answers.words(block.text).map((text) => ({ type: "text_delta", text }))
-    case "tool_use":
-      return Answers.jsonChunks(Answers.inputJson(block.input)).map((partial_json) => ({
-        type: "input_json_delta",
-        partial_json
-      }))
-    case "thinking":
-      return [
-        ...Answers.words(block.thinking).map((thinking) => ({ type: "thinking_delta", thinking })),
-        { type: "signature_delta", signature: block.signature }
-      ]
-    case "redacted_thinking":
-      return []
-  }
-}
+/** A delta as the API writes it. */
+const delta = (piece: Answers.Piece) =>
+  piece.kind === "text"
+    ? { type: "text_delta", text: piece.value }
+    : piece.kind === "input"
+      ? { type: "input_json_delta", partial_json: piece.value }
+      : piece.kind === "thinking"
+        ? { type: "thinking_delta", thinking: piece.value }
+        : { type: "signature_delta", signature: piece.value }
 
 /** The frames of every block: content_block_start, its deltas, content_block_stop. */
 export const streamBody = (blocks: ReadonlyArray<AnswerBlock>): ReadonlyArray<Item> =>
@@ -168,9 +158,9 @@ export const streamBody = (blocks: ReadonlyArray<AnswerBlock>): ReadonlyArray<It
         content_block: startBlock(block)
       })
     },
-    ...blockDeltas(block).map((delta) => ({
+    ...Answers.pieces(block).map((piece) => ({
       delta: true,
-      frame: Protocol.frame("content_block_delta", { type: "content_block_delta", index, delta })
+      frame: Protocol.frame("content_block_delta", { type: "content_block_delta", index, delta: delta(piece) })
     })),
     { delta: false, frame: Protocol.frame("content_block_stop", { type: "content_block_stop", index }) }
   ])

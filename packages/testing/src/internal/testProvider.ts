@@ -119,25 +119,18 @@ const answer = (step: Step, info: CallInfo): Effect.Effect<ProviderCompletion, P
 
 type Delta = Extract<ProviderStreamEvent, { readonly _tag: "TextDelta" | "ToolInputDelta" | "ThinkingDelta" }>
 
-/** A block's deltas, as the Anthropic stream sends them: words of text and thinking, pieces of tool input. */
-const blockDeltas = (block: AnswerBlock, index: number): ReadonlyArray<Delta> => {
-  switch (block.type) {
-    case "text":
-      return Answers.words(block.text).map((text) => ({ _tag: "TextDelta", text }))
-    case "tool_use":
-      return Answers.jsonChunks(Answers.inputJson(block.input)).map((partialJson) => ({
-        _tag: "ToolInputDelta",
-        index,
-        id: block.id,
-        name: block.name,
-        partialJson
-      }))
-    case "thinking":
-      return Answers.words(block.thinking).map((thinking) => ({ _tag: "ThinkingDelta", thinking }))
-    case "redacted_thinking":
-      return []
-  }
-}
+/** The events of a block's deltas, as the Anthropic provider reports them (a signature is not an event). */
+const blockDeltas = (block: AnswerBlock, index: number): ReadonlyArray<Delta> =>
+  Answers.pieces(block).flatMap(
+    (piece): ReadonlyArray<Delta> =>
+      piece.kind === "text"
+        ? [{ _tag: "TextDelta", text: piece.value }]
+        : piece.kind === "input"
+          ? [{ _tag: "ToolInputDelta", index, id: piece.id, name: piece.name, partialJson: piece.value }]
+          : piece.kind === "thinking"
+            ? [{ _tag: "ThinkingDelta", thinking: piece.value }]
+            : []
+  )
 
 /** The start of a stream after `latency`: input usage reported with one output token, then the deltas. */
 const started = (
