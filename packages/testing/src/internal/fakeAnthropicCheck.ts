@@ -41,6 +41,11 @@ const positiveInteger: Check = (u, path) =>
 const optional =
   (check: Check): Check =>
   (u, path) =>
+    u === undefined ? undefined : check(u, path)
+/** For the fields the API types `| null`. */
+const nullable =
+  (check: Check): Check =>
+  (u, path) =>
     u === undefined || u === null ? undefined : check(u, path)
 const literal =
   (...allowed: ReadonlyArray<string>): Check =>
@@ -116,8 +121,8 @@ const documentShape: Shape = {
     url: { url: string },
     file: { file_id: string }
   }),
-  title: optional(string),
-  context: optional(string),
+  title: nullable(string),
+  context: nullable(string),
   citations: anything,
   ...cache
 }
@@ -243,7 +248,7 @@ const messagesShape = struct({
   max_tokens: positiveInteger,
   stop_sequences: optional(array(string)),
   stream: optional(boolean),
-  metadata: optional(struct({ user_id: optional(string) })),
+  metadata: optional(struct({ user_id: nullable(string) })),
   container: anything,
   diagnostics: anything,
   inference_geo: anything,

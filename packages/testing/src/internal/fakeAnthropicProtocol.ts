@@ -34,7 +34,7 @@ export const parse = (
   if (failure !== undefined) return Either.left(failure)
   const b = body as Fields
   const choice = b.tool_choice as Fields | undefined
-  const tools = b.tools as ReadonlyArray<unknown> | undefined
+  const tools = Array.isArray(b.tools) ? (b.tools as ReadonlyArray<unknown>) : undefined
   const counted = Count.count({
     model: b.model as string,
     system: b.system,
