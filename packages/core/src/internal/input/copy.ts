@@ -1,0 +1,239 @@
+/**
+ * The request's fields, each read once, into fresh objects all the way down (messages, blocks,
+ * sources, tools, JSON values): what is checked, priced and sent is this copy, whatever the caller
+ * does to its own object while the call waits. A field no part of a request takes is refused
+ * naming it (never dropped); anything else not shaped as expected is kept as it is, for the schema
+ * to say what is wrong; a read that throws is a `Refusal` naming where.
+ */
+import { copyJson } from "./json.js"
+import { copyArray, define, field, isRecord, nested, Refusal, under } from "./read.js"
+import { isServerTool } from "./rules.js"
+
+type Copy = (u: unknown) => unknown
+
+/** A value the schema checks as it is (a string, a number, a literal). */
+const as: Copy = (u) => u
+
+/** An object of known fields: what it is called in a message, and how each field is copied. */
+interface Kind {
+  readonly what: string
+  readonly fields: Readonly<Record<string, Copy>>
+  // The same, as arrays: walked on every call, faster than the object's keys.
+  readonly keys: ReadonlyArray<string>
+  readonly copies: ReadonlyArray<Copy>
+}
+
+const kind = (what: string, fields: Readonly<Record<string, Copy>>): Kind => ({
+  what,
+  fields,
+  keys: Object.keys(fields),
+  copies: Object.values(fields)
+})
+
+/** Fields the Messages API of SDK 1.x no longer takes, which a caller may still pass. */
+const removed: ReadonlySet<string> = new Set(["temperature", "top_p", "top_k", "topP", "topK"])
+
+/**
+ * Refuses `key` of `u`, a field no object of `what` (whose fields are `names`) takes — unless it is
+ * undefined, which is no field, as for the known ones. An API name in snake_case is told the name
+ * to use; a field SDK 1.x dropped, that it is gone.
+ */
+const unknownField = (u: object, key: string, what: string, names: ReadonlyArray<string>): void => {
+  if (field(u, key) === undefined) return
+  if (what === "a request" && removed.has(key)) {
+    throw new Refusal([key], "is not taken by the Messages API of SDK 1.x: remove it")
+  }
+  const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+  throw new Refusal(
+    [key],
+    camel !== key && names.includes(camel)
+      ? `is not a field of ${what}: use ${camel}`
+      : `is not a field of ${what} (it takes ${names.join(", ")})`
+  )
+}
+
+/** `u`'s fields of `kind` (from the `from`th: those before are in `copy` already) copied into `copy`. */
+const copyFields = (u: object, of: Kind, copy: Record<string, unknown>, from = 0): Record<string, unknown> => {
+  for (const key in u) if (!Object.hasOwn(of.fields, key)) unknownField(u, key, of.what, of.keys)
+  const { keys, copies } = of
+  for (let i = from; i < keys.length; i++) {
+    const key = keys[i] as string
+    const value = field(u, key)
+    if (value !== undefined) copy[key] = copies[i] === as ? value : nested(key, copies[i] as Copy, value)
+  }
+  return copy
+}
+
+const record =
+  (of: Kind): Copy =>
+  (u) =>
+    isRecord(u) ? copyFields(u, of, {}) : u
+
+const arrayOf =
+  (copy: Copy): Copy =>
+  (u) =>
+    Array.isArray(u) ? copyArray(u, copy) : u
+
+/** `u` (of type `type`) as the kind of `kinds` its type says; of an unknown type, only the type is kept (the schema refuses it). */
+const ofType = (kinds: Readonly<Record<string, Kind>>, u: object, type: unknown): unknown => {
+  const of = typeof type === "string" && Object.hasOwn(kinds, type) ? kinds[type] : undefined
+  if (of === undefined) return type === undefined ? {} : { type }
+  return copyFields(u, of, { type }, 1)
+}
+
+/** An object whose `type` says its kind. */
+const byType =
+  (kinds: Readonly<Record<string, Kind>>): Copy =>
+  (u) =>
+    isRecord(u) ? ofType(kinds, u, field(u, "type")) : u
+
+const url = kind('a "url" source', { type: as, url: as })
+
+const imageSource = byType({
+  base64: kind('a "base64" image source', { type: as, mediaType: as, data: as }),
+  url
+})
+
+const documentSource = byType({
+  base64: kind('a "base64" document source', { type: as, mediaType: as, data: as }),
+  text: kind('a "text" document source', { type: as, data: as }),
+  url
+})
+
+const blocks: Readonly<Record<string, Kind>> = {
+  image: kind("an image block", { type: as, source: imageSource }),
+  document: kind("a document block", { type: as, source: documentSource, title: as, context: as }),
+  tool_use: kind("a tool_use block", { type: as, id: as, name: as, input: copyJson }),
+  tool_result: kind("a tool_result block", {
+    type: as,
+    toolUseId: as,
+    content: (u) => (Array.isArray(u) ? copyArray(u, block) : u),
+    isError: as
+  }),
+  thinking: kind("a thinking block", { type: as, thinking: as, signature: as }),
+  redacted_thinking: kind("a redacted_thinking block", { type: as, data: as })
+}
+
+const textFields = ["type", "text"]
+
+/**
+ * A block: a text block, the kind every call may carry, written out (as `copyFields` would copy
+ * it, at a fraction of the cost); the others by their kind.
+ */
+const block: Copy = (u) => {
+  if (!isRecord(u)) return u
+  const type = field(u, "type")
+  if (type !== "text") return ofType(blocks, u, type)
+  for (const key in u) if (key !== "type" && key !== "text") unknownField(u, key, "a text block", textFields)
+  return { type, text: field(u, "text") }
+}
+
+const content: Copy = (u) => (Array.isArray(u) ? copyArray(u, block) : u)
+
+const messageFields = ["role", "content"]
+
+/** A message, written out as `block` is. */
+const message: Copy = (u) => {
+  if (!isRecord(u)) return u
+  for (const key in u) if (key !== "role" && key !== "content") unknownField(u, key, "a message", messageFields)
+  return { role: field(u, "role"), content: nested("content", content, field(u, "content")) }
+}
+
+const clientTool = kind("a client tool", { name: as, description: as, inputSchema: copyJson, type: as })
+
+/**
+ * A tool's fields, each read once, before its kind is known: a client tool's known fields (its
+ * input schema as JSON), or a server tool's every field as JSON, passed through as written.
+ */
+const tool: Copy = (u) => {
+  if (!isRecord(u)) return u
+  const given: Record<string, unknown> = {}
+  for (const key in u) define(given, key, field(u, key))
+  if (!isServerTool(given)) return copyFields(given, clientTool, {})
+  const copy: Record<string, unknown> = {}
+  for (const key in given) if (given[key] !== undefined) define(copy, key, nested(key, copyJson, given[key]))
+  return copy
+}
+
+const parallel = { disableParallelToolUse: as }
+
+const toolChoice = byType({
+  auto: kind('a toolChoice of type "auto"', { type: as, ...parallel }),
+  any: kind('a toolChoice of type "any"', { type: as, ...parallel }),
+  none: kind('a toolChoice of type "none"', { type: as }),
+  tool: kind('a toolChoice of type "tool"', { type: as, name: as, ...parallel })
+})
+
+const thinking = byType({
+  enabled: kind('a thinking of type "enabled"', { type: as, budgetTokens: as }),
+  adaptive: kind('a thinking of type "adaptive"', { type: as }),
+  disabled: kind('a thinking of type "disabled"', { type: as })
+})
+
+const metadata = record(kind("metadata", { userId: as }))
+const messages = arrayOf(message)
+const tools = arrayOf(tool)
+const strings = arrayOf(as)
+
+const requestFields = [
+  ...["model", "maxTokens", "messages", "system", "tools", "toolChoice"],
+  ...["stopSequences", "thinking", "metadata", "cache"]
+]
+
+const isRequestField = (key: string): boolean => {
+  switch (key) {
+    case "model":
+    case "maxTokens":
+    case "messages":
+    case "system":
+    case "tools":
+    case "toolChoice":
+    case "stopSequences":
+    case "thinking":
+    case "metadata":
+    case "cache":
+      return true
+    default:
+      return false
+  }
+}
+
+/** Sets `copy[key]` unless `value` is undefined: an absent field stays absent, for the schema to say it is required. */
+const put = (copy: Record<string, unknown>, key: string, value: unknown): void => {
+  if (value !== undefined) copy[key] = value
+}
+
+/**
+ * The request as a fresh copy (see the module's note), written out as `block` is: every call
+ * copies one. Throws a `Refusal`, or whatever reading the root threw.
+ */
+export const copyRequest: Copy = (u) => {
+  if (!isRecord(u)) return u
+  for (const key in u) if (!isRequestField(key)) unknownField(u, key, "a request", requestFields)
+  const copy: Record<string, unknown> = {}
+  let at = "model"
+  try {
+    put(copy, at, u.model)
+    at = "maxTokens"
+    put(copy, at, u.maxTokens)
+    at = "messages"
+    put(copy, at, messages(u.messages))
+    at = "system"
+    put(copy, at, content(u.system))
+    at = "tools"
+    put(copy, at, tools(u.tools))
+    at = "toolChoice"
+    put(copy, at, toolChoice(u.toolChoice))
+    at = "stopSequences"
+    put(copy, at, strings(u.stopSequences))
+    at = "thinking"
+    put(copy, at, thinking(u.thinking))
+    at = "metadata"
+    put(copy, at, metadata(u.metadata))
+    at = "cache"
+    put(copy, at, u.cache)
+  } catch (error) {
+    throw under(at, error)
+  }
+  return copy
+}
