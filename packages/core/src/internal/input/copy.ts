@@ -2,8 +2,8 @@
  * The request's fields, each read once, into fresh objects all the way down (messages, blocks,
  * sources, tools, JSON values): what is checked, priced and sent is this copy, whatever the caller
  * does to its own object while the call waits. A field no part of a request takes is refused
- * naming it (never dropped); anything else not shaped as expected is kept as it is, for the schema
- * to say what is wrong; a read that throws is a `Refusal` naming where.
+ * naming it (never dropped); anything else not shaped as expected is kept for the schema to say
+ * what is wrong (see `leaf`); a read that throws is a `Refusal` naming where.
  */
 import { copyJson } from "./json.js"
 import { copyArray, define, field, isRecord, nested, Refusal, under } from "./read.js"
@@ -11,8 +11,17 @@ import { isServerTool } from "./rules.js"
 
 type Copy = (u: unknown) => unknown
 
-/** A value the schema checks as it is (a string, a number, a literal). */
-const as: Copy = (u) => u
+const anObject = Object.freeze({})
+const anArray = Object.freeze([])
+const aFunction = () => undefined
+
+/**
+ * A value the schema checks (a string, a number, a literal): a primitive as it is; an object or a
+ * function, which no such place may hold, by a stand-in of its kind — the copy holds nothing of
+ * the caller's, so the schema can print what it refuses (a Proxy it printed could throw there).
+ */
+const leaf: Copy = (u) =>
+  typeof u === "function" ? aFunction : typeof u !== "object" || u === null ? u : Array.isArray(u) ? anArray : anObject
 
 /** An object of known fields: what it is called in a message, and how each field is copied. */
 interface Kind {
@@ -59,7 +68,7 @@ const copyFields = (u: object, of: Kind, copy: Record<string, unknown>, from = 0
   for (let i = from; i < keys.length; i++) {
     const key = keys[i] as string
     const value = field(u, key)
-    if (value !== undefined) copy[key] = copies[i] === as ? value : nested(key, copies[i] as Copy, value)
+    if (value !== undefined) copy[key] = nested(key, copies[i] as Copy, value)
   }
   return copy
 }
@@ -67,17 +76,17 @@ const copyFields = (u: object, of: Kind, copy: Record<string, unknown>, from = 0
 const record =
   (of: Kind): Copy =>
   (u) =>
-    isRecord(u) ? copyFields(u, of, {}) : u
+    isRecord(u) ? copyFields(u, of, {}) : leaf(u)
 
 const arrayOf =
   (copy: Copy): Copy =>
   (u) =>
-    Array.isArray(u) ? copyArray(u, copy) : u
+    Array.isArray(u) ? copyArray(u, copy) : leaf(u)
 
 /** `u` (of type `type`) as the kind of `kinds` its type says; of an unknown type, only the type is kept (the schema refuses it). */
 const ofType = (kinds: Readonly<Record<string, Kind>>, u: object, type: unknown): unknown => {
   const of = typeof type === "string" && Object.hasOwn(kinds, type) ? kinds[type] : undefined
-  if (of === undefined) return type === undefined ? {} : { type }
+  if (of === undefined) return type === undefined ? {} : { type: nested("type", leaf, type) }
   return copyFields(u, of, { type }, 1)
 }
 
@@ -85,33 +94,33 @@ const ofType = (kinds: Readonly<Record<string, Kind>>, u: object, type: unknown)
 const byType =
   (kinds: Readonly<Record<string, Kind>>): Copy =>
   (u) =>
-    isRecord(u) ? ofType(kinds, u, field(u, "type")) : u
+    isRecord(u) ? ofType(kinds, u, field(u, "type")) : leaf(u)
 
-const url = kind('a "url" source', { type: as, url: as })
+const url = kind('a "url" source', { type: leaf, url: leaf })
 
 const imageSource = byType({
-  base64: kind('a "base64" image source', { type: as, mediaType: as, data: as }),
+  base64: kind('a "base64" image source', { type: leaf, mediaType: leaf, data: leaf }),
   url
 })
 
 const documentSource = byType({
-  base64: kind('a "base64" document source', { type: as, mediaType: as, data: as }),
-  text: kind('a "text" document source', { type: as, data: as }),
+  base64: kind('a "base64" document source', { type: leaf, mediaType: leaf, data: leaf }),
+  text: kind('a "text" document source', { type: leaf, data: leaf }),
   url
 })
 
 const blocks: Readonly<Record<string, Kind>> = {
-  image: kind("an image block", { type: as, source: imageSource }),
-  document: kind("a document block", { type: as, source: documentSource, title: as, context: as }),
-  tool_use: kind("a tool_use block", { type: as, id: as, name: as, input: copyJson }),
+  image: kind("an image block", { type: leaf, source: imageSource }),
+  document: kind("a document block", { type: leaf, source: documentSource, title: leaf, context: leaf }),
+  tool_use: kind("a tool_use block", { type: leaf, id: leaf, name: leaf, input: copyJson }),
   tool_result: kind("a tool_result block", {
-    type: as,
-    toolUseId: as,
-    content: (u) => (Array.isArray(u) ? copyArray(u, block) : u),
-    isError: as
+    type: leaf,
+    toolUseId: leaf,
+    content: (u) => (Array.isArray(u) ? copyArray(u, block) : leaf(u)),
+    isError: leaf
   }),
-  thinking: kind("a thinking block", { type: as, thinking: as, signature: as }),
-  redacted_thinking: kind("a redacted_thinking block", { type: as, data: as })
+  thinking: kind("a thinking block", { type: leaf, thinking: leaf, signature: leaf }),
+  redacted_thinking: kind("a redacted_thinking block", { type: leaf, data: leaf })
 }
 
 const textFields = ["type", "text"]
@@ -121,32 +130,33 @@ const textFields = ["type", "text"]
  * it, at a fraction of the cost); the others by their kind.
  */
 const block: Copy = (u) => {
-  if (!isRecord(u)) return u
+  if (!isRecord(u)) return leaf(u)
   const type = field(u, "type")
   if (type !== "text") return ofType(blocks, u, type)
   for (const key in u) if (key !== "type" && key !== "text") unknownField(u, key, "a text block", textFields)
-  return { type, text: field(u, "text") }
+  const text = field(u, "text")
+  return text === undefined ? { type } : { type, text: nested("text", leaf, text) }
 }
 
-const content: Copy = (u) => (Array.isArray(u) ? copyArray(u, block) : u)
+const content: Copy = (u) => (Array.isArray(u) ? copyArray(u, block) : leaf(u))
 
 const messageFields = ["role", "content"]
 
 /** A message, written out as `block` is. */
 const message: Copy = (u) => {
-  if (!isRecord(u)) return u
+  if (!isRecord(u)) return leaf(u)
   for (const key in u) if (key !== "role" && key !== "content") unknownField(u, key, "a message", messageFields)
-  return { role: field(u, "role"), content: nested("content", content, field(u, "content")) }
+  return { role: nested("role", leaf, field(u, "role")), content: nested("content", content, field(u, "content")) }
 }
 
-const clientTool = kind("a client tool", { name: as, description: as, inputSchema: copyJson, type: as })
+const clientTool = kind("a client tool", { name: leaf, description: leaf, inputSchema: copyJson, type: leaf })
 
 /**
  * A tool's fields, each read once, before its kind is known: a client tool's known fields (its
  * input schema as JSON), or a server tool's every field as JSON, passed through as written.
  */
 const tool: Copy = (u) => {
-  if (!isRecord(u)) return u
+  if (!isRecord(u)) return leaf(u)
   const given: Record<string, unknown> = {}
   for (const key in u) define(given, key, field(u, key))
   if (!isServerTool(given)) return copyFields(given, clientTool, {})
@@ -155,25 +165,25 @@ const tool: Copy = (u) => {
   return copy
 }
 
-const parallel = { disableParallelToolUse: as }
+const parallel = { disableParallelToolUse: leaf }
 
 const toolChoice = byType({
-  auto: kind('a toolChoice of type "auto"', { type: as, ...parallel }),
-  any: kind('a toolChoice of type "any"', { type: as, ...parallel }),
-  none: kind('a toolChoice of type "none"', { type: as }),
-  tool: kind('a toolChoice of type "tool"', { type: as, name: as, ...parallel })
+  auto: kind('a toolChoice of type "auto"', { type: leaf, ...parallel }),
+  any: kind('a toolChoice of type "any"', { type: leaf, ...parallel }),
+  none: kind('a toolChoice of type "none"', { type: leaf }),
+  tool: kind('a toolChoice of type "tool"', { type: leaf, name: leaf, ...parallel })
 })
 
 const thinking = byType({
-  enabled: kind('a thinking of type "enabled"', { type: as, budgetTokens: as }),
-  adaptive: kind('a thinking of type "adaptive"', { type: as }),
-  disabled: kind('a thinking of type "disabled"', { type: as })
+  enabled: kind('a thinking of type "enabled"', { type: leaf, budgetTokens: leaf }),
+  adaptive: kind('a thinking of type "adaptive"', { type: leaf }),
+  disabled: kind('a thinking of type "disabled"', { type: leaf })
 })
 
-const metadata = record(kind("metadata", { userId: as }))
+const metadata = record(kind("metadata", { userId: leaf }))
 const messages = arrayOf(message)
 const tools = arrayOf(tool)
-const strings = arrayOf(as)
+const strings = arrayOf(leaf)
 
 const requestFields = [
   ...["model", "maxTokens", "messages", "system", "tools", "toolChoice"],
@@ -208,14 +218,14 @@ const put = (copy: Record<string, unknown>, key: string, value: unknown): void =
  * copies one. Throws a `Refusal`, or whatever reading the root threw.
  */
 export const copyRequest: Copy = (u) => {
-  if (!isRecord(u)) return u
+  if (!isRecord(u)) return leaf(u)
   for (const key in u) if (!isRequestField(key)) unknownField(u, key, "a request", requestFields)
   const copy: Record<string, unknown> = {}
   let at = "model"
   try {
-    put(copy, at, u.model)
+    put(copy, at, leaf(u.model))
     at = "maxTokens"
-    put(copy, at, u.maxTokens)
+    put(copy, at, leaf(u.maxTokens))
     at = "messages"
     put(copy, at, messages(u.messages))
     at = "system"
@@ -231,7 +241,7 @@ export const copyRequest: Copy = (u) => {
     at = "metadata"
     put(copy, at, metadata(u.metadata))
     at = "cache"
-    put(copy, at, u.cache)
+    put(copy, at, leaf(u.cache))
   } catch (error) {
     throw under(at, error)
   }

@@ -12,7 +12,6 @@ import { Either } from "effect"
 import { describeValue, InvalidAmount, InvalidRequest } from "../../Errors.js"
 import type { CompletionRequest } from "../../Llm.js"
 import { firstIssue } from "../../Options.js"
-import * as Values from "../policy/values.js"
 import { copyRequest } from "./copy.js"
 import { nameOf, Refusal, unreadable } from "./read.js"
 import { decodeRequest } from "./schema.js"
@@ -35,18 +34,16 @@ const refusal = (name: string, reason: string, value: unknown, unread = false) =
         message: unread ? `${name} ${reason}` : `${name} ${reason} (got ${describeValue(value)})`
       })
 
-/** What the schema says is wrong with the copy; a read that throws even so is refused where it throws. */
-const explain = (request: unknown): InvalidRequest | InvalidAmount => {
-  try {
-    const decoded = decodeRequest(request)
-    if (Either.isRight(decoded)) return refusal("request", "is not a valid request", undefined, true)
-    const { path, value, reason } = firstIssue(decoded.left, request)
-    return refusal(nameOf(path), reason, value)
-  } catch {
-    // Only what the copy kept as it was (an array where an object goes, say) can still throw.
-    return refusal(nameOf(Values.unreadableAt(request) ?? []), unreadable, undefined, true)
-  }
-}
+/** What the schema says is wrong with the copy (which holds nothing of the caller's that could throw). */
+const explain = (request: unknown): InvalidRequest | InvalidAmount =>
+  Either.match(decodeRequest(request), {
+    // Only a disagreement between the check and the schema could get here: a property test says there is none.
+    onRight: () => refusal("request", "is not a valid request", undefined, true),
+    onLeft: (error) => {
+      const { path, value, reason } = firstIssue(error, request)
+      return refusal(nameOf(path), reason, value)
+    }
+  })
 
 /**
  * The request, checked, as a fresh copy (see copy.ts), else the field at fault — `InvalidAmount`
