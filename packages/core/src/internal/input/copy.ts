@@ -45,13 +45,10 @@ const removed: ReadonlySet<string> = new Set(["temperature", "top_p", "top_k", "
 /**
  * Refuses `key` of `u`, a field no object of `what` (whose fields are `names`) takes — unless it is
  * undefined, which is no field, as for the known ones. An API name in snake_case is told the name
- * to use; a field SDK 1.x dropped, that it is gone.
+ * to use.
  */
 const unknownField = (u: object, key: string, what: string, names: ReadonlyArray<string>): void => {
   if (field(u, key) === undefined) return
-  if (what === "a request" && removed.has(key)) {
-    throw new Refusal([key], "is not taken by the Messages API of SDK 1.x: remove it")
-  }
   const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
   throw new Refusal(
     [key],
@@ -219,7 +216,13 @@ const put = (copy: Record<string, unknown>, key: string, value: unknown): void =
  */
 export const copyRequest: Copy = (u) => {
   if (!isRecord(u)) return leaf(u)
-  for (const key in u) if (!isRequestField(key)) unknownField(u, key, "a request", requestFields)
+  for (const key in u) {
+    if (isRequestField(key)) continue
+    if (removed.has(key) && field(u, key) !== undefined) {
+      throw new Refusal([key], "is refused: the Messages API of SDK 1.x does not take it")
+    }
+    unknownField(u, key, "a request", requestFields)
+  }
   const copy: Record<string, unknown> = {}
   let at = "model"
   try {

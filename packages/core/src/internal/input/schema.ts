@@ -15,9 +15,9 @@ import * as Rules from "./rules.js"
 /** Says what a value must be, in place of Schema's own text (which would echo the value). */
 const says = (reason: string) => ({ message: () => ({ message: reason, override: true }) })
 
+/** The issue at `path` in `u` (the decoder reads the value there itself, to describe it). */
 const failAt = (ast: SchemaAST.AST, u: unknown, { path, reason }: Rules.Issue) => {
-  const at = path.reduce<unknown>((v, key) => (isRecord(v) || Array.isArray(v) ? (v as never)[key] : undefined), u)
-  const issue = new ParseResult.Type(ast, at, reason)
+  const issue = new ParseResult.Type(ast, u, reason)
   return Effect.fail(Arr.isNonEmptyReadonlyArray(path) ? new ParseResult.Pointer(path, u, issue) : issue)
 }
 
@@ -56,17 +56,16 @@ const Bool = Schema.Boolean.annotations(says("must be true or false"))
 const Url = option(Rules.isHttpUrl, "must be an http(s) URL")
 const Base64 = option(Rules.isNonEmptyString, "must be base64 data (a non-empty string)")
 const ToolName = option(Rules.isToolName, Rules.toolNameReason)
-const type = <T extends string>(t: T) => Schema.Literal(t)
 
-const UrlSource = Schema.Struct({ type: type("url"), url: Url })
+const UrlSource = Schema.Struct({ type: Schema.Literal("url"), url: Url })
 
-const TextBlock: Schema.Schema<Llm.TextBlock> = Schema.Struct({ type: type("text"), text: Str })
+const TextBlock: Schema.Schema<Llm.TextBlock> = Schema.Struct({ type: Schema.Literal("text"), text: Str })
 
 const ImageBlock: Schema.Schema<Llm.ImageBlock> = Schema.Struct({
-  type: type("image"),
+  type: Schema.Literal("image"),
   source: oneOf<Llm.ImageBlock["source"]>("an image source", {
     base64: Schema.Struct({
-      type: type("base64"),
+      type: Schema.Literal("base64"),
       mediaType: option(
         Rules.isImageMediaType,
         `must be one of ${Rules.imageMediaTypes.map((t) => `"${t}"`).join(", ")}`
@@ -78,31 +77,34 @@ const ImageBlock: Schema.Schema<Llm.ImageBlock> = Schema.Struct({
 })
 
 const DocumentBlock = Schema.Struct({
-  type: type("document"),
+  type: Schema.Literal("document"),
   source: oneOf("a document source", {
     base64: Schema.Struct({
-      type: type("base64"),
+      type: Schema.Literal("base64"),
       mediaType: Schema.Literal("application/pdf").annotations(says('must be "application/pdf"')),
       data: Base64
     }),
-    text: Schema.Struct({ type: type("text"), data: Str }),
+    text: Schema.Struct({ type: Schema.Literal("text"), data: Str }),
     url: UrlSource
   }),
   title: Schema.optional(Str),
   context: Schema.optional(Str)
 })
 
+/** A string, or an array of `block`s. */
+const textOr = <A>(block: Schema.Schema<A>, reason: string) => {
+  const blocks = Schema.Array(block)
+  return choose<string | ReadonlyArray<A>>((u) =>
+    typeof u === "string" ? Str : Array.isArray(u) ? blocks : { path: [], reason }
+  )
+}
+
 const ToolResultBlock = Schema.Struct({
-  type: type("tool_result"),
+  type: Schema.Literal("tool_result"),
   toolUseId: NonEmpty,
-  content: choose<string | ReadonlyArray<Llm.TextBlock | Llm.ImageBlock>>((u) =>
-    typeof u === "string"
-      ? Str
-      : Array.isArray(u)
-        ? Schema.Array(
-            oneOf<Llm.TextBlock | Llm.ImageBlock>("a text or image block", { text: TextBlock, image: ImageBlock })
-          )
-        : { path: [], reason: "must be a string or an array of text and image blocks" }
+  content: textOr(
+    oneOf<Llm.TextBlock | Llm.ImageBlock>("a text or image block", { text: TextBlock, image: ImageBlock }),
+    "must be a string or an array of text and image blocks"
   ),
   isError: Schema.optional(Bool)
 })
@@ -111,17 +113,11 @@ const Block = oneOf<Llm.ContentBlock>("a content block", {
   text: TextBlock,
   image: ImageBlock,
   document: DocumentBlock,
-  tool_use: Schema.Struct({ type: type("tool_use"), id: NonEmpty, name: ToolName, input: Json }),
+  tool_use: Schema.Struct({ type: Schema.Literal("tool_use"), id: NonEmpty, name: ToolName, input: Json }),
   tool_result: ToolResultBlock,
-  thinking: Schema.Struct({ type: type("thinking"), thinking: Str, signature: Str }),
-  redacted_thinking: Schema.Struct({ type: type("redacted_thinking"), data: Str })
+  thinking: Schema.Struct({ type: Schema.Literal("thinking"), thinking: Str, signature: Str }),
+  redacted_thinking: Schema.Struct({ type: Schema.Literal("redacted_thinking"), data: Str })
 })
-
-/** A string, or an array of `block`s. */
-const textOr = <A>(block: Schema.Schema<A>, reason: string) =>
-  choose<string | ReadonlyArray<A>>((u) =>
-    typeof u === "string" ? Str : Array.isArray(u) ? Schema.Array(block) : { path: [], reason }
-  )
 
 const Content = textOr(Block, "must be a string or an array of content blocks")
 
@@ -140,15 +136,15 @@ const placed = (message: Llm.Message): Rules.Issue | undefined => {
   return undefined
 }
 
+const filterIssue = (issue: Rules.Issue | undefined) =>
+  issue === undefined ? undefined : { path: issue.path, message: issue.reason }
+
 const Message: Schema.Schema<Llm.Message> = Schema.Struct({
   role: Schema.Literal("user", "assistant").annotations(says('must be "user" or "assistant"')),
   content: Content
 })
   .annotations({ message: () => "must be an object { role, content }" })
   .pipe(Schema.filter((m) => filterIssue(placed(m))))
-
-const filterIssue = (issue: Rules.Issue | undefined) =>
-  issue === undefined ? undefined : { path: issue.path, message: issue.reason }
 
 const ClientTool = Schema.Struct({
   name: ToolName,
@@ -192,21 +188,21 @@ const RequestSchema = Schema.Struct({
   tools: Schema.optional(arrayOf(Tool, "must be an array of tools")),
   toolChoice: Schema.optional(
     oneOf<Llm.ToolChoice>("a tool choice", {
-      auto: Schema.Struct({ type: type("auto"), ...parallel }),
-      any: Schema.Struct({ type: type("any"), ...parallel }),
-      none: Schema.Struct({ type: type("none") }),
-      tool: Schema.Struct({ type: type("tool"), name: ToolName, ...parallel })
+      auto: Schema.Struct({ type: Schema.Literal("auto"), ...parallel }),
+      any: Schema.Struct({ type: Schema.Literal("any"), ...parallel }),
+      none: Schema.Struct({ type: Schema.Literal("none") }),
+      tool: Schema.Struct({ type: Schema.Literal("tool"), name: ToolName, ...parallel })
     })
   ),
   stopSequences: Schema.optional(arrayOf(NonEmpty, "must be an array of non-empty strings")),
   thinking: Schema.optional(
     oneOf<Llm.Thinking>("a thinking setting", {
       enabled: Schema.Struct({
-        type: type("enabled"),
+        type: Schema.Literal("enabled"),
         budgetTokens: option(Rules.isBudgetTokens, `must be a whole number ≥ ${Rules.minBudgetTokens}`)
       }),
-      adaptive: Schema.Struct({ type: type("adaptive") }),
-      disabled: Schema.Struct({ type: type("disabled") })
+      adaptive: Schema.Struct({ type: Schema.Literal("adaptive") }),
+      disabled: Schema.Struct({ type: Schema.Literal("disabled") })
     })
   ),
   metadata: Schema.optional(
