@@ -417,7 +417,7 @@ describe("a malformed request is refused naming the field, saying what it must b
     })
   })
 
-  it("a field that is undefined is no field: left out of the copy, known or not", () => {
+  it("a field that is undefined is no field, known or not: accepted as if absent", () => {
     const checked = validate({
       ...base,
       system: undefined,

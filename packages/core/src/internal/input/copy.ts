@@ -5,93 +5,24 @@
  * naming it (never dropped); anything else not shaped as expected is kept for the schema to say
  * what is wrong (see `leaf`); a read that throws is a `Refusal` naming where.
  */
+import {
+  arrayOf,
+  byType,
+  type Copy,
+  copyFields,
+  type Kind,
+  kind,
+  leaf,
+  ofType,
+  record,
+  unknownField
+} from "./fields.js"
 import { copyJson } from "./json.js"
 import { copyArray, define, field, isRecord, nested, Refusal, under } from "./read.js"
 import { isServerTool } from "./rules.js"
 
-type Copy = (u: unknown) => unknown
-
-const anObject = Object.freeze({})
-const anArray = Object.freeze([])
-const aFunction = () => undefined
-
-/**
- * A value the schema checks (a string, a number, a literal): a primitive as it is; an object or a
- * function, which no such place may hold, by a stand-in of its kind — the copy holds nothing of
- * the caller's, so the schema can print what it refuses (a Proxy it printed could throw there).
- */
-const leaf: Copy = (u) =>
-  typeof u === "function" ? aFunction : typeof u !== "object" || u === null ? u : Array.isArray(u) ? anArray : anObject
-
-/** An object of known fields: what it is called in a message, and how each field is copied. */
-interface Kind {
-  readonly what: string
-  readonly fields: Readonly<Record<string, Copy>>
-  // The same, as arrays: walked on every call, faster than the object's keys.
-  readonly keys: ReadonlyArray<string>
-  readonly copies: ReadonlyArray<Copy>
-}
-
-const kind = (what: string, fields: Readonly<Record<string, Copy>>): Kind => ({
-  what,
-  fields,
-  keys: Object.keys(fields),
-  copies: Object.values(fields)
-})
-
 /** Fields the Messages API of SDK 1.x no longer takes, which a caller may still pass. */
 const removed: ReadonlySet<string> = new Set(["temperature", "top_p", "top_k", "topP", "topK"])
-
-/**
- * Refuses `key` of `u`, a field no object of `what` (whose fields are `names`) takes — unless it is
- * undefined, which is no field, as for the known ones. An API name in snake_case is told the name
- * to use.
- */
-const unknownField = (u: object, key: string, what: string, names: ReadonlyArray<string>): void => {
-  if (field(u, key) === undefined) return
-  const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
-  throw new Refusal(
-    [key],
-    camel !== key && names.includes(camel)
-      ? `is not a field of ${what}: use ${camel}`
-      : `is not a field of ${what} (it takes ${names.join(", ")})`
-  )
-}
-
-/** `u`'s fields of `kind` (from the `from`th: those before are in `copy` already) copied into `copy`. */
-const copyFields = (u: object, of: Kind, copy: Record<string, unknown>, from = 0): Record<string, unknown> => {
-  for (const key in u) if (!Object.hasOwn(of.fields, key)) unknownField(u, key, of.what, of.keys)
-  const { keys, copies } = of
-  for (let i = from; i < keys.length; i++) {
-    const key = keys[i] as string
-    const value = field(u, key)
-    if (value !== undefined) copy[key] = nested(key, copies[i] as Copy, value)
-  }
-  return copy
-}
-
-const record =
-  (of: Kind): Copy =>
-  (u) =>
-    isRecord(u) ? copyFields(u, of, {}) : leaf(u)
-
-const arrayOf =
-  (copy: Copy): Copy =>
-  (u) =>
-    Array.isArray(u) ? copyArray(u, copy) : leaf(u)
-
-/** `u` (of type `type`) as the kind of `kinds` its type says; of an unknown type, only the type is kept (the schema refuses it). */
-const ofType = (kinds: Readonly<Record<string, Kind>>, u: object, type: unknown): unknown => {
-  const of = typeof type === "string" && Object.hasOwn(kinds, type) ? kinds[type] : undefined
-  if (of === undefined) return type === undefined ? {} : { type: nested("type", leaf, type) }
-  return copyFields(u, of, { type }, 1)
-}
-
-/** An object whose `type` says its kind. */
-const byType =
-  (kinds: Readonly<Record<string, Kind>>): Copy =>
-  (u) =>
-    isRecord(u) ? ofType(kinds, u, field(u, "type")) : leaf(u)
 
 const url = kind('a "url" source', { type: leaf, url: leaf })
 
@@ -128,11 +59,21 @@ const textFields = ["type", "text"]
  */
 const block: Copy = (u) => {
   if (!isRecord(u)) return leaf(u)
-  const type = field(u, "type")
+  let type: unknown
+  try {
+    type = u.type
+  } catch (error) {
+    throw under("type", error)
+  }
   if (type !== "text") return ofType(blocks, u, type)
   for (const key in u) if (key !== "type" && key !== "text") unknownField(u, key, "a text block", textFields)
-  const text = field(u, "text")
-  return text === undefined ? { type } : { type, text: nested("text", leaf, text) }
+  let text: unknown
+  try {
+    text = leaf(u.text)
+  } catch (error) {
+    throw under("text", error)
+  }
+  return text === undefined ? { type } : { type, text }
 }
 
 const content: Copy = (u) => (Array.isArray(u) ? copyArray(u, block) : leaf(u))
@@ -143,7 +84,14 @@ const messageFields = ["role", "content"]
 const message: Copy = (u) => {
   if (!isRecord(u)) return leaf(u)
   for (const key in u) if (key !== "role" && key !== "content") unknownField(u, key, "a message", messageFields)
-  return { role: nested("role", leaf, field(u, "role")), content: nested("content", content, field(u, "content")) }
+  let at = "role"
+  try {
+    const role = leaf(u.role)
+    at = "content"
+    return { role, content: content(u.content) }
+  } catch (error) {
+    throw under(at, error)
+  }
 }
 
 const clientTool = kind("a client tool", { name: leaf, description: leaf, inputSchema: copyJson, type: leaf })
@@ -164,23 +112,23 @@ const tool: Copy = (u) => {
 
 const parallel = { disableParallelToolUse: leaf }
 
-const toolChoice = byType({
+const copyToolChoice = byType({
   auto: kind('a toolChoice of type "auto"', { type: leaf, ...parallel }),
   any: kind('a toolChoice of type "any"', { type: leaf, ...parallel }),
   none: kind('a toolChoice of type "none"', { type: leaf }),
   tool: kind('a toolChoice of type "tool"', { type: leaf, name: leaf, ...parallel })
 })
 
-const thinking = byType({
+const copyThinking = byType({
   enabled: kind('a thinking of type "enabled"', { type: leaf, budgetTokens: leaf }),
   adaptive: kind('a thinking of type "adaptive"', { type: leaf }),
   disabled: kind('a thinking of type "disabled"', { type: leaf })
 })
 
-const metadata = record(kind("metadata", { userId: leaf }))
-const messages = arrayOf(message)
-const tools = arrayOf(tool)
-const strings = arrayOf(leaf)
+const copyMetadata = record(kind("metadata", { userId: leaf }))
+const copyMessages = arrayOf(message)
+const copyTools = arrayOf(tool)
+const copyStrings = arrayOf(leaf)
 
 const requestFields = [
   ...["model", "maxTokens", "messages", "system", "tools", "toolChoice"],
@@ -205,9 +153,12 @@ const isRequestField = (key: string): boolean => {
   }
 }
 
-/** Sets `copy[key]` unless `value` is undefined: an absent field stays absent, for the schema to say it is required. */
-const put = (copy: Record<string, unknown>, key: string, value: unknown): void => {
-  if (value !== undefined) copy[key] = value
+/** `copy` without the required fields it was not given: the schema says they are required, not of the wrong type. */
+const withRequired = (copy: Record<string, unknown>): Record<string, unknown> => {
+  if (copy.model === undefined) delete copy.model
+  if (copy.maxTokens === undefined) delete copy.maxTokens
+  if (copy.messages === undefined) delete copy.messages
+  return copy
 }
 
 /**
@@ -223,30 +174,32 @@ export const copyRequest: Copy = (u) => {
     }
     unknownField(u, key, "a request", requestFields)
   }
-  const copy: Record<string, unknown> = {}
   let at = "model"
+  let copy: Record<string, unknown>
   try {
-    put(copy, at, leaf(u.model))
+    const model = leaf(u.model)
     at = "maxTokens"
-    put(copy, at, leaf(u.maxTokens))
+    const maxTokens = leaf(u.maxTokens)
     at = "messages"
-    put(copy, at, messages(u.messages))
+    const messages = copyMessages(u.messages)
     at = "system"
-    put(copy, at, content(u.system))
+    const system = content(u.system)
     at = "tools"
-    put(copy, at, tools(u.tools))
+    const tools = copyTools(u.tools)
     at = "toolChoice"
-    put(copy, at, toolChoice(u.toolChoice))
+    const toolChoice = copyToolChoice(u.toolChoice)
     at = "stopSequences"
-    put(copy, at, strings(u.stopSequences))
+    const stopSequences = copyStrings(u.stopSequences)
     at = "thinking"
-    put(copy, at, thinking(u.thinking))
+    const thinking = copyThinking(u.thinking)
     at = "metadata"
-    put(copy, at, metadata(u.metadata))
+    const metadata = copyMetadata(u.metadata)
     at = "cache"
-    put(copy, at, leaf(u.cache))
+    const cache = leaf(u.cache)
+    // One shape for every request (what is not given is undefined): what reads it next stays fast.
+    copy = { model, maxTokens, messages, system, tools, toolChoice, stopSequences, thinking, metadata, cache }
   } catch (error) {
     throw under(at, error)
   }
-  return copy
+  return withRequired(copy)
 }
