@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Budget, CircuitBreaker, Concurrency, LlmClient, type StreamPart } from "@fleetguard/core"
 import { FakeAnthropic, TestProvider } from "@fleetguard/testing"
 import { Cause, Chunk, Duration, Effect, Exit, Fiber, FastCheck as fc, Option, Stream, TestClock } from "effect"
-import { paths, request } from "../support/client.js"
+import { paths, refusedLocally, requestKinds, requestOf } from "../support/client.js"
 
 const fault: fc.Arbitrary<FakeAnthropic.Fault | undefined> = fc.oneof(
   { arbitrary: fc.constant(undefined), weight: 4 },
@@ -34,12 +34,13 @@ const providerErrors = new Set([
 
 describe.each(paths)("$name", ({ client }) => {
   it.effect.prop(
-    "FakeAnthropic's faults in memory: every stream ends whole or with a typed error, text is never repeated by a retry, nothing leaks, the limit holds",
+    "FakeAnthropic's faults in memory, for text, tool and image requests: every stream ends whole or with a typed error, text is never repeated by a retry, nothing leaks, the limit holds",
     {
       faults: fc.array(fault, { minLength: 1, maxLength: 20 }),
       callers: fc.array(
         fc.record({
           streamed: fc.boolean(),
+          kind: fc.constantFrom(...requestKinds),
           cancelAt: fc.option(fc.integer({ min: 0, max: 5_000 }), { nil: undefined })
         }),
         { minLength: 1, maxLength: 10 }
@@ -49,12 +50,14 @@ describe.each(paths)("$name", ({ client }) => {
     },
     ({ faults, callers, limitCents, maxAttempts }) =>
       Effect.gen(function* () {
-        const running = yield* Effect.forEach(callers, ({ streamed }, i) =>
+        const running = yield* Effect.forEach(callers, ({ streamed, kind }, i) =>
           Effect.fork(
             streamed
-              ? Stream.runCollect(LlmClient.stream(request(`caller ${i}`))).pipe(Effect.map(Chunk.toReadonlyArray))
+              ? Stream.runCollect(LlmClient.stream(requestOf(kind, `caller ${i}`))).pipe(
+                  Effect.map(Chunk.toReadonlyArray)
+                )
               : Effect.map(
-                  LlmClient.complete(request(`caller ${i}`)),
+                  LlmClient.complete(requestOf(kind, `caller ${i}`)),
                   (completion): ReadonlyArray<StreamPart> => [
                     { _tag: "TextDelta", text: completion.text },
                     { _tag: "Completion", completion: { ...completion } }
@@ -88,6 +91,10 @@ describe.each(paths)("$name", ({ client }) => {
                   onSome: (error) => (error as { readonly _tag: string })._tag
                 })
           expect(tag === "Success" || tag === "Interrupt" || guardErrors.has(tag) || providerErrors.has(tag)).toBe(true)
+          // A request of any kind is sent: none is refused by the client's own check.
+          expect(Exit.isFailure(exit) && refusedLocally(Option.getOrUndefined(Cause.failureOption(exit.cause)))).toBe(
+            false
+          )
         }
 
         const budget = yield* Budget.snapshot

@@ -13,7 +13,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Chunk, Duration, Effect, Fiber, FastCheck as fc, Queue, TestClock } from "effect"
-import { paths, request } from "../support/client.js"
+import { paths, refusedLocally, requestKinds, requestOf } from "../support/client.js"
 
 type Kind = "reply" | "overloaded" | "unavailable" | "rateLimited" | "invalid" | "hang"
 
@@ -36,7 +36,7 @@ const toStep = (kind: Kind, latency: number): TestProvider.Step => {
 
 describe.each(paths)("$name", ({ client }) => {
   it.effect.prop(
-    "whatever the provider does and whoever is cancelled: the fleet limit holds, nothing leaks, Open admits nothing",
+    "whatever the provider does, whoever is cancelled and whatever they send (text, tools, images): the fleet limit holds, no attempt costs more than its estimate, nothing leaks, Open admits nothing",
     {
       steps: fc.array(
         fc.record({
@@ -55,7 +55,11 @@ describe.each(paths)("$name", ({ client }) => {
         { minLength: 1, maxLength: 30 }
       ),
       agents: fc.array(
-        fc.record({ calls: fc.integer({ min: 1, max: 4 }), cancelAt: fc.option(fc.integer({ min: 0, max: 3_000 })) }),
+        fc.record({
+          calls: fc.integer({ min: 1, max: 4 }),
+          cancelAt: fc.option(fc.integer({ min: 0, max: 3_000 })),
+          kind: fc.constantFrom(...requestKinds)
+        }),
         {
           minLength: 1,
           maxLength: 12
@@ -72,14 +76,20 @@ describe.each(paths)("$name", ({ client }) => {
         const step = steps[index % steps.length] ?? { kind: "reply", latency: 0 }
         return toStep(step.kind, step.latency)
       }
+      // A request of any kind is sent: none is refused by the client's own check.
+      const refused: Array<unknown> = []
       return Effect.gen(function* () {
         const events = yield* Events.subscribe
-        const fleet = yield* Effect.forEach(agents, ({ calls }, i) =>
+        const fleet = yield* Effect.forEach(agents, ({ calls, kind }, i) =>
           Effect.fork(
             Agent.run(
               `agent-${i}`,
               Effect.forEach(Array.from({ length: calls }), () =>
-                Effect.either(LlmClient.complete(request(`task ${i}`)))
+                Effect.either(
+                  Effect.tapError(LlmClient.complete(requestOf(kind, `task ${i}`)), (error) =>
+                    Effect.sync(() => refusedLocally(error) && refused.push(error))
+                  )
+                )
               )
             )
           )
@@ -92,6 +102,7 @@ describe.each(paths)("$name", ({ client }) => {
         yield* TestClock.adjust(Duration.minutes(2))
         yield* Fiber.interruptAll(fleet)
 
+        expect(refused).toEqual([])
         const budget = yield* Budget.snapshot
         expect(budget.spentUsd).toBeLessThanOrEqual(budget.limitUsd)
         expect(budget.reservedUsd).toBe(0)
@@ -103,6 +114,11 @@ describe.each(paths)("$name", ({ client }) => {
 
         const calls = yield* provider.calls
         const seen = Chunk.toReadonlyArray(yield* Queue.takeAll(events))
+        // Never undercount: no attempt is charged more than the estimate it reserved.
+        for (const event of seen) {
+          if (event._tag !== "CallSettled") continue
+          expect(event.costUsd).toBeLessThanOrEqual(Math.max(1, event.attempts) * event.reservedUsd + 1e-12)
+        }
         for (const event of seen) {
           if (event._tag !== "BreakerOpened" || event.reopenAt === undefined) continue
           const { at, reopenAt } = event

@@ -30,6 +30,68 @@ export const request = (content = "hello", model = "claude-haiku-4-5"): Completi
   messages: [{ role: "user", content }]
 })
 
+/** A 1×1 PNG, base64: an image whose size its header says. */
+export const onePixelPng =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+/** The kinds of request an agent sends: plain text, a turn that answers a tool call, an image to look at. */
+export const requestKinds = ["text", "tool", "image"] as const
+export type RequestKind = (typeof requestKinds)[number]
+
+/** A request of `kind` about `content`: `tool` offers a tool and answers the call the model made of it. */
+export const requestOf = (kind: RequestKind, content = "hello", model = "claude-haiku-4-5"): CompletionRequest => {
+  switch (kind) {
+    case "text":
+      return request(content, model)
+    case "tool":
+      return {
+        model,
+        maxTokens: 100,
+        tools: [
+          {
+            name: "search",
+            description: "Searches the web",
+            inputSchema: { type: "object", properties: { query: { type: "string" } }, required: ["query"] }
+          }
+        ],
+        messages: [
+          { role: "user", content },
+          {
+            role: "assistant",
+            content: [
+              { type: "text", text: "Searching." },
+              { type: "tool_use", id: "toolu_1", name: "search", input: { query: content } }
+            ]
+          },
+          {
+            role: "user",
+            content: [{ type: "tool_result", toolUseId: "toolu_1", content: `3 results for ${content}` }]
+          }
+        ]
+      }
+    case "image":
+      return {
+        model,
+        maxTokens: 100,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "image", source: { type: "base64", mediaType: "image/png", data: onePixelPng } },
+              { type: "text", text: content }
+            ]
+          }
+        ]
+      }
+  }
+}
+
+/** Whether `error` is a request refused before it was sent (the client's own check names the field). */
+export const refusedLocally = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "_tag" in error && error._tag === "InvalidRequest" && "field" in error
+    ? error.field !== undefined
+    : false
+
 export const defaultGuards: GuardsOptions = {
   budget: { limitUsd: 100, perAgentLimitUsd: 100 },
   concurrency: { maxConcurrency: 5 },
