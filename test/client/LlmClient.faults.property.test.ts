@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Budget, CircuitBreaker, Concurrency, LlmClient, type StreamPart } from "@fleetguard/core"
+import { Budget, CircuitBreaker, type Completion, Concurrency, LlmClient, type StreamPart } from "@fleetguard/core"
 import { FakeAnthropic, TestProvider } from "@fleetguard/testing"
 import { Cause, Chunk, Duration, Effect, Exit, Fiber, FastCheck as fc, Option, Stream, TestClock } from "effect"
 import { paths, refusedLocally, requestKinds, requestOf } from "../support/client.js"
@@ -23,6 +23,26 @@ const fault: fc.Arbitrary<FakeAnthropic.Fault | undefined> = fc.oneof(
   fc.constant(FakeAnthropic.malformed)
 )
 
+/** The answer every call gets: it thinks, writes, then asks for a tool, all streamed in pieces. */
+const answer = [
+  FakeAnthropic.thinking("First find the facts."),
+  FakeAnthropic.text("one two three four five six"),
+  FakeAnthropic.toolUse("search", { query: "süß facts", limit: 3 })
+]
+
+/** A streamed answer's deltas joined per block (by `index` for tool input) agree with its completion. */
+const joinedAsAnswered = (parts: ReadonlyArray<StreamPart>, completion: Completion) => {
+  const text = parts.flatMap((p) => (p._tag === "TextDelta" ? [p.text] : [])).join("")
+  expect(completion.text).toBe(text)
+  const thinking = parts.flatMap((p) => (p._tag === "ThinkingDelta" ? [p.thinking] : [])).join("")
+  expect(completion.content.flatMap((b) => (b.type === "thinking" ? [b.thinking] : [])).join("")).toBe(thinking)
+  completion.content.forEach((block, index) => {
+    if (block.type !== "tool_use") return
+    const json = parts.flatMap((p) => (p._tag === "ToolInputDelta" && p.index === index ? [p.partialJson] : []))
+    expect(JSON.parse(json.join(""))).toEqual(block.input)
+  })
+}
+
 const guardErrors = new Set(["BudgetExceeded", "CircuitOpen", "DepthLimitExceeded"])
 const providerErrors = new Set([
   "RateLimited",
@@ -34,7 +54,7 @@ const providerErrors = new Set([
 
 describe.each(paths)("$name", ({ client }) => {
   it.effect.prop(
-    "FakeAnthropic's faults in memory, for text, tool and image requests: every stream ends whole or with a typed error, text is never repeated by a retry, nothing leaks, the limit holds",
+    "FakeAnthropic's faults in memory, for text, tool and image requests: every stream ends whole or with a typed error, no text, thinking or tool input is repeated by a retry, nothing leaks, the limit holds",
     {
       faults: fc.array(fault, { minLength: 1, maxLength: 20 }),
       callers: fc.array(
@@ -73,13 +93,15 @@ describe.each(paths)("$name", ({ client }) => {
         yield* TestClock.adjust(Duration.minutes(1))
         yield* Fiber.interruptAll(running)
 
-        for (const fiber of running) {
+        for (const [i, fiber] of running.entries()) {
           const exit = yield* Fiber.await(fiber)
+          const streamed = callers[i]?.streamed === true
           if (Exit.isSuccess(exit)) {
             const last = exit.value.at(-1)
             expect(last?._tag).toBe("Completion")
-            const text = exit.value.flatMap((p) => (p._tag === "TextDelta" ? [p.text] : [])).join("")
-            expect(last?._tag === "Completion" && last.completion.text).toBe(text)
+            if (last?._tag === "Completion" && streamed) joinedAsAnswered(exit.value, last.completion)
+            if (last?._tag === "Completion" && !streamed)
+              expect(last.completion.text).toBe("one two three four five six")
           }
           // Anything else is a typed error (or the caller's own cancellation), never a defect.
           const tag = Exit.isSuccess(exit)
@@ -109,7 +131,7 @@ describe.each(paths)("$name", ({ client }) => {
           client(
             TestProvider.faults(
               FakeAnthropic.byIndex(Object.fromEntries(faults.flatMap((f, i) => (f === undefined ? [] : [[i, f]])))),
-              TestProvider.reply({ text: "one two three four five six", deltaLatency: "100 millis" })
+              TestProvider.reply({ content: answer, deltaLatency: "100 millis" })
             ),
             {
               budget: { limitUsd: limitCents / 100, perAgentLimitUsd: limitCents / 100 },
