@@ -68,7 +68,7 @@ const counted = (p: Prices.Price, request: CompletionRequest, count: Counter): E
   count(request).pipe(
     Effect.flatMap((tokens) =>
       Number.isSafeInteger(tokens) && tokens >= 0
-        ? Effect.succeed(Prices.priceEstimate(p, request, Prices.withMargin(tokens, request)))
+        ? Effect.succeed(Prices.priceEstimate(p, request, Prices.withMargin(tokens)))
         : Effect.fail(`not a token count: ${tokens}`)
     ),
     Effect.catchAllCause((cause) =>
