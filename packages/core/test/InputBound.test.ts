@@ -2,18 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 import { type CompletionRequest, type ContentBlock, Pricing, type ServerTool, type Tool } from "../src/index.js"
 import * as Bound from "../src/internal/policy/inputBound.js"
-import {
-  base64,
-  documentedImageMax,
-  documentedImageTokens,
-  documentedPageTextTokens,
-  gif,
-  jpeg,
-  pdf,
-  png,
-  smallImageModels,
-  webp
-} from "./media.js"
+import * as Files from "./media.js"
 
 const bytes = Pricing.byteLength
 const json = (value: unknown) => bytes(JSON.stringify(value))
@@ -33,13 +22,13 @@ const part = <A>(value: A, reference: (model: string) => number): Part<A> => ({ 
 const text = fc.fullUnicodeString({ maxLength: 200 })
 
 const imageFormats = {
-  png,
-  gif,
-  jpeg: (w: number, h: number) => jpeg(w, h, { thumbnail: [4, 3] }),
-  progressive: (w: number, h: number) => jpeg(w, h, { progressive: true }),
-  VP8: (w: number, h: number) => webp(w, h, "VP8"),
-  VP8L: (w: number, h: number) => webp(w, h, "VP8L"),
-  VP8X: (w: number, h: number) => webp(w, h, "VP8X")
+  png: Files.png,
+  gif: Files.gif,
+  jpeg: (w: number, h: number) => Files.jpeg(w, h, { thumbnail: [4, 3] }),
+  progressive: (w: number, h: number) => Files.jpeg(w, h, { progressive: true }),
+  VP8: (w: number, h: number) => Files.webp(w, h, "VP8"),
+  VP8L: (w: number, h: number) => Files.webp(w, h, "VP8L"),
+  VP8X: (w: number, h: number) => Files.webp(w, h, "VP8X")
 } as const
 
 const edge = fc.oneof(fc.integer({ min: 1, max: 8_000 }), fc.integer({ min: 1, max: 100 }))
@@ -57,17 +46,20 @@ const image: fc.Arbitrary<Part<ImageBlock>> = fc.oneof(
       part<ImageBlock>(
         {
           type: "image",
-          source: { type: "base64", mediaType: "image/png", data: base64(imageFormats[format](width, height)) }
+          source: { type: "base64", mediaType: "image/png", data: Files.base64(imageFormats[format](width, height)) }
         },
-        (model) => documentedImageTokens(model, width, height)
+        (model) => Files.documentedImageTokens(model, width, height)
       )
     ),
-  fc.webUrl().map((url) => part<ImageBlock>({ type: "image", source: { type: "url", url } }, documentedImageMax)),
+  fc.webUrl().map((url) => part<ImageBlock>({ type: "image", source: { type: "url", url } }, Files.documentedImageMax)),
   // Not an image the header can be read of: its ceiling.
   fc
     .base64String({ minLength: 4, maxLength: 40 })
     .map((data) =>
-      part<ImageBlock>({ type: "image", source: { type: "base64", mediaType: "image/jpeg", data } }, documentedImageMax)
+      part<ImageBlock>(
+        { type: "image", source: { type: "base64", mediaType: "image/jpeg", data } },
+        Files.documentedImageMax
+      )
     )
 )
 
@@ -83,10 +75,14 @@ const document: fc.Arbitrary<Part<ContentBlock>> = fc.oneof(
       part<ContentBlock>(
         {
           type: "document",
-          source: { type: "base64", mediaType: "application/pdf", data: base64(pdf(pages, { perNode, untyped })) },
+          source: {
+            type: "base64",
+            mediaType: "application/pdf",
+            data: Files.base64(Files.pdf(pages, { perNode, untyped }))
+          },
           ...(title === undefined ? {} : { title })
         },
-        (model) => pages * (documentedImageMax(model) + documentedPageTextTokens) + bytes(title ?? "")
+        (model) => pages * (Files.documentedImageMax(model) + Files.documentedPageTextTokens) + bytes(title ?? "")
       )
     ),
   fc
@@ -107,7 +103,11 @@ const document: fc.Arbitrary<Part<ContentBlock>> = fc.oneof(
     part<ContentBlock>(
       {
         type: "document",
-        source: { type: "base64", mediaType: "application/pdf", data: base64(pdf(pages, { objectStream: true })) }
+        source: {
+          type: "base64",
+          mediaType: "application/pdf",
+          data: Files.base64(Files.pdf(pages, { objectStream: true }))
+        }
       },
       () => Number.POSITIVE_INFINITY
     )
@@ -180,7 +180,7 @@ const tool: fc.Arbitrary<Part<Tool | ServerTool>> = fc.oneof(
     .map((value) => part<Tool | ServerTool>(value, () => json(value) + documentedDefinedTool))
 )
 
-const models = [...smallImageModels, "claude-opus-4-7", "claude-opus-5", "claude-sonnet-5", "an-unknown-model"]
+const models = [...Files.smallImageModels, "claude-opus-4-7", "claude-opus-5", "claude-sonnet-5", "an-unknown-model"]
 
 /** A request mixing every kind of block and tool, with the reference of all of its parts. */
 const request = fc
