@@ -12,11 +12,21 @@
  */
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Context, type Effect, Layer, type Scope } from "effect"
-import type { FakeAnthropicService, Fault, Options, RetryAfter, Script } from "./internal/fakeAnthropicModel.js"
+import type {
+  FakeAnthropicService,
+  FakeBlock,
+  Fault,
+  Options,
+  RetryAfter,
+  Script
+} from "./internal/fakeAnthropicModel.js"
 import * as internal from "./internal/fakeAnthropicServer.js"
 
 export type {
+  AnswerScript,
+  FakeAnswer,
   FakeAnthropicService,
+  FakeBlock,
   FakeCall,
   Fault,
   Limits,
@@ -106,6 +116,41 @@ export const malformed: Fault = { _tag: "Malformed" }
  * @category constructors
  */
 export const badShape: Fault = { _tag: "BadShape" }
+
+/**
+ * A text block of a scripted answer (streamed a word a delta).
+ *
+ * @since 0.2.0
+ * @category answers
+ */
+export const text = (text: string): FakeBlock => ({ type: "text", text })
+/**
+ * A tool call of a scripted answer: `name` with `input` (streamed as pieces of its JSON). Its id is
+ * `id`, or one the server makes up (`toolu_…`, unique per server), which a `tool_result` must answer.
+ *
+ * @since 0.2.0
+ * @category answers
+ */
+export const toolUse = (name: string, input: unknown, id?: string): FakeBlock => ({ type: "tool_use", name, input, id })
+/**
+ * A thinking block of a scripted answer, with `signature` or one the server makes up; send it back
+ * unchanged on the next turn.
+ *
+ * @since 0.2.0
+ * @category answers
+ */
+export const thinking = (thinking: string, signature?: string): FakeBlock => ({
+  type: "thinking",
+  thinking,
+  signature
+})
+/**
+ * A redacted thinking block of a scripted answer (streamed whole, in its content_block_start).
+ *
+ * @since 0.2.0
+ * @category answers
+ */
+export const redactedThinking = (data: string): FakeBlock => ({ type: "redacted_thinking", data })
 
 /**
  * Faults by call index; other calls are answered normally.

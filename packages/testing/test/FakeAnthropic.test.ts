@@ -1,4 +1,5 @@
-import Anthropic, {
+import type Anthropic from "@anthropic-ai/sdk"
+import {
   APIConnectionError,
   APIError,
   APIUserAbortError,
@@ -13,11 +14,7 @@ import Anthropic, {
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, TestClock } from "effect"
 import { FakeAnthropic } from "../src/index.js"
-
-type Fake = FakeAnthropic.FakeAnthropicService
-
-const client = (fake: Fake, apiKey: string = FakeAnthropic.defaultApiKey) =>
-  new Anthropic({ apiKey, baseURL: fake.baseURL, maxRetries: 0, logLevel: "off" })
+import { attempt, client, type Fake, failure } from "./sdk.js"
 
 const params = {
   model: "claude-haiku-4-5",
@@ -27,9 +24,6 @@ const params = {
 }
 // "Be brief." is 9 bytes, "Héllo ✓ from a fleet" 23: 32 bytes, 8 tokens.
 const inputTokens = 8
-
-const attempt = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: (e) => e })
-const failure = (f: () => Promise<unknown>) => Effect.flip(attempt(f))
 
 /** Waits on real I/O (the SDK and the server talk over a socket) until `condition` holds. */
 const waitFor = (condition: Effect.Effect<boolean>, tries = 2000): Effect.Effect<void> =>
@@ -191,7 +185,13 @@ describe("FakeAnthropic", () => {
         })
       )
       expect(forced.content).toEqual([
-        { type: "tool_use", id: "toolu_msg_fake_0", name: "weather", input: { city: "Oslo" } }
+        {
+          type: "tool_use",
+          id: "toolu_msg_fake_0",
+          name: "weather",
+          input: { city: "Oslo" },
+          caller: { type: "direct" }
+        }
       ])
       expect(forced.stop_reason).toBe("tool_use")
       expect(forced.usage).toMatchObject({ input_tokens: inputTokens, output_tokens: 3 })

@@ -1,10 +1,11 @@
 /**
  * What FakeAnthropic answers a request, decided once its body is in: the auth check, the route,
- * the request's checks, the rate-limit window, then the script's fault. Holds the window and the
+ * the request's checks, the answer, the rate-limit window, then the script's fault. Holds the window and the
  * count of POST /v1/messages the script sees as `index`.
  */
 import { Either } from "effect"
-import type { Fault, RecordedRequest, Script } from "./fakeAnthropicModel.js"
+import * as Answer from "./fakeAnthropicAnswer.js"
+import type { AnswerScript, FakeCall, Fault, RecordedRequest, Script } from "./fakeAnthropicModel.js"
 import * as Protocol from "./fakeAnthropicProtocol.js"
 import * as Window from "./fakeAnthropicWindow.js"
 
@@ -19,7 +20,12 @@ export type Plan =
       readonly headers: Readonly<Record<string, string>> | undefined
     }
   | { readonly _tag: "Count"; readonly inputTokens: number }
-  | { readonly _tag: "Reply"; readonly request: Protocol.ParsedRequest; readonly fault: Fault | undefined }
+  | {
+      readonly _tag: "Reply"
+      readonly request: Protocol.ParsedRequest
+      readonly reply: Answer.Reply
+      readonly fault: Fault | undefined
+    }
 
 export interface Decision {
   readonly plan: Plan
@@ -32,6 +38,8 @@ export interface Rules {
   readonly outputTokens: number
   readonly limits: Window.Settings
   readonly script: Script
+  readonly answer: AnswerScript
+  readonly toolInput: unknown
 }
 
 const error = (
@@ -65,7 +73,18 @@ export const decider = (rules: Rules) => {
     if (endpoint === "count_tokens") {
       return { plan: { _tag: "Count", inputTokens: request.inputTokens }, fault: null, rate: peek() }
     }
-    const admission = Window.admit(rules.limits, window, now, Protocol.cost(request, rules.outputTokens))
+    const fakeCall: FakeCall = {
+      index: call,
+      elapsedMillis: now - rules.limits.startMillis,
+      body,
+      stream: request.stream
+    }
+    const scripted = rules.answer(fakeCall)
+    const reply =
+      scripted === undefined
+        ? Answer.defaultReply(request, rules.outputTokens, rules.toolInput)
+        : Answer.scriptedReply(scripted, request)
+    const admission = Window.admit(rules.limits, window, now, request.inputTokens + reply.outputTokens)
     window = admission.window
     if (admission._tag === "Rejected") {
       return {
@@ -74,9 +93,8 @@ export const decider = (rules: Rules) => {
         rate: admission.status
       }
     }
-    const elapsedMillis = now - rules.limits.startMillis
-    const fault = rules.script({ index: call, elapsedMillis, body, stream: request.stream })
-    return { plan: { _tag: "Reply", request, fault }, fault: fault?._tag ?? null, rate: admission.status }
+    const fault = rules.script(fakeCall)
+    return { plan: { _tag: "Reply", request, reply, fault }, fault: fault?._tag ?? null, rate: admission.status }
   }
 }
 

@@ -42,7 +42,7 @@ export type Fault =
   /** Never answers: only the client closing the connection ends it. */
   | { readonly _tag: "Hang" }
   /**
-   * Streaming: message_start and `afterDeltas` text deltas, then the socket is destroyed (no
+   * Streaming: message_start and `afterDeltas` deltas (of any block), then the socket is destroyed (no
    * message_delta). Not streaming: the socket is destroyed before any answer.
    */
   | { readonly _tag: "DropMidStream"; readonly afterDeltas: number }
@@ -57,7 +57,8 @@ export type Fault =
   | { readonly _tag: "BadShape" }
 
 /**
- * What a script sees of a POST /v1/messages that passed the auth check and the rate-limit window.
+ * What a script sees of a POST /v1/messages that passed the auth check and the request's checks
+ * (and, for a fault `Script`, the rate-limit window).
  *
  * @since 0.1.0
  * @category models
@@ -78,6 +79,44 @@ export interface FakeCall {
  * @category models
  */
 export type Script = (call: FakeCall) => Fault | undefined
+
+/**
+ * A block of a scripted answer, as the Messages API writes it. A `tool_use` without an `id` gets
+ * one from the server (`toolu_…`, unique per server); a `thinking` block without a `signature`
+ * gets one too. Build them with `FakeAnthropic.text`, `toolUse`, `thinking`, `redactedThinking`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type FakeBlock =
+  | { readonly type: "text"; readonly text: string }
+  | { readonly type: "tool_use"; readonly name: string; readonly input: unknown; readonly id?: string | undefined }
+  | { readonly type: "thinking"; readonly thinking: string; readonly signature?: string | undefined }
+  | { readonly type: "redacted_thinking"; readonly data: string }
+
+/**
+ * The blocks a call is answered with, in order, as JSON or streamed the way the API streams them.
+ * Its output tokens are ceil(UTF-8 bytes / 4) of what is generated (text, tool input JSON,
+ * thinking), at most the request's `max_tokens`: an answer longer than that is cut there
+ * (`stop_reason: "max_tokens"`; a tool_use that does not fit is left out), and a text block is cut
+ * at the first of the request's `stop_sequences` (`stop_reason: "stop_sequence"`). Otherwise the
+ * stop reason is `tool_use` when a tool_use block is in it, else `end_turn`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type FakeAnswer = ReadonlyArray<FakeBlock>
+
+/**
+ * The answer to a call, or `undefined` for the default one (words of lorem ipsum, or the forced
+ * tool's `toolInput`). Called once per POST /v1/messages that passes the request's checks, before
+ * the rate-limit window (which counts the answer's output tokens) and the fault script (a fault
+ * still wins: a stream cut after N deltas is cut in this answer's deltas).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type AnswerScript = (call: FakeCall) => FakeAnswer | undefined
 
 /**
  * Fixed windows aligned at server start. A POST /v1/messages counts one request and its input
@@ -109,9 +148,9 @@ export interface Options {
   readonly port?: number | undefined
   /** Before the response's headers are sent. Default 0. */
   readonly latency?: Duration.DurationInput | undefined
-  /** Between two SSE text deltas. Default 0. */
+  /** Between two SSE deltas (of text, tool input or thinking). Default 0. */
   readonly deltaInterval?: Duration.DurationInput | undefined
-  /** Tokens (words) per reply, capped at the request's max_tokens. Default 24. */
+  /** Tokens (words) per default reply, capped at the request's max_tokens. Default 24. */
   readonly outputTokens?: number | undefined
   readonly script?: Script | undefined
   readonly limits?: Limits | undefined
@@ -121,6 +160,8 @@ export interface Options {
    * tool with this input. Default `{}`.
    */
   readonly toolInput?: unknown
+  /** Scripted answers: tool calls, thinking, text of your own. Default: none (every call gets the default answer). */
+  readonly answer?: AnswerScript | undefined
 }
 
 /**

@@ -13,6 +13,8 @@ export interface ParsedRequest {
   readonly inputTokens: number
   /** The tool `tool_choice: { type: "tool", name }` forces, as @effect/ai's generateObject sends it. */
   readonly forcedTool: string | undefined
+  /** `stop_sequences`, which cut a scripted answer's text. */
+  readonly stopSequences: ReadonlyArray<string>
 }
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
@@ -59,31 +61,14 @@ export const parse = (body: unknown, endpoint: "messages" | "count_tokens"): Eit
     maxTokens: typeof maxTokens === "number" ? maxTokens : 0,
     stream: body.stream === true,
     inputTokens: inputTokens(body.system, body.messages),
-    forcedTool: forcedTool(body.tool_choice)
+    forcedTool: forcedTool(body.tool_choice),
+    stopSequences: Array.isArray(body.stop_sequences)
+      ? body.stop_sequences.filter((s): s is string => typeof s === "string")
+      : []
   })
 }
 
-const lorem = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do", "eiusmod"]
-
-export interface Reply {
-  /** One per output token; joined they are the reply text (each after the first carries its space). */
-  readonly deltas: ReadonlyArray<string>
-  readonly text: string
-  readonly stopReason: "end_turn" | "max_tokens"
-}
-
-/** `outputTokens` words, one token each, cut at the request's max_tokens. */
-export const reply = (outputTokens: number, maxTokens: number): Reply => {
-  const n = Math.min(outputTokens, maxTokens)
-  const deltas = Array.from({ length: n }, (_, i) => (i === 0 ? "" : " ") + lorem[i % lorem.length])
-  return { deltas, text: deltas.join(""), stopReason: outputTokens > maxTokens ? "max_tokens" : "end_turn" }
-}
-
-/** Tokens a request takes from a rate-limit window, known before the reply is generated. */
-export const cost = (request: ParsedRequest, outputTokens: number): number =>
-  request.inputTokens + Math.min(outputTokens, request.maxTokens)
-
-const usage = (input: number, output: number) => ({
+export const usage = (input: number, output: number) => ({
   input_tokens: input,
   output_tokens: output,
   cache_creation_input_tokens: 0,
@@ -96,7 +81,7 @@ const usage = (input: number, output: number) => ({
   speed: null
 })
 
-const envelope = (id: string, model: string) => ({
+export const envelope = (id: string, model: string) => ({
   id,
   type: "message",
   role: "assistant",
@@ -105,21 +90,6 @@ const envelope = (id: string, model: string) => ({
   stop_details: null,
   container: null,
   diagnostics: null
-})
-
-/**
- * The Message for `request`: its text; or, when the request forces a tool, one `tool_use` block of
- * that tool with `toolInput` (the same output tokens are reported either way).
- */
-export const message = (id: string, request: ParsedRequest, r: Reply, toolInput: unknown) => ({
-  ...envelope(id, request.model),
-  ...(request.forcedTool === undefined
-    ? { content: [{ type: "text", text: r.text, citations: null }], stop_reason: r.stopReason }
-    : {
-        content: [{ type: "tool_use", id: `toolu_${id}`, name: request.forcedTool, input: toolInput }],
-        stop_reason: "tool_use"
-      }),
-  usage: usage(request.inputTokens, r.deltas.length)
 })
 
 /** Valid JSON that is not a Message: no content, usage a string. */
@@ -141,42 +111,13 @@ export const frame = (event: string, data: unknown): Uint8Array =>
 /** A frame whose data is not JSON: the SDK's JSON.parse throws on it. */
 export const malformedFrame: Uint8Array = encoder.encode(`event: message_start\ndata: {"type":"message_start","mes\n\n`)
 
-/** message_start, ping, content_block_start: everything before the first delta. */
+/** message_start (the input usage, one output token so far) and a ping: everything before the first block. */
 export const streamHead = (id: string, request: ParsedRequest): ReadonlyArray<Uint8Array> => [
   frame("message_start", {
     type: "message_start",
-    message: {
-      ...envelope(id, request.model),
-      content: [],
-      stop_reason: null,
-      usage: usage(request.inputTokens, 1)
-    }
+    message: { ...envelope(id, request.model), content: [], stop_reason: null, usage: usage(request.inputTokens, 1) }
   }),
-  frame("ping", { type: "ping" }),
-  frame("content_block_start", {
-    type: "content_block_start",
-    index: 0,
-    content_block: { type: "text", text: "", citations: null }
-  })
-]
-
-export const deltaFrame = (text: string): Uint8Array =>
-  frame("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } })
-
-/** content_block_stop, message_delta (cumulative usage), message_stop. */
-export const streamTail = (request: ParsedRequest, r: Reply): ReadonlyArray<Uint8Array> => [
-  frame("content_block_stop", { type: "content_block_stop", index: 0 }),
-  frame("message_delta", {
-    type: "message_delta",
-    delta: { stop_reason: r.stopReason, stop_sequence: null },
-    usage: {
-      input_tokens: request.inputTokens,
-      output_tokens: r.deltas.length,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0
-    }
-  }),
-  frame("message_stop", { type: "message_stop" })
+  frame("ping", { type: "ping" })
 ]
 
 /** A truncated Message: `content-type` says JSON, the body does not parse. */

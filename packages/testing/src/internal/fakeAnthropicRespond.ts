@@ -5,6 +5,7 @@
 import type { ServerResponse } from "node:http"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { type Duration, Effect, Stream } from "effect"
+import * as Answer from "./fakeAnthropicAnswer.js"
 import type { Plan } from "./fakeAnthropicDecide.js"
 import type { Fault, RetryAfter } from "./fakeAnthropicModel.js"
 import * as Protocol from "./fakeAnthropicProtocol.js"
@@ -12,12 +13,10 @@ import type { Ending } from "./fakeAnthropicRecord.js"
 import * as Sse from "./fakeAnthropicSse.js"
 import * as Window from "./fakeAnthropicWindow.js"
 
-/** How replies are made: their length, their pacing, and the input of a forced tool. */
+/** How replies are paced. */
 export interface Replies {
   readonly latency: Duration.Duration
-  readonly outputTokens: number
   readonly deltaInterval: Duration.Duration
-  readonly toolInput: unknown
 }
 
 const retryAfterHeaders = (retryAfter: RetryAfter | undefined): Record<string, string> =>
@@ -67,19 +66,18 @@ const drop = (response: ServerResponse, end: (outcome: Ending) => void) =>
 
 /** An admitted call: answered normally, or as its fault says. */
 const answer = (
-  replies: Replies,
   source: Sse.Source,
   fault: Fault | undefined,
   write: Writers,
   dropped: Effect.Effect<never>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
-  const { messageId, request, reply } = source
+  const { messageId, request, reply, blocks } = source
   switch (fault?._tag) {
     case undefined:
       return Effect.succeed(
         request.stream
           ? write.sse(Sse.whole(source))
-          : write.json(JSON.stringify(Protocol.message(messageId, request, reply, replies.toolInput)))
+          : write.json(JSON.stringify(Answer.message(messageId, request, reply, blocks)))
       )
     case "RateLimited":
       return Effect.succeed(
@@ -116,6 +114,15 @@ const answer = (
   }
 }
 
+/** The reply of message `messageId`, its blocks given their ids and signatures. */
+const source = (replies: Replies, plan: Extract<Plan, { _tag: "Reply" }>, messageId: string): Sse.Source => ({
+  messageId,
+  request: plan.request,
+  reply: plan.reply,
+  blocks: Answer.finalize(plan.reply, messageId),
+  deltaInterval: replies.deltaInterval
+})
+
 /** The response to request `index` as `plan` says, after the latency; `end` records a drop. */
 export const respond = (
   replies: Replies,
@@ -131,17 +138,6 @@ export const respond = (
       ? Effect.succeed(write.failure(plan.status, plan.errorType, plan.message, plan.headers))
       : plan._tag === "Count"
         ? Effect.succeed(write.json(JSON.stringify({ input_tokens: plan.inputTokens })))
-        : answer(
-            replies,
-            {
-              messageId: `msg_fake_${index}`,
-              request: plan.request,
-              reply: Protocol.reply(replies.outputTokens, plan.request.maxTokens),
-              deltaInterval: replies.deltaInterval
-            },
-            plan.fault,
-            write,
-            drop(response, end)
-          )
+        : answer(source(replies, plan, `msg_fake_${index}`), plan.fault, write, drop(response, end))
   return Effect.zipRight(Sse.pause(replies.latency), answered)
 }

@@ -41,13 +41,13 @@ const settings = (options: Options, startedAt: number) =>
         requests: { limit: requestsPerMinute ?? 4000, enforced: requestsPerMinute !== undefined },
         tokens: { limit: tokensPerMinute ?? 400_000, enforced: tokensPerMinute !== undefined }
       },
-      script: options.script ?? (() => undefined)
+      script: options.script ?? (() => undefined),
+      answer: options.answer ?? (() => undefined),
+      toolInput: options.toolInput ?? {}
     }
     const replies: Replies = {
       latency: Duration.decode(options.latency ?? Duration.zero),
-      outputTokens,
-      deltaInterval: Duration.decode(options.deltaInterval ?? Duration.zero),
-      toolInput: options.toolInput ?? {}
+      deltaInterval: Duration.decode(options.deltaInterval ?? Duration.zero)
     }
     return { rules, replies }
   })

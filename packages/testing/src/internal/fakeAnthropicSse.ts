@@ -1,43 +1,52 @@
 /**
- * FakeAnthropic's streamed replies: the frames before the first delta, the text deltas
- * `deltaInterval` apart on the Effect Clock, then the tail, or whatever a fault puts in its place.
+ * FakeAnthropic's streamed replies: the frames before the first block, each block's frames with
+ * its deltas `deltaInterval` apart on the Effect Clock, then the tail, or whatever a fault puts in
+ * place of the rest.
  */
 import { Duration, Effect, Stream } from "effect"
+import * as Answer from "./fakeAnthropicAnswer.js"
 import * as Protocol from "./fakeAnthropicProtocol.js"
 
 /** A wait on the Effect Clock; none at all when zero. */
 export const pause = (duration: Duration.Duration) => (Duration.isZero(duration) ? Effect.void : Effect.sleep(duration))
 
-/** One streamed reply to `request`. */
+/** One streamed reply to `request`: its blocks as sent. */
 export interface Source {
   readonly messageId: string
   readonly request: Protocol.ParsedRequest
-  readonly reply: Protocol.Reply
+  readonly reply: Answer.Reply
+  readonly blocks: ReadonlyArray<Answer.Sent>
   readonly deltaInterval: Duration.Duration
 }
 
-const deltas = (source: Source, n: number) =>
-  Stream.fromIterable(source.reply.deltas.slice(0, n)).pipe(
-    Stream.zipWithIndex,
-    Stream.mapEffect(([text, i]) =>
-      Effect.as(i === 0 ? Effect.void : pause(source.deltaInterval), Protocol.deltaFrame(text))
-    )
+/** The blocks' frames up to (not including) delta number `deltas + 1`, every delta after the first paced. */
+const body = (source: Source, deltas: number) => {
+  const frames: Array<{ readonly frame: Uint8Array; readonly paced: boolean }> = []
+  let seen = 0
+  for (const item of Answer.streamBody(source.blocks)) {
+    if (item.delta && seen++ === deltas) break
+    frames.push({ frame: item.frame, paced: item.delta && seen > 1 })
+  }
+  // mapEffect sends each frame as it is made: a delta is out before the wait for the next one.
+  return Stream.mapEffect(Stream.fromIterable(frames), ({ frame, paced }) =>
+    Effect.as(paced ? pause(source.deltaInterval) : Effect.void, frame)
   )
+}
 
-/** The head and the first `afterDeltas` deltas, then `ending` instead of the tail. */
+/** The head and the blocks' frames up to `afterDeltas` deltas, then `ending` instead of the tail. */
 export const cut = (
   source: Source,
   afterDeltas: number,
   ending: Stream.Stream<Uint8Array>
 ): Stream.Stream<Uint8Array> =>
   Stream.fromIterable(Protocol.streamHead(source.messageId, source.request)).pipe(
-    Stream.concat(deltas(source, afterDeltas)),
+    Stream.concat(body(source, afterDeltas)),
     Stream.concat(ending)
   )
 
-/** The whole reply: every delta, then message_delta (the usage) and message_stop. */
+/** The whole reply: every block, then message_delta (the usage) and message_stop. */
 export const whole = (source: Source): Stream.Stream<Uint8Array> =>
-  cut(source, source.reply.deltas.length, Stream.fromIterable(Protocol.streamTail(source.request, source.reply)))
+  cut(source, Number.POSITIVE_INFINITY, Stream.fromIterable(Answer.streamTail(source.request, source.reply)))
 
 /** A stream whose one message is `message` (not a Message at all: BadShape's). */
 export const only = (message: unknown): Stream.Stream<Uint8Array> =>
