@@ -15,7 +15,7 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Cause, Effect, Exit, FastCheck as fc, Layer, Option, Stream } from "effect"
-import { breakAt, hostile } from "../../packages/core/test/hostile.js"
+import { breakAt, hostile, nearRequest as nearAnyRequest, wellFormedRequest } from "../../packages/core/test/hostile.js"
 import { client, defaultGuards, request } from "../support/client.js"
 
 /** The tags a caller may see; anything else (a defect, an unknown failure) breaks the contract. */
@@ -55,7 +55,12 @@ const nearRequest = fc.record(
   },
   { requiredKeys: ["model", "maxTokens", "messages"] }
 )
-const input = fc.oneof(fc.anything(), nearRequest)
+// Requests of every kind (tools, tool choices, thinking, blocks of every kind), well formed or with one place wrong.
+const input = fc.oneof(fc.anything(), nearRequest, wellFormedRequest, nearAnyRequest)
+
+/** Every object and array inside `u`, `u` included. */
+const objectsIn = (u: unknown): Array<object> =>
+  typeof u === "object" && u !== null ? [u, ...Object.values(u).flatMap(objectsIn)] : []
 
 const numRuns = 150
 // The hostile samples build a client or a ledger each: fewer, since every kind of break is small.
@@ -183,7 +188,7 @@ describe("unknown input never produces a defect", () => {
 
   it.effect.prop(
     "a throwing getter or a Proxy anywhere in a request: a completion or a typed failure, never a defect",
-    { broken: hostile(fc.oneof(nearRequest, fc.constant(request()))) },
+    { broken: hostile(fc.oneof(nearRequest, fc.constant(request()), wellFormedRequest, nearAnyRequest)) },
     ({ broken }) =>
       Effect.gen(function* () {
         const given = () => breakAt(broken.value, broken.path, broken.kind) as CompletionRequest
@@ -232,6 +237,21 @@ describe("unknown input never produces a defect", () => {
           }
         }
       }).pipe(Effect.provide(Layer.merge(Budget.layer({ limitUsd: 10 }), Depth.layer({ maxDepth: 3, maxFanOut: 4 })))),
+    { fastCheck: { numRuns: hostileRuns } }
+  )
+
+  it.effect.prop(
+    "a well-formed request of every kind is completed, and the provider gets it as given, sharing no object with it",
+    { request: wellFormedRequest },
+    ({ request }) =>
+      Effect.gen(function* () {
+        const completion = yield* LlmClient.complete(request)
+        expect(completion.costUsd).toBeGreaterThanOrEqual(0)
+        const [call] = yield* (yield* TestProvider.TestProvider).calls
+        expect(call?.request).toEqual(request)
+        const given = new Set(objectsIn(request))
+        expect(objectsIn(call?.request).filter((o) => given.has(o))).toEqual([])
+      }).pipe(Effect.provide(client(TestProvider.always(TestProvider.reply())))),
     { fastCheck: { numRuns: hostileRuns } }
   )
 
