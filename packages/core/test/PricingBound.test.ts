@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { type CompletionRequest, Pricing } from "../src/index.js"
+import { type CompletionRequest, type InputTokenCounter, Pricing } from "../src/index.js"
 import { fastPathOf, type PricingFastPath } from "../src/internal/backend/fastPath.js"
 
 /** Haiku 4.5: $1 in, $5 out per million tokens. */
@@ -50,6 +50,21 @@ describe("Pricing: what an estimate reserves for the input", () => {
         const counting = fastPathOf<PricingFastPath>(yield* Pricing.make({}, () => Effect.succeed(1)))
         expect(counting?.estimate(unbounded)).toBeUndefined()
         expect(counting?.estimate(text)).toBeUndefined()
+      })
+  )
+
+  it.effect(
+    "what nothing in the request bounds: the count (+5%) when a counter is given; else, or if counting fails, the context window",
+    () =>
+      Effect.gen(function* () {
+        const estimate = (counter?: InputTokenCounter) =>
+          Effect.provide(Pricing.estimate(unbounded), Pricing.layer({}, counter))
+        expect(yield* estimate()).toBeCloseTo(haikuUsd(Pricing.contextWindowTokens, 10), 12)
+        expect(yield* estimate(() => Effect.succeed(20_000))).toBeCloseTo(haikuUsd(21_000, 10), 12)
+        expect(yield* estimate(() => Effect.fail("count_tokens down"))).toBeCloseTo(
+          haikuUsd(Pricing.contextWindowTokens, 10),
+          12
+        )
       })
   )
 })
