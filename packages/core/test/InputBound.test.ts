@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { FastCheck as fc } from "effect"
+import { Effect, FastCheck as fc } from "effect"
 import { type CompletionRequest, type ContentBlock, Pricing, type ServerTool, type Tool } from "../src/index.js"
 import * as Bound from "../src/internal/policy/inputBound.js"
 import * as Files from "./media.js"
@@ -117,15 +117,13 @@ const document: fc.Arbitrary<Part<ContentBlock>> = fc.oneof(
 const id = fc.stringMatching(/^toolu_[A-Za-z0-9]{1,24}$/)
 const name = fc.stringMatching(/^[a-zA-Z0-9_-]{1,64}$/)
 
-const block: fc.Arbitrary<Part<ContentBlock>> = fc.oneof(
-  text.map((t) => part<ContentBlock>({ type: "text", text: t }, () => bytes(t))),
+const textBlock = text.map((t) => part<ContentBlock>({ type: "text", text: t }, () => bytes(t)))
+
+/** What a user turn holds: text, images, documents, tool results. */
+const userBlock: fc.Arbitrary<Part<ContentBlock>> = fc.oneof(
+  textBlock,
   image,
   document,
-  fc
-    .record({ id, name, input: fc.jsonValue() })
-    .map((use) =>
-      part<ContentBlock>({ type: "tool_use", ...use }, () => bytes(use.id) + bytes(use.name) + json(use.input))
-    ),
   fc
     .record({
       toolUseId: id,
@@ -137,7 +135,9 @@ const block: fc.Arbitrary<Part<ContentBlock>> = fc.oneof(
               text.map((t) => part({ type: "text" as const, text: t }, () => bytes(t))),
               image
             ),
-            { maxLength: 3 }
+            {
+              maxLength: 3
+            }
           )
           .map((parts) =>
             part(
@@ -153,16 +153,28 @@ const block: fc.Arbitrary<Part<ContentBlock>> = fc.oneof(
         { type: "tool_result", toolUseId, content: content.value, isError },
         (model) => bytes(toolUseId) + content.reference(model)
       )
+    )
+)
+
+/** What an assistant turn sent back holds: text, tool use, thinking. */
+const assistantBlock: fc.Arbitrary<Part<ContentBlock>> = fc.oneof(
+  textBlock,
+  fc
+    .record({ id, name, input: fc.jsonValue() })
+    .map((use) =>
+      part<ContentBlock>({ type: "tool_use", ...use }, () => bytes(use.id) + bytes(use.name) + json(use.input))
     ),
   fc
-    .record({ thinking: text, signature: fc.base64String({ maxLength: 80 }) })
+    .record({ thinking: text, signature: fc.base64String({ minLength: 4, maxLength: 80 }) })
     .map((t) => part<ContentBlock>({ type: "thinking", ...t }, () => bytes(t.thinking))),
   fc
-    .base64String({ maxLength: 80 })
+    .base64String({ minLength: 4, maxLength: 80 })
     .map((data) => part<ContentBlock>({ type: "redacted_thinking", data }, () => bytes(data)))
 )
 
-const schema = fc.dictionary(name, fc.jsonValue(), { maxKeys: 4 })
+const schema = fc
+  .dictionary(name, fc.record({ type: fc.constantFrom("string", "number"), description: text }), { maxKeys: 4 })
+  .map((properties) => ({ type: "object", properties }))
 
 const tool: fc.Arbitrary<Part<Tool | ServerTool>> = fc.oneof(
   fc
@@ -188,18 +200,20 @@ const request = fc
     model: fc.constantFrom(...models),
     system: fc.option(text, { nil: undefined }),
     messages: fc.array(
-      fc.oneof(
-        text.map((t) => [part<string | ContentBlock>(t, () => bytes(t))]),
-        fc.array(block, { minLength: 1, maxLength: 4 })
+      fc.tuple(
+        fc.oneof(
+          text.map((t) => [part<string | ContentBlock>(t, () => bytes(t))]),
+          fc.array(userBlock, { minLength: 1, maxLength: 4 })
+        ),
+        fc.array(assistantBlock, { minLength: 1, maxLength: 3 })
       ),
-      {
-        minLength: 1,
-        maxLength: 5
-      }
+      { minLength: 1, maxLength: 3 }
     ),
-    tools: fc.array(tool, { maxLength: 4 })
+    tools: fc.uniqueArray(tool, { maxLength: 4, selector: (t) => t.value.name })
   })
-  .map(({ model, system, messages, tools }) => {
+  .map(({ model, system, messages: turns, tools }) => {
+    // Each user turn is answered by the assistant, and the conversation ends on the user's turn.
+    const messages = [...turns.flat(), turns[0]?.[0] ?? []]
     const value: CompletionRequest = {
       model,
       maxTokens: 1_000,
@@ -227,6 +241,13 @@ describe("the input bound, for every kind of block", () => {
       expect(bound).toBeGreaterThanOrEqual(reference)
       expect(Number.isFinite(bound)).toBe(Number.isFinite(reference))
       expect(Pricing.inputCeiling(value)).toBe(Math.min(bound, Pricing.contextWindowTokens))
+      // Through the service, the request decoded first: the estimate reserves the ceiling at the model's price.
+      const p = { input: 2, output: 10, cacheWrite5m: 2.5, cacheWrite1h: 4, cacheRead: 0.2 }
+      const usd = Effect.runSync(
+        Effect.provide(Pricing.estimate(value), Pricing.layer(Object.fromEntries(models.map((m) => [m, p]))))
+      )
+      expect(usd).toBeCloseTo((Pricing.inputCeiling(value) * p.input + value.maxTokens * p.output) / 1e6, 12)
+      expect(usd).toBeGreaterThanOrEqual((Math.min(reference, Pricing.contextWindowTokens) * p.input) / 1e6)
     },
     { fastCheck: { numRuns: 300 } }
   )
