@@ -136,7 +136,10 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
    * 3.x; ~5,000 (+5%) from Opus 4.7 and for any model not known here.
    */
   static readonly imageCeilingTokens: (model: string) => number = Prices.imageCeilingTokens
-  /** The most tokens one PDF page can be billed on `model`: an image of the page, and 4,000 of text. */
+  /**
+   * What one PDF page is bounded at on `model`: an image of the page, and 4,000 tokens of text (an
+   * uncompressed PDF whose strings hold more is bounded by them).
+   */
   static readonly pdfPageTokens: (model: string) => number = Prices.pdfPageTokens
   /** The most input tokens any request can be billed (the largest context window): what bounds the unbounded. */
   static readonly contextWindowTokens: number = Prices.contextWindowTokens

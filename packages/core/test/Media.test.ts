@@ -185,6 +185,16 @@ describe("a PDF's pages", () => {
     expect(Media.pdfTokens("claude-haiku-4-5", base64(pdf(4, { objectStream: true })))).toBe(Number.POSITIVE_INFINITY)
   })
 
+  it("text past the per-page ceiling is counted by the strings it is shown from, unless they are compressed", () => {
+    const dense = (filter: string) =>
+      base64(
+        `%PDF-1.7\n1 0 obj\n<< /Type /Page${filter} >>\nendobj\nBT (${"x".repeat(9_000)}) Tj [(ab) 2 <4142>] TJ ET`
+      )
+    const image = Media.imageCeilingTokens("claude-haiku-4-5")
+    expect(Media.pdfTokens("claude-haiku-4-5", dense(""))).toBe(image + 9_004)
+    expect(Media.pdfTokens("claude-haiku-4-5", dense(" /Filter /FlateDecode"))).toBe(image + Media.pdfPageTextTokens)
+  })
+
   it.prop(
     "pages × the per-page ceiling, whatever the tree",
     {

@@ -40,8 +40,8 @@ export const imageCeilingTokens = (model: string): number => limitsOf(model).cei
 
 /**
  * Text a PDF page can add besides its image: a dense page of small print is ~3,000 tokens. This is
- * fleetguard's ceiling, not the provider's: a page with more text would be undercounted, which the
- * provider's count (`countInputTokens`) avoids.
+ * fleetguard's ceiling, not the provider's: a compressed page with more text would be undercounted,
+ * which the provider's count (`countInputTokens`) avoids (an uncompressed PDF is counted by its strings).
  */
 export const pdfPageTextTokens = 4_000
 
@@ -70,8 +70,10 @@ export const imageTokens = (model: string, base64: string | undefined): number =
 
 /** The most tokens a PDF can be billed: a per-page ceiling times its pages; infinite when they cannot be counted. */
 export const pdfTokens = (model: string, base64: string): number => {
-  const pages = pdfPages(base64)
-  return pages === undefined ? Number.POSITIVE_INFINITY : pages * pdfPageTokens(model)
+  const pdf = pdfs.get(base64, readPdf)
+  if (pdf === undefined) return Number.POSITIVE_INFINITY
+  // Text a PDF shows uncompressed is in its strings: more of it than the per-page ceiling is counted.
+  return pdf.pages * imageCeilingTokens(model) + Math.max(pdf.pages * pdfPageTextTokens, pdf.shownBytes)
 }
 
 /** The first `bytes` bytes of base64 `data` (all of it past its length) as a byte string; empty when it is not base64. */
@@ -120,7 +122,7 @@ export class Memo<A> {
   }
 }
 
-const pdfs = new Memo<number | undefined>(8, 32 * 1024 * 1024)
+const pdfs = new Memo<Pdf | undefined>(8, 32 * 1024 * 1024)
 const jpegs = new Memo<Size | undefined>(16, 16 * 1024 * 1024)
 
 /** What a header read decodes first: every format's size is within it, but a JPEG's after its metadata. */
@@ -245,17 +247,52 @@ const treeCount = (text: string): number => {
   return most
 }
 
+interface Pdf {
+  readonly pages: number
+  /** The bytes of its strings when nothing in it is compressed (the most text it can show), else 0. */
+  readonly shownBytes: number
+}
+
 /**
  * How many pages a PDF has at most: the more of its `/Type /Page` objects and its page tree's
  * count. Undefined when that cannot be trusted: not a PDF, no page seen, object streams
  * (`/ObjStm`, which hold objects compressed, pages among them), or a key name written escaped.
  */
-export const pdfPages = (base64: string): number | undefined => pdfs.get(base64, pdfPagesOf)
+export const pdfPages = (base64: string): number | undefined => pdfs.get(base64, readPdf)?.pages
 
-const pdfPagesOf = (base64: string): number | undefined => {
+const readPdf = (base64: string): Pdf | undefined => {
   const text = decodePrefix(base64, Number.POSITIVE_INFINITY)
   if (!text.startsWith("%PDF-") || text.includes("/ObjStm")) return undefined
   for (const [name] of text.matchAll(escapedName)) if (keyNames.has(unescaped(name))) return undefined
   const pages = Math.max(text.match(pageObject)?.length ?? 0, treeCount(text))
-  return pages > 0 ? pages : undefined
+  if (pages === 0) return undefined
+  return { pages, shownBytes: text.includes("/Filter") ? 0 : stringBytes(text) }
+}
+
+/**
+ * The bytes of a PDF's strings: literal ones `(…)` (nested parentheses, `\` escapes) and hex ones
+ * `<…>` (two digits a byte). Read over the whole file, streams included: a parenthesis in data
+ * counts more, never less.
+ */
+const stringBytes = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x28) {
+      let depth = 1
+      for (i++; i < text.length && depth > 0; i++) {
+        const d = text.charCodeAt(i)
+        if (d === 0x5c) i++
+        else if (d === 0x28) depth++
+        else if (d === 0x29) depth--
+        if (depth > 0) bytes++
+      }
+      i-- // at the closing parenthesis: the next string may start right after it
+    } else if (c === 0x3c && text.charCodeAt(i + 1) !== 0x3c) {
+      const end = text.indexOf(">", i)
+      bytes += Math.ceil(((end < 0 ? text.length : end) - i - 1) / 2)
+      i = end < 0 ? text.length : end
+    } else if (c === 0x3c) i++
+  }
+  return bytes
 }
