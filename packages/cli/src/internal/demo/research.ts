@@ -11,7 +11,7 @@
 import type Anthropic from "@anthropic-ai/sdk"
 import { Agent, type CompletionRequest, Depth, type FanOutResult, LlmClient, type Tool } from "@fleetguard/core"
 import { FakeAnthropic } from "@fleetguard/testing"
-import { Effect, Exit, Schema } from "effect"
+import { Effect, Exit, Option, Schema } from "effect"
 import { range } from "./agents.js"
 import type { Naive } from "./fleet.js"
 
@@ -71,7 +71,7 @@ const Plan = Schema.Struct({ queries: Schema.Array(Schema.String) })
 
 /** The sub-queries of a plan tool call's input, as the model wrote it (none when it is malformed). */
 const queriesOf = (input: unknown): ReadonlyArray<string> =>
-  Schema.decodeUnknownOption(Plan)(input).pipe((decoded) => (decoded._tag === "Some" ? decoded.value.queries : []))
+  Option.match(Schema.decodeUnknownOption(Plan)(input), { onNone: () => [], onSome: (decoded) => decoded.queries })
 
 /** The plan tool's result: what the sub-agents found, and what did not run (an error when nothing did). */
 const report = (found: ReadonlyArray<string>, notRun: ReadonlyArray<string>) => ({
