@@ -21,7 +21,7 @@ import { Clock, Config, ConfigError, type Duration, Effect, Either, Layer, Optio
 import { type Connection, calls } from "./internal/calls.js"
 import { scrubber, toProviderError } from "./internal/errors.js"
 import { carrying, type FetchOptions, FetchTrace, tracingFetch } from "./internal/fetchTrace.js"
-import { toParams, unsendable } from "./internal/messages.js"
+import { toCountParams, unsendable } from "./internal/request.js"
 
 /**
  * How to reach the Anthropic API: the key, the base URL, and how long a call may take.
@@ -147,9 +147,9 @@ export const countInputTokens = (options: AnthropicProviderOptions): Effect.Effe
     connect(options),
     ({ client, send }): InputTokenCounter =>
       (request) =>
-        Either.match(toParams(request), {
+        Either.match(toCountParams(request), {
           onLeft: (refused) => Effect.fail(unsendable(refused)),
-          onRight: ({ max_tokens: _, stop_sequences: __, metadata: ___, ...params }) =>
+          onRight: (params) =>
             Effect.map(
               send((signal, fetchOptions) => client.messages.countTokens(params, { signal, fetchOptions })),
               (count) => count.input_tokens

@@ -13,9 +13,11 @@ import {
   ProviderUnavailable
 } from "@fleetguard/core"
 import { Clock, Context, Duration, Effect, Either, Exit, Stream } from "effect"
+import { fromMessage } from "./answer.js"
 import { toProviderError } from "./errors.js"
 import { carrying, type FetchOptions, FetchTrace } from "./fetchTrace.js"
-import { fromMessage, initialState, onEvent, toParams, unsendable } from "./messages.js"
+import { toParams, unsendable } from "./request.js"
+import { initialState, onEvent } from "./stream.js"
 
 /** The SDK client and how its failures are reported (what `connect` builds from the options). */
 export interface Connection {
@@ -51,7 +53,7 @@ const completer =
           onLeft: (why) => Effect.fail(malformed(scrub, why)),
           onRight: (completion) =>
             Effect.map(
-              resetIn(ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)),
+              resetIn(ProviderHttp.exhaustedUntil(response.headers)),
               (rateLimitResetMillis): ProviderCompletion => ({ ...completion, rateLimitResetMillis })
             )
         })
@@ -100,7 +102,7 @@ const streamed = (
       const { data, response } = await client.messages
         .create({ ...params.right, stream: true }, { signal: controller.signal, fetchOptions: carrying(trace) })
         .withResponse()
-      const until = ProviderHttp.exhaustedUntil(response.headers as ProviderHttp.HeaderLookup)
+      const until = ProviderHttp.exhaustedUntil(response.headers)
       const state = initialState(request)
       let completion: ProviderCompletion | undefined
       // Read to the end even after message_stop: leaving the loop early has the SDK abort the
@@ -109,12 +111,12 @@ const streamed = (
         progress.lastEvent = clock.unsafeCurrentTimeMillis()
         const result = onEvent(state, event)
         if (Either.isLeft(result)) return fail(malformed(scrub, result.left))
-        for (const out of result.right) {
-          if (out._tag === "Done") completion = out.completion
-          else {
-            if (pending.length === 0) setImmediate(flush)
-            pending.push(out)
-          }
+        const out = result.right
+        if (out === undefined) continue
+        if (out._tag === "Done") completion = out.completion
+        else {
+          if (pending.length === 0) setImmediate(flush)
+          pending.push(out)
         }
       }
       if (completion === undefined) {

@@ -1,10 +1,11 @@
 /**
  * The tools Anthropic runs itself (web search, code execution…), as SDK 1.14 knows them: a server
  * tool is passed through as the caller wrote it (snake_case, as the API takes it) once its type
- * and name are ones the SDK knows; the API checks the rest.
+ * and name are ones the SDK knows; the API checks the rest of its fields.
  */
 import type Anthropic from "@anthropic-ai/sdk"
 import type { ServerTool } from "@fleetguard/core"
+import { Either } from "effect"
 
 type ServerToolParam = Exclude<Anthropic.ToolUnion, Anthropic.Tool>
 
@@ -32,12 +33,24 @@ const names: Readonly<Record<string, string>> = {
   tool_search_tool_regex: "tool_search_tool_regex"
 }
 
-/** Whether `tool` is a server tool the SDK knows: its type, and the name that type requires. */
-export const isKnownServerTool = (tool: ServerTool): tool is ServerTool & ServerToolParam =>
+// The one place a caller's object is taken for the SDK's type: its type and name are checked
+// against the SDK's own list; its other fields are the API's to check.
+const isKnown = (tool: ServerTool): tool is ServerTool & ServerToolParam =>
   Object.hasOwn(names, tool.type) && names[tool.type] === tool.name
 
-/** What is wrong with a server tool the SDK does not know, for the refusal naming it. */
-export const unknownServerTool = (tool: ServerTool): string =>
-  Object.hasOwn(names, tool.type)
-    ? `must be named "${names[tool.type]}" for type "${tool.type}"`
-    : `is not a server tool type @anthropic-ai/sdk 1.14 knows (${Object.keys(names).join(", ")})`
+/** What is wrong with a server tool, by the field at fault. */
+export interface ServerToolRefusal {
+  readonly field: "type" | "name"
+  readonly reason: string
+}
+
+/** A server tool the SDK knows, copied as the API takes it; or the field the SDK does not know. */
+export const serverTool = (tool: ServerTool): Either.Either<ServerToolParam, ServerToolRefusal> => {
+  if (isKnown(tool)) return Either.right({ ...tool })
+  return Object.hasOwn(names, tool.type)
+    ? Either.left({ field: "name", reason: `must be "${names[tool.type]}" for type "${tool.type}"` })
+    : Either.left({
+        field: "type",
+        reason: `is not a server tool type @anthropic-ai/sdk 1.14 knows (${Object.keys(names).join(", ")})`
+      })
+}
