@@ -15,8 +15,10 @@ import type { Script, Step, TestProviderService } from "./internal/testProviderM
 export type { CallInfo, RecordedCall, Script, Step, TestProviderService } from "./internal/testProviderModel.js"
 
 /**
- * A reply of `text` (default `reply <index>`), after `latency`, with the usage and pacing
- * `options` give.
+ * A reply of `text` (default `reply <index>`), or of `content` blocks (tool calls, thinking: build
+ * them with `FakeAnthropic.toolUse`, `thinking`, `text`) with their stop reason, after `latency`,
+ * with the usage and pacing `options` give. A request FakeAnthropic would refuse for what it holds
+ * (an image it cannot read, a PDF by URL) fails `InvalidRequest` instead, as the provider would.
  *
  * @since 0.1.0
  * @category constructors
@@ -65,7 +67,9 @@ export class TestProvider extends Context.Tag("@fleetguard/testing/TestProvider"
 >() {}
 
 /**
- * Deterministic usage, as FakeAnthropic counts it: input as the API would bill the prompt, a token per output word.
+ * Deterministic usage, as FakeAnthropic counts it: input as the API would bill the prompt (every
+ * block, tool definitions and the tool-use system prompt; the same count as FakeAnthropic's), a
+ * token per output word.
  *
  * @since 0.1.0
  * @category utils

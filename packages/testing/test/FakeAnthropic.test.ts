@@ -194,7 +194,9 @@ describe("FakeAnthropic", () => {
         }
       ])
       expect(forced.stop_reason).toBe("tool_use")
-      expect(forced.usage).toMatchObject({ input_tokens: inputTokens, output_tokens: 3 })
+      // The tool's name and schema ("weather", {"type":"object"}: 24 bytes) with the 32 of the prompt are 14
+      // tokens, and a forced tool adds the API's tool-use system prompt of 313.
+      expect(forced.usage).toMatchObject({ input_tokens: 14 + 313, output_tokens: 3 })
       // A tool offered but not forced is not used: the reply is text.
       const offered = yield* attempt(() =>
         client(fake).messages.create({ ...params, tools: [{ name: "weather", input_schema: { type: "object" } }] })

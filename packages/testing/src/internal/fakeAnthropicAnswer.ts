@@ -1,9 +1,10 @@
 /**
  * FakeAnthropic's answers: the default one or a scripted one, cut where the API would cut it
- * (max_tokens, a stop sequence), given ids and signatures, and written as a Message or as the
- * frames of a stream. Pure; the server registers what it sent (fakeAnthropicHistory.ts).
+ * (max_tokens, a stop sequence), then, once given ids and signatures (answers.ts), written as a
+ * Message or as the frames of a stream. Pure; the server remembers what it sent
+ * (fakeAnthropicHistory.ts).
  */
-import { Pricing } from "@fleetguard/core"
+import { type AnswerBlock, Pricing } from "@fleetguard/core"
 import * as Answers from "./answers.js"
 import type { FakeAnswer, FakeBlock } from "./fakeAnthropicModel.js"
 import * as Protocol from "./fakeAnthropicProtocol.js"
@@ -17,13 +18,6 @@ export interface Reply {
   readonly stopSequence: string | null
   readonly outputTokens: number
 }
-
-/** A block as sent: every id and signature given. */
-export type Sent =
-  | { readonly type: "text"; readonly text: string }
-  | { readonly type: "tool_use"; readonly id: string; readonly name: string; readonly input: unknown }
-  | { readonly type: "thinking"; readonly thinking: string; readonly signature: string }
-  | { readonly type: "redacted_thinking"; readonly data: string }
 
 const lorem = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed", "do", "eiusmod"]
 
@@ -103,31 +97,10 @@ export const scriptedReply = (answer: FakeAnswer, request: Protocol.ParsedReques
   }
 }
 
-/**
- * The blocks as sent in message `messageId`: a tool_use without an id gets `toolu_<messageId>`
- * (`_<index>` after it past the first block), a thinking block without a signature one of its own.
- */
-export const finalize = (reply: Reply, messageId: string): ReadonlyArray<Sent> =>
-  reply.content.map((block, i): Sent => {
-    switch (block.type) {
-      case "tool_use":
-        return {
-          type: "tool_use",
-          id: block.id ?? `toolu_${messageId}${i === 0 ? "" : `_${i}`}`,
-          name: block.name,
-          input: block.input
-        }
-      case "thinking":
-        return { type: "thinking", thinking: block.thinking, signature: block.signature ?? `sig_${messageId}_${i}` }
-      default:
-        return block
-    }
-  })
-
 const direct = { type: "direct" } as const
 
 /** A block as the Message holds it (the fields the SDK's types give every block). */
-const messageBlock = (block: Sent) =>
+const messageBlock = (block: AnswerBlock) =>
   block.type === "text"
     ? { type: "text", text: block.text, citations: null }
     : block.type === "tool_use"
@@ -139,7 +112,7 @@ export const message = (
   messageId: string,
   request: Protocol.ParsedRequest,
   reply: Reply,
-  blocks: ReadonlyArray<Sent>
+  blocks: ReadonlyArray<AnswerBlock>
 ) => ({
   ...Protocol.envelope(messageId, request.model),
   content: blocks.map(messageBlock),
@@ -155,7 +128,7 @@ export interface Item {
 }
 
 /** How a block starts in a stream: empty, as the API starts it (redacted thinking whole). */
-const startBlock = (block: Sent) =>
+const startBlock = (block: AnswerBlock) =>
   block.type === "text"
     ? { type: "text", text: "", citations: null }
     : block.type === "tool_use"
@@ -164,28 +137,18 @@ const startBlock = (block: Sent) =>
         ? { type: "thinking", thinking: "", signature: "" }
         : block
 
-/** A block's deltas: text and thinking by word, tool input in pieces of its JSON, then a thinking's signature. */
-const blockDeltas = (block: Sent): ReadonlyArray<object> => {
-  switch (block.type) {
-    case "text":
-      return Answers.words(block.text).map((text) => ({ type: "text_delta", text }))
-    case "tool_use":
-      return Answers.jsonChunks(Answers.inputJson(block.input)).map((partial_json) => ({
-        type: "input_json_delta",
-        partial_json
-      }))
-    case "thinking":
-      return [
-        ...Answers.words(block.thinking).map((thinking) => ({ type: "thinking_delta", thinking })),
-        { type: "signature_delta", signature: block.signature }
-      ]
-    case "redacted_thinking":
-      return []
-  }
-}
+/** A delta as the API writes it. */
+const delta = (piece: Answers.Piece) =>
+  piece.kind === "text"
+    ? { type: "text_delta", text: piece.value }
+    : piece.kind === "input"
+      ? { type: "input_json_delta", partial_json: piece.value }
+      : piece.kind === "thinking"
+        ? { type: "thinking_delta", thinking: piece.value }
+        : { type: "signature_delta", signature: piece.value }
 
 /** The frames of every block: content_block_start, its deltas, content_block_stop. */
-export const streamBody = (blocks: ReadonlyArray<Sent>): ReadonlyArray<Item> =>
+export const streamBody = (blocks: ReadonlyArray<AnswerBlock>): ReadonlyArray<Item> =>
   blocks.flatMap((block, index) => [
     {
       delta: false,
@@ -195,9 +158,9 @@ export const streamBody = (blocks: ReadonlyArray<Sent>): ReadonlyArray<Item> =>
         content_block: startBlock(block)
       })
     },
-    ...blockDeltas(block).map((delta) => ({
+    ...Answers.pieces(block).map((piece) => ({
       delta: true,
-      frame: Protocol.frame("content_block_delta", { type: "content_block_delta", index, delta })
+      frame: Protocol.frame("content_block_delta", { type: "content_block_delta", index, delta: delta(piece) })
     })),
     { delta: false, frame: Protocol.frame("content_block_stop", { type: "content_block_stop", index }) }
   ])

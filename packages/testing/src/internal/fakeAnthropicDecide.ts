@@ -5,6 +5,7 @@
  */
 import { Either } from "effect"
 import * as Answer from "./fakeAnthropicAnswer.js"
+import type * as History from "./fakeAnthropicHistory.js"
 import type { AnswerScript, FakeCall, Fault, RecordedRequest, Script } from "./fakeAnthropicModel.js"
 import * as Protocol from "./fakeAnthropicProtocol.js"
 import * as Window from "./fakeAnthropicWindow.js"
@@ -50,7 +51,7 @@ const error = (
 ): Plan => ({ _tag: "Error", status, errorType, message, headers })
 
 /** A decider over `rules`, with its own window and call count. */
-export const decider = (rules: Rules) => {
+export const decider = (rules: Rules, history: History.History) => {
   let window = Window.empty
   let messagesCalls = 0
 
@@ -65,7 +66,7 @@ export const decider = (rules: Rules) => {
       return { plan: error(401, "authentication_error"), fault: "Unauthorized", rate: peek() }
     }
     if (endpoint === "other") return { plan: error(404, "not_found_error", "Not found"), fault: null, rate: peek() }
-    const parsed = Protocol.parse(body, endpoint)
+    const parsed = Protocol.parse(body, endpoint, history.check)
     if (Either.isLeft(parsed)) {
       return { plan: error(400, "invalid_request_error", parsed.left), fault: null, rate: peek() }
     }

@@ -162,6 +162,13 @@ export interface Options {
   readonly toolInput?: unknown
   /** Scripted answers: tool calls, thinking, text of your own. Default: none (every call gets the default answer). */
   readonly answer?: AnswerScript | undefined
+  /**
+   * Default true: a conversation sent back must be one this server wrote — each `tool_result`
+   * answers a tool_use id it sent, each thinking block is unchanged with the signature it sent
+   * (as the API checks signatures). `false` takes hand-written histories; the API's other checks
+   * (a tool_result answers a tool_use of the assistant message before it, and so on) still apply.
+   */
+  readonly strictHistory?: boolean | undefined
 }
 
 /**

@@ -2,8 +2,10 @@
  * The Messages API wire format as FakeAnthropic speaks it: request checks, deterministic token
  * counts and replies, SSE frames and error bodies. Pure functions; fakeAnthropicServer.ts does I/O.
  */
-import { Pricing, statusOfErrorType } from "@fleetguard/core"
+import { statusOfErrorType } from "@fleetguard/core"
 import { Either } from "effect"
+import * as Count from "./countTokens.js"
+import * as Check from "./fakeAnthropicCheck.js"
 
 export interface ParsedRequest {
   readonly model: string
@@ -17,54 +19,37 @@ export interface ParsedRequest {
   readonly stopSequences: ReadonlyArray<string>
 }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-/** The text of a `string | [{ type: "text", text }]` field; other block kinds (images, tools) count nothing. */
-const texts = (content: unknown): ReadonlyArray<string> =>
-  typeof content === "string"
-    ? [content]
-    : Array.isArray(content)
-      ? content.flatMap((block) =>
-          isRecord(block) && block.type === "text" && typeof block.text === "string" ? [block.text] : []
-        )
-      : []
+type Fields = Readonly<Record<string, unknown>>
 
 /**
- * ~4 UTF-8 bytes a token, rounded up: never more tokens than bytes, which is what fleetguard's
- * pricing relies on when it bounds input tokens by bytes.
+ * The request, checked as the API checks it (its shape, then its `conversation`, against what this
+ * server sent), and counted; or the API's 400 message, naming the field.
  */
-export const inputTokens = (system: unknown, messages: ReadonlyArray<unknown>): number => {
-  const all = [...texts(system), ...messages.flatMap((m) => (isRecord(m) ? texts(m.content) : []))]
-  return Math.ceil(all.reduce((n, text) => n + Pricing.byteLength(text), 0) / 4)
-}
-
-const forcedTool = (choice: unknown): string | undefined =>
-  isRecord(choice) && choice.type === "tool" && typeof choice.name === "string" ? choice.name : undefined
-
-/** Minimal validation, enough to catch a malformed client; the message names the field like the API does. */
-export const parse = (body: unknown, endpoint: "messages" | "count_tokens"): Either.Either<ParsedRequest, string> => {
-  if (!isRecord(body)) return Either.left("body: must be a JSON object")
-  if (typeof body.model !== "string" || body.model.length === 0) return Either.left("model: Field required")
-  if (!Array.isArray(body.messages) || body.messages.length === 0) {
-    return Either.left("messages: must be a non-empty array")
-  }
-  const bad = body.messages.findIndex(
-    (m) => !isRecord(m) || typeof m.role !== "string" || (typeof m.content !== "string" && !Array.isArray(m.content))
-  )
-  if (bad >= 0) return Either.left(`messages.${bad}: must have a role and a string or array content`)
-  const maxTokens = body.max_tokens
-  if (endpoint === "messages" && !(typeof maxTokens === "number" && Number.isInteger(maxTokens) && maxTokens > 0)) {
-    return Either.left("max_tokens: must be a positive integer")
-  }
+export const parse = (
+  body: unknown,
+  endpoint: Check.Endpoint,
+  conversation: (body: Fields) => string | undefined
+): Either.Either<ParsedRequest, string> => {
+  const failure = Check.check(body, endpoint) ?? conversation(body as Fields)
+  if (failure !== undefined) return Either.left(failure)
+  const b = body as Fields
+  const choice = b.tool_choice as Fields | undefined
+  const tools = Array.isArray(b.tools) ? (b.tools as ReadonlyArray<unknown>) : undefined
+  const counted = Count.count({
+    model: b.model as string,
+    system: b.system,
+    messages: b.messages as ReadonlyArray<unknown>,
+    tools,
+    toolChoice: choice?.type as string | undefined
+  })
+  if (counted.refused !== undefined) return Either.left(counted.refused)
   return Either.right({
-    model: body.model,
-    maxTokens: typeof maxTokens === "number" ? maxTokens : 0,
-    stream: body.stream === true,
-    inputTokens: inputTokens(body.system, body.messages),
-    forcedTool: forcedTool(body.tool_choice),
-    stopSequences: Array.isArray(body.stop_sequences)
-      ? body.stop_sequences.filter((s): s is string => typeof s === "string")
-      : []
+    model: b.model as string,
+    maxTokens: typeof b.max_tokens === "number" ? b.max_tokens : 0,
+    stream: b.stream === true,
+    inputTokens: counted.inputTokens,
+    forcedTool: choice?.type === "tool" ? (choice.name as string) : undefined,
+    stopSequences: (b.stop_sequences as ReadonlyArray<string> | undefined) ?? []
   })
 }
 

@@ -5,18 +5,21 @@
 import type { ServerResponse } from "node:http"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { type Duration, Effect, Stream } from "effect"
+import * as Answers from "./answers.js"
 import * as Answer from "./fakeAnthropicAnswer.js"
 import type { Plan } from "./fakeAnthropicDecide.js"
+import type * as History from "./fakeAnthropicHistory.js"
 import type { Fault, RetryAfter } from "./fakeAnthropicModel.js"
 import * as Protocol from "./fakeAnthropicProtocol.js"
 import type { Ending } from "./fakeAnthropicRecord.js"
 import * as Sse from "./fakeAnthropicSse.js"
 import * as Window from "./fakeAnthropicWindow.js"
 
-/** How replies are paced. */
+/** How replies are paced, and where what they send is remembered. */
 export interface Replies {
   readonly latency: Duration.Duration
   readonly deltaInterval: Duration.Duration
+  readonly history: History.History
 }
 
 const retryAfterHeaders = (retryAfter: RetryAfter | undefined): Record<string, string> =>
@@ -114,14 +117,15 @@ const answer = (
   }
 }
 
-/** The reply of message `messageId`, its blocks given their ids and signatures. */
-const source = (replies: Replies, plan: Extract<Plan, { _tag: "Reply" }>, messageId: string): Sse.Source => ({
-  messageId,
-  request: plan.request,
-  reply: plan.reply,
-  blocks: Answer.finalize(plan.reply, messageId),
-  deltaInterval: replies.deltaInterval
-})
+/**
+ * The reply of message `messageId`, its blocks given their ids and signatures, remembered as sent
+ * (even when a fault answers instead: a client cannot tell them apart).
+ */
+const source = (replies: Replies, plan: Extract<Plan, { _tag: "Reply" }>, messageId: string): Sse.Source => {
+  const blocks = Answers.withIds(plan.reply.content, messageId)
+  replies.history.remember(blocks)
+  return { messageId, request: plan.request, reply: plan.reply, blocks, deltaInterval: replies.deltaInterval }
+}
 
 /** The response to request `index` as `plan` says, after the latency; `end` records a drop. */
 export const respond = (

@@ -9,6 +9,7 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { type Clock, Duration, Effect } from "effect"
 import * as Decide from "./fakeAnthropicDecide.js"
+import * as History from "./fakeAnthropicHistory.js"
 import type { FakeAnthropicService, Options } from "./fakeAnthropicModel.js"
 import * as Records from "./fakeAnthropicRecord.js"
 import type { Replies } from "./fakeAnthropicRespond.js"
@@ -47,7 +48,8 @@ const settings = (options: Options, startedAt: number) =>
     }
     const replies: Replies = {
       latency: Duration.decode(options.latency ?? Duration.zero),
-      deltaInterval: Duration.decode(options.deltaInterval ?? Duration.zero)
+      deltaInterval: Duration.decode(options.deltaInterval ?? Duration.zero),
+      history: History.make(options.strictHistory ?? true)
     }
     return { rules, replies }
   })
@@ -90,7 +92,7 @@ export const make = (options: Options = {}) =>
     const server = yield* NodeHttpServer.make(() => node, { port: options.port ?? 0, host: "127.0.0.1" })
     // A hanging request keeps its connection open, and `server.close` would wait for it forever.
     yield* Effect.addFinalizer(() => Effect.sync(() => node.closeAllConnections()))
-    yield* server.serve(router(clock, records, Decide.decider(rules), replies))
+    yield* server.serve(router(clock, records, Decide.decider(rules, replies.history), replies))
     if (server.address._tag !== "TcpAddress") return yield* Effect.dieMessage("FakeAnthropic: not a TCP server")
 
     return {

@@ -3,6 +3,7 @@
  * its deltas `deltaInterval` apart on the Effect Clock, then the tail, or whatever a fault puts in
  * place of the rest.
  */
+import type { AnswerBlock } from "@fleetguard/core"
 import { Duration, Effect, Stream } from "effect"
 import * as Answer from "./fakeAnthropicAnswer.js"
 import * as Protocol from "./fakeAnthropicProtocol.js"
@@ -15,7 +16,7 @@ export interface Source {
   readonly messageId: string
   readonly request: Protocol.ParsedRequest
   readonly reply: Answer.Reply
-  readonly blocks: ReadonlyArray<Answer.Sent>
+  readonly blocks: ReadonlyArray<AnswerBlock>
   readonly deltaInterval: Duration.Duration
 }
 

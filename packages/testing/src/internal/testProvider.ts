@@ -4,20 +4,33 @@
  */
 import {
   Agent,
+  type AnswerBlock,
   type CompletionRequest,
+  InvalidRequest,
   type ProviderCompletion,
   type ProviderError,
   type ProviderStreamEvent,
   type Usage
 } from "@fleetguard/core"
 import { Clock, Duration, Effect, Exit, Stream } from "effect"
-import * as Protocol from "./fakeAnthropicProtocol.js"
+import * as Answers from "./answers.js"
+import * as Count from "./countTokens.js"
 import type { CallInfo, RecordedCall, Script, Step, TestProviderService } from "./testProviderModel.js"
+
+/** The request's input as FakeAnthropic counts it, and what in it FakeAnthropic would refuse. */
+const counted = (request: CompletionRequest) =>
+  Count.count({
+    model: request.model,
+    system: request.system,
+    messages: request.messages,
+    tools: request.tools,
+    toolChoice: request.toolChoice?.type
+  })
 
 export const usageFor = (request: CompletionRequest, text: string, outputTokens?: number) => {
   const words = text.split(/\s+/).filter((w) => w.length > 0).length
   return {
-    inputTokens: Protocol.inputTokens(request.system, request.messages),
+    inputTokens: counted(request).inputTokens,
     outputTokens: Math.min(request.maxTokens, outputTokens ?? words),
     cacheCreationInputTokens: 0,
     cacheReadInputTokens: 0
@@ -56,24 +69,47 @@ const recorder = (script: Script) => {
   }
 }
 
-const completionOf = (step: Extract<Step, { _tag: "Reply" }>, info: CallInfo): ProviderCompletion => {
-  const text = step.text ?? `reply ${info.index}`
+type Reply = Extract<Step, { _tag: "Reply" }>
+
+/** The reply's blocks: `content` with its ids and signatures given, or one block of `text`. */
+const blocksOf = (step: Reply, info: CallInfo): ReadonlyArray<AnswerBlock> =>
+  step.content === undefined
+    ? [{ type: "text", text: step.text ?? `reply ${info.index}` }]
+    : Answers.withIds(step.content, `test_${info.index}`)
+
+/** Output tokens: a word each for a text reply, as FakeAnthropic's for scripted blocks. */
+const completionOf = (step: Reply, info: CallInfo): ProviderCompletion => {
+  const content = blocksOf(step, info)
+  const text = content.reduce((joined, block) => (block.type === "text" ? joined + block.text : joined), "")
+  const outputTokens =
+    step.content === undefined ? step.outputTokens : (step.outputTokens ?? Answers.outputTokens(content))
   return {
     text,
-    content: [{ type: "text", text }],
+    content,
     model: info.request.model,
-    stopReason: "end_turn",
-    usage: usageFor(info.request, text, step.outputTokens),
+    stopReason: step.stopReason ?? Answers.stopReasonOf(content),
+    usage: usageFor(info.request, text, outputTokens),
     rateLimitResetMillis: step.rateLimitResetMillis
   }
+}
+
+/** What FakeAnthropic refuses (an image it cannot read, a PDF by URL), refused as the provider would. */
+const refusal = (info: CallInfo): InvalidRequest | undefined => {
+  const { refused } = counted(info.request)
+  return refused === undefined ? undefined : new InvalidRequest({ status: 400, message: refused })
 }
 
 const answer = (step: Step, info: CallInfo): Effect.Effect<ProviderCompletion, ProviderError> => {
   switch (step._tag) {
     case "Hang":
       return Effect.never
-    case "Reply":
-      return Effect.as(Effect.sleep(step.latency ?? Duration.zero), completionOf(step, info))
+    case "Reply": {
+      const refused = refusal(info)
+      return Effect.zipRight(
+        Effect.sleep(step.latency ?? Duration.zero),
+        refused === undefined ? Effect.sync(() => completionOf(step, info)) : Effect.fail(refused)
+      )
+    }
     case "Fail":
       return Effect.zipRight(Effect.sleep(step.latency ?? Duration.zero), Effect.fail(step.error))
     case "Cut":
@@ -81,13 +117,25 @@ const answer = (step: Step, info: CallInfo): Effect.Effect<ProviderCompletion, P
   }
 }
 
-/** Splits text into deltas that concatenate back to it: each word with the space before it. */
-const words = (text: string): ReadonlyArray<string> => text.split(/(?=\s+\S)/)
+type Delta = Extract<ProviderStreamEvent, { readonly _tag: "TextDelta" | "ToolInputDelta" | "ThinkingDelta" }>
+
+/** The events of a block's deltas, as the Anthropic provider reports them (a signature is not an event). */
+const blockDeltas = (block: AnswerBlock, index: number): ReadonlyArray<Delta> =>
+  Answers.pieces(block).flatMap(
+    (piece): ReadonlyArray<Delta> =>
+      piece.kind === "text"
+        ? [{ _tag: "TextDelta", text: piece.value }]
+        : piece.kind === "input"
+          ? [{ _tag: "ToolInputDelta", index, id: piece.id, name: piece.name, partialJson: piece.value }]
+          : piece.kind === "thinking"
+            ? [{ _tag: "ThinkingDelta", thinking: piece.value }]
+            : []
+  )
 
 /** The start of a stream after `latency`: input usage reported with one output token, then the deltas. */
 const started = (
   usage: Usage,
-  deltas: ReadonlyArray<string>,
+  deltas: ReadonlyArray<Delta>,
   latency: Duration.DurationInput | undefined,
   deltaLatency: Duration.DurationInput | undefined
 ): Stream.Stream<ProviderStreamEvent> =>
@@ -99,8 +147,8 @@ const started = (
         final: false
       } as const)
     ),
-    Stream.mapEffect(Stream.fromIterable(deltas), (text) =>
-      Effect.as(Effect.sleep(deltaLatency ?? Duration.zero), { _tag: "TextDelta", text } as const)
+    Stream.mapEffect(Stream.fromIterable(deltas), (delta) =>
+      Effect.as(Effect.sleep(deltaLatency ?? Duration.zero), delta)
     )
   )
 
@@ -111,9 +159,11 @@ const events = (step: Step, info: CallInfo): Stream.Stream<ProviderStreamEvent, 
     case "Fail":
       return Stream.drain(Stream.fromEffect(answer(step, info)))
     case "Reply": {
+      const refused = refusal(info)
+      if (refused !== undefined) return Stream.fail(refused)
       const completion = completionOf(step, info)
       return Stream.concat(
-        started(completion.usage, words(completion.text), step.latency, step.deltaLatency),
+        started(completion.usage, completion.content.flatMap(blockDeltas), step.latency, step.deltaLatency),
         Stream.make(
           { _tag: "Usage", usage: completion.usage, final: true } as const,
           { _tag: "Done", completion } as const
@@ -121,7 +171,10 @@ const events = (step: Step, info: CallInfo): Stream.Stream<ProviderStreamEvent, 
       )
     }
     case "Cut": {
-      const deltas = Array.from({ length: step.afterDeltas }, (_, i) => (i === 0 ? "word" : " word"))
+      const deltas = Array.from({ length: step.afterDeltas }, (_, i) => ({
+        _tag: "TextDelta" as const,
+        text: i === 0 ? "word" : " word"
+      }))
       return Stream.concat(
         started(usageFor(info.request, ""), deltas, undefined, step.deltaLatency),
         Stream.fail(step.error)

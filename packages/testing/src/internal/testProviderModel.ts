@@ -4,10 +4,11 @@
  */
 import type { CompletionRequest, LlmProviderService, ProviderError } from "@fleetguard/core"
 import type { Duration, Effect } from "effect"
+import type { FakeBlock } from "./fakeAnthropicModel.js"
 
 /**
- * What the provider does with one call: reply (after a latency, streaming word by word), fail with
- * a `ProviderError`, hang, or fail partway through a stream.
+ * What the provider does with one call: reply (after a latency, streaming word by word, tool
+ * input piece by piece), fail with a `ProviderError`, hang, or fail partway through a stream.
  *
  * @since 0.1.0
  * @category models
@@ -17,9 +18,21 @@ export type Step =
       readonly _tag: "Reply"
       readonly latency?: Duration.DurationInput | undefined
       readonly text?: string | undefined
-      /** Default: one token per word of `text`, at most `maxTokens`. */
+      /**
+       * The answer's blocks instead of `text` (whose text blocks make the completion's `text`):
+       * tool calls, thinking, text — core's `AnswerBlock`s, or FakeAnthropic's constructors'
+       * (`FakeAnthropic.toolUse(name, input)`), whose missing ids (`toolu_test_<call>…`) and
+       * signatures are made up. Streamed as TextDelta, ToolInputDelta and ThinkingDelta events.
+       */
+      readonly content?: ReadonlyArray<FakeBlock> | undefined
+      /** Default: `tool_use` when `content` holds a tool_use, else `end_turn`. */
+      readonly stopReason?: string | undefined
+      /**
+       * Default: one token per word of `text`; for `content`, as FakeAnthropic counts a scripted
+       * answer (ceil(UTF-8 bytes / 4) of text, tool input JSON, thinking). At most `maxTokens`.
+       */
       readonly outputTokens?: number | undefined
-      /** Streaming: the time between text deltas (one delta per word). */
+      /** Streaming: the time before each delta (one per word, or per piece of tool input). */
       readonly deltaLatency?: Duration.DurationInput | undefined
       /** As if the provider's rate-limit headers said a limit is used up for this long. */
       readonly rateLimitResetMillis?: number | undefined
