@@ -100,6 +100,30 @@ describe("a request mapped onto the SDK's MessageCreateParams", () => {
     expect(Object.keys(Either.getOrThrow(toParams(plain))).sort()).toEqual(["max_tokens", "messages", "model"])
   })
 
+  it("a document by URL goes as the API takes it (FakeAnthropic cannot fetch one, so it is checked here)", () => {
+    const request = {
+      ...plain,
+      messages: [
+        {
+          role: "user" as const,
+          content: [
+            {
+              type: "document" as const,
+              source: { type: "url" as const, url: "https://example.com/a.pdf" },
+              title: "A"
+            }
+          ]
+        }
+      ]
+    }
+    expect(Either.getOrThrow(toParams(request)).messages).toEqual([
+      {
+        role: "user",
+        content: [{ type: "document", source: { type: "url", url: "https://example.com/a.pdf" }, title: "A" }]
+      }
+    ])
+  })
+
   it("a plain request is the API's body as it was: three fields, the content as it is", () => {
     expect(toParams({ ...plain, system: "be brief", cache: "1h" })).toEqual(
       Either.right({

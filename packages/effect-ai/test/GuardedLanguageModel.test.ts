@@ -113,7 +113,7 @@ describe("GuardedLanguageModel: each call settled at the price of the usage its 
         const Weather = Schema.Struct({ city: Schema.String, degrees: Schema.Number })
         const response = yield* LanguageModel.generateObject({ prompt: "weather?", schema: Weather }).pipe(haiku)
         expect(response.value).toEqual({ city: "Oslo", degrees: 21 })
-        expect((yield* Budget.snapshot).spentUsd).toBeCloseTo(haikuUsd(2, 4), 12)
+        expect((yield* Budget.snapshot).spentUsd).toBeCloseTo(haikuUsd(361, 4), 12)
         const [settled] = yield* settledEvents(events)
         expect(settled?.reservedUsd).toBeGreaterThan(yield* Pricing.estimate(estimated("weather?")))
         const [sent] = yield* fake.requests
