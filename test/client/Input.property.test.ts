@@ -8,6 +8,7 @@ import {
   Depth,
   Guards,
   LlmClient,
+  LlmProvider,
   Pricing,
   type Reservation,
   Retry,
@@ -15,8 +16,8 @@ import {
 } from "@fleetguard/core"
 import { TestProvider } from "@fleetguard/testing"
 import { Cause, Effect, Exit, FastCheck as fc, Layer, Option, Stream } from "effect"
-import { breakAt, hostile } from "../../packages/core/test/hostile.js"
-import { client, defaultGuards, request } from "../support/client.js"
+import { breakAt, hostile, nearRequest as nearAnyRequest, wellFormedRequest } from "../../packages/core/test/hostile.js"
+import { client, clientOver, defaultGuards, request } from "../support/client.js"
 
 /** The tags a caller may see; anything else (a defect, an unknown failure) breaks the contract. */
 const typed = new Set([
@@ -55,7 +56,12 @@ const nearRequest = fc.record(
   },
   { requiredKeys: ["model", "maxTokens", "messages"] }
 )
-const input = fc.oneof(fc.anything(), nearRequest)
+// Requests of every kind (tools, tool choices, thinking, blocks of every kind), well formed or with one place wrong.
+const input = fc.oneof(fc.anything(), nearRequest, wellFormedRequest, nearAnyRequest)
+
+/** Every object and array inside `u`, `u` included. */
+const objectsIn = (u: unknown): Array<object> =>
+  typeof u === "object" && u !== null ? [u, ...Object.values(u).flatMap(objectsIn)] : []
 
 const numRuns = 150
 // The hostile samples build a client or a ledger each: fewer, since every kind of break is small.
@@ -183,7 +189,7 @@ describe("unknown input never produces a defect", () => {
 
   it.effect.prop(
     "a throwing getter or a Proxy anywhere in a request: a completion or a typed failure, never a defect",
-    { broken: hostile(fc.oneof(nearRequest, fc.constant(request()))) },
+    { broken: hostile(fc.oneof(nearRequest, fc.constant(request()), wellFormedRequest, nearAnyRequest)) },
     ({ broken }) =>
       Effect.gen(function* () {
         const given = () => breakAt(broken.value, broken.path, broken.kind) as CompletionRequest
@@ -232,6 +238,39 @@ describe("unknown input never produces a defect", () => {
           }
         }
       }).pipe(Effect.provide(Layer.merge(Budget.layer({ limitUsd: 10 }), Depth.layer({ maxDepth: 3, maxFanOut: 4 })))),
+    { fastCheck: { numRuns: hostileRuns } }
+  )
+
+  it.effect.prop(
+    "a well-formed request of every kind is completed, and the provider gets it as given, sharing no object with it",
+    { request: wellFormedRequest },
+    ({ request }) =>
+      Effect.suspend(() => {
+        // A provider that keeps what it is given: the property is the boundary's copy, not what a
+        // provider makes of random image bytes (TestProvider, like the API, refuses those).
+        const received: Array<CompletionRequest> = []
+        const recording = LlmProvider.layer({
+          complete: (r) =>
+            Effect.sync(() => {
+              received.push(r)
+              return {
+                text: "ok",
+                content: [{ type: "text", text: "ok" }],
+                model: r.model,
+                stopReason: "end_turn",
+                usage: { inputTokens: 1, outputTokens: 1, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 }
+              }
+            })
+        })
+        return Effect.gen(function* () {
+          const completion = yield* LlmClient.complete(request)
+          expect(completion.costUsd).toBeGreaterThanOrEqual(0)
+          expect(received).toHaveLength(1)
+          expect(received[0]).toEqual(request)
+          const given = new Set(objectsIn(request))
+          expect(objectsIn(received[0]).filter((o) => given.has(o))).toEqual([])
+        }).pipe(Effect.provide(clientOver(recording)))
+      }),
     { fastCheck: { numRuns: hostileRuns } }
   )
 

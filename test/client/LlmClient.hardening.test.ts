@@ -166,7 +166,7 @@ describe.each(paths)("LlmClient: bad input is a typed error, never a defect ($na
       "a block without text",
       { ...request(), messages: [{ role: "user", content: [{ type: "text" }] }] },
       "InvalidRequest",
-      "messages[0].content"
+      "messages[0].content[0].text"
     ],
     [
       "an unknown role",
