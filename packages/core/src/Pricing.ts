@@ -37,7 +37,8 @@ export type PriceTable = Readonly<Record<string, ModelPrice>>
 
 /**
  * Counts a request's input tokens exactly (e.g. with the provider's token-counting endpoint), for
- * reservations tighter than the byte bound. When it fails, the byte bound is used.
+ * reservations tighter than the byte bound, and for the parts that bound cannot cover (a PDF by URL).
+ * When it fails, the byte bound is used (the context window for a part it cannot cover).
  *
  * @since 0.1.0
  * @category models
@@ -116,10 +117,36 @@ export class Pricing extends Context.Tag("@fleetguard/core/Pricing")<Pricing, Pr
   /** The UTF-8 length of text given as a string or as text blocks. */
   static readonly contentBytes: (content: SystemPrompt) => number = Prices.contentBytes
   /**
-   * An upper bound on the input tokens of `request`: a token is at least one UTF-8 byte, plus the
-   * framing overheads (a text block is framed like a message).
+   * An upper bound on the input tokens of `request`, block by block: text, thinking, tool
+   * definitions, tool inputs and results by their UTF-8 bytes (a token is at least one byte), plus
+   * framing overheads; images by their size (`imageCeilingTokens` when it cannot be read); PDFs by
+   * their pages (`pdfPageTokens` each). Infinite when a part cannot be bounded from the request: a
+   * PDF by URL, or one whose pages cannot be counted.
    */
   static readonly maxInputTokens: (request: CompletionRequest) => number = Prices.maxInputTokens
+  /**
+   * What an estimate reserves for the input of `request` without a counter: `maxInputTokens`,
+   * never past the model's context window (`contextWindowTokens`), which it is when the bound is
+   * infinite. With `countInputTokens`, the count (+5%) is reserved instead.
+   */
+  static readonly inputCeiling: (request: CompletionRequest) => number = Prices.inputCeiling
+  /**
+   * The most tokens one image can be billed on `model` (an image by URL, or one whose size its
+   * header does not give): ~1,600 tokens (+5%) up to Claude Opus 4.6, Sonnet 4.x, Haiku 4.5 and
+   * 3.x; ~5,000 (+5%) from Opus 4.7 and for any model not known here.
+   */
+  static readonly imageCeilingTokens: (model: string) => number = Prices.imageCeilingTokens
+  /**
+   * What one PDF page is bounded at on `model`: an image of the page, and 4,000 tokens of text (an
+   * uncompressed PDF whose strings hold more is bounded by them).
+   */
+  static readonly pdfPageTokens: (model: string) => number = Prices.pdfPageTokens
+  /** The most input tokens any request can be billed (the largest context window): what bounds the unbounded. */
+  static readonly contextWindowTokens: number = Prices.contextWindowTokens
+  /** Tokens of the system prompt the provider adds when a request has tools. */
+  static readonly toolUseSystemPromptTokens: number = Prices.toolUseSystemPromptTokens
+  /** Tokens the provider adds for a tool it defines itself (bash, web search…), beyond the tool's JSON. */
+  static readonly definedToolTokens: number = Prices.definedToolTokens
   /** Tokens a message's framing (role, separators) may add beyond its text. */
   static readonly perMessageOverheadTokens: number = Prices.perMessageOverheadTokens
   /** Tokens the request's own framing may add. */

@@ -78,6 +78,18 @@ describe("what a response says it used", () => {
     })
   })
 
+  it("a prompt nothing in it bounds (a PDF by URL): its input taken at the context window, never as infinite", () => {
+    const unbounded: CompletionRequest = {
+      ...request,
+      messages: [
+        { role: "user", content: [{ type: "document", source: { type: "url", url: "https://example.com/a.pdf" } }] }
+      ]
+    }
+    expect(Pricing.maxInputTokens(unbounded)).toBe(Number.POSITIVE_INFINITY)
+    expect(usageOf(finish({}), unbounded).inputTokens).toBe(Pricing.contextWindowTokens)
+    expect(boundedUsage(unbounded, 10).inputTokens).toBe(Pricing.contextWindowTokens)
+  })
+
   it.prop(
     "a stream cut short: output bounded by the bytes received and by max tokens",
     { bytes: fc.nat({ max: 1000 }) },

@@ -10,7 +10,7 @@ import { Either, Option, Schema } from "effect"
 
 /** The usage a call is charged when nothing is known of it but how much text came back. */
 export const boundedUsage = (request: CompletionRequest, bytesReceived: number): Usage => ({
-  inputTokens: Pricing.maxInputTokens(request),
+  inputTokens: Pricing.inputCeiling(request),
   outputTokens: Math.min(request.maxTokens, bytesReceived),
   cacheCreationInputTokens: 0,
   cacheReadInputTokens: 0
@@ -37,8 +37,8 @@ const AnthropicUsage = Schema.Struct({
 const decodeAnthropic = Schema.decodeUnknownEither(Schema.Struct({ usage: AnthropicUsage }))
 
 /**
- * The usage a `finish` part reports; a count it leaves out is taken at its upper bound (input from
- * the prompt's bytes, output at max tokens), so a call is never charged less than it may have cost.
+ * The usage a `finish` part reports; a count it leaves out is taken at its upper bound (input at
+ * the prompt's bound, `Pricing.inputCeiling`; output at max tokens), so a call is never charged less than it may have cost.
  */
 export const usageOf = (finish: Response.FinishPart, request: CompletionRequest): Usage => {
   const anthropic = Either.getOrUndefined(decodeAnthropic(finish.metadata.anthropic))?.usage
@@ -46,7 +46,7 @@ export const usageOf = (finish: Response.FinishPart, request: CompletionRequest)
   const inputTokens = anthropic?.input_tokens ?? reported.inputTokens
   const cacheWrite1h = anthropic?.cache_creation?.ephemeral_1h_input_tokens
   return {
-    inputTokens: inputTokens ?? Pricing.maxInputTokens(request),
+    inputTokens: inputTokens ?? Pricing.inputCeiling(request),
     outputTokens: reported.outputTokens ?? request.maxTokens,
     cacheCreationInputTokens: anthropic?.cache_creation_input_tokens ?? 0,
     cacheReadInputTokens: anthropic?.cache_read_input_tokens ?? reported.cachedInputTokens ?? 0,

@@ -63,12 +63,12 @@ const TableSchema = Schema.Record({
   value: Options({ input: Rate, output: Rate, cacheWrite5m: Rate, cacheWrite1h: Rate, cacheRead: Rate })
 }).annotations({ message: () => "must be an object of prices by model" })
 
-/** An estimate from the exact input count `count` gives; the byte bound when it cannot be had. */
+/** An estimate from the input count `count` gives (+5%); the bound (or the context window) when it cannot be had. */
 const counted = (p: Prices.Price, request: CompletionRequest, count: Counter): Effect.Effect<number> =>
   count(request).pipe(
     Effect.flatMap((tokens) =>
       Number.isSafeInteger(tokens) && tokens >= 0
-        ? Effect.succeed(Prices.priceEstimate(p, request, Prices.withMargin(tokens, request)))
+        ? Effect.succeed(Prices.priceEstimate(p, request, Prices.withMargin(tokens)))
         : Effect.fail(`not a token count: ${tokens}`)
     ),
     Effect.catchAllCause((cause) =>
@@ -105,8 +105,8 @@ export const make = (table: unknown, countInputTokens: Counter | undefined) =>
       const found = Prices.resolve(merged, model)
       return found === undefined ? Effect.fail(new UnknownModel({ model })) : Effect.succeed(found)
     }
-    // The byte bound is the most any count gives: an estimate no ledger can hold is refused before
-    // anything is counted, naming the request's field rather than the reservation's amount.
+    // An estimate no ledger can hold is refused before anything is counted, naming the request's
+    // field rather than the reservation's amount (a count, like the bound, stops at the context window).
     const bounded = (p: Prices.Price, request: CompletionRequest): Effect.Effect<number, InvalidAmount> => {
       const bound = Prices.priceEstimate(p, request)
       const refused = beyondLedger(p, request, bound)

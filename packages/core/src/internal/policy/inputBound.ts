@@ -1,10 +1,11 @@
 /**
  * The most input tokens a request can be billed for, read from the request alone, block by block:
- * text, tool definitions, tool inputs and results by their UTF-8 bytes (a token is at least one
- * byte), images by the provider's per-image ceiling (less when the image's header gives its size),
- * PDFs by a per-page ceiling when their pages can be counted. A part that cannot be bounded (a PDF
- * by URL, or one whose pages cannot be counted) makes the bound infinite: the caller then asks the
- * provider to count, or takes the model's whole context window. Pure; nothing of fleetguard.
+ * text, thinking, tool definitions, tool inputs and results by their UTF-8 bytes (a token is at
+ * least one byte), images by the provider's per-image ceiling (less when the image's header gives
+ * its size), PDFs by a per-page ceiling when their pages can be counted. A part that cannot be
+ * bounded (a PDF by URL, or one whose pages cannot be counted, or a block of a kind not known
+ * here) makes the bound infinite: the caller then asks the provider to count, or takes the model's
+ * whole context window. Pure; nothing of fleetguard.
  */
 import { byteLength } from "./bytes.js"
 import * as Media from "./media.js"
@@ -53,6 +54,14 @@ export const perRequestOverheadTokens = 32
 export const toolUseSystemPromptTokens = 600
 
 /**
+ * What the provider adds for a tool it defines itself (`{ type: "bash_20250124", name: "bash" }`,
+ * web search, code execution…), beyond the tool's own JSON: above every figure Anthropic documents
+ * (computer use, 735 tokens and 499 of system prompt). What such a tool fetches or runs is billed as
+ * the provider reports, and bounded by nothing in the request.
+ */
+export const definedToolTokens = 1_500
+
+/**
  * The model's context window: no request's input can be billed past it (the API refuses a longer
  * one), so it bounds what cannot be counted. The largest Anthropic offers (1M tokens, with the
  * long-context option), for every model: a smaller window would undercount a model that has one.
@@ -62,8 +71,17 @@ export const contextWindowTokens = 1_000_000
 /** A block's framing (its type, separators) beyond its bytes, as a message's. */
 const framed = (bytes: number): number => bytes + perMessageOverheadTokens
 
-/** Bytes of a value as JSON (a tool's input or schema); the value was decoded as JSON-able at the boundary. */
-const jsonBytes = (value: unknown): number => byteLength(JSON.stringify(value) ?? "null")
+/**
+ * Bytes of a value as JSON (a tool's input or schema); infinite for one JSON cannot hold (a cycle, a
+ * bigint), which a request decoded at the boundary never has.
+ */
+const jsonBytes = (value: unknown): number => {
+  try {
+    return byteLength(JSON.stringify(value) ?? "null")
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
 
 const sourceTokens = (model: string, block: { readonly type: "image" | "document"; readonly source: Source }) => {
   const { source } = block
@@ -88,6 +106,9 @@ const blockTokens = (model: string, block: Block): number => {
       return framed(byteLength(block.thinking) + byteLength(block.signature))
     case "redacted_thinking":
       return framed(byteLength(block.data))
+    default:
+      // Not a kind known here (the request was not decoded): never priced as nothing.
+      return Number.POSITIVE_INFINITY
   }
 }
 
@@ -99,11 +120,17 @@ export const contentTokens = (model: string, content: Content): number => {
   return tokens
 }
 
-/** Every tool definition by its bytes as JSON (client and server tools alike), and the tool-use system prompt. */
+/** A tool the provider defines (it has a `type`, which a client tool has not, or says is "custom"). */
+const isDefined = (tool: object): boolean => "type" in tool && tool.type !== "custom"
+
+/**
+ * Every tool definition by its bytes as JSON, and what the provider adds for one it defines; the
+ * tool-use system prompt once.
+ */
 const toolTokens = (tools: ReadonlyArray<object> | undefined): number => {
   if (tools === undefined || tools.length === 0) return 0
   let tokens = toolUseSystemPromptTokens
-  for (const tool of tools) tokens += framed(jsonBytes(tool))
+  for (const tool of tools) tokens += framed(jsonBytes(tool)) + (isDefined(tool) ? definedToolTokens : 0)
   return tokens
 }
 
@@ -117,8 +144,5 @@ export const maxInputTokens = (request: Bounded): number => {
   return tokens
 }
 
-/** The bound, or the context window when the request holds a part that cannot be bounded. */
-export const inputCeiling = (request: Bounded): number => {
-  const tokens = maxInputTokens(request)
-  return Number.isFinite(tokens) ? tokens : contextWindowTokens
-}
+/** The bound, never past the context window: the window alone when the request holds a part that cannot be bounded. */
+export const inputCeiling = (request: Bounded): number => Math.min(maxInputTokens(request), contextWindowTokens)

@@ -4,17 +4,19 @@
  * each function reads, so that this layer needs nothing of fleetguard.
  */
 import { byteLength } from "./bytes.js"
-import { type Bounded, inputCeiling } from "./inputBound.js"
+import { type Bounded, contextWindowTokens, inputCeiling } from "./inputBound.js"
 
 export { byteLength } from "./bytes.js"
 export {
   contextWindowTokens,
+  definedToolTokens,
   inputCeiling,
   maxInputTokens,
   perMessageOverheadTokens,
   perRequestOverheadTokens,
   toolUseSystemPromptTokens
 } from "./inputBound.js"
+export { imageCeilingTokens, pdfPageTokens } from "./media.js"
 
 /** USD per million tokens (the public `ModelPrice`). */
 export interface Price {
@@ -135,7 +137,7 @@ export const priceUsage = (p: Price, usage: Tokens): number => {
 
 /**
  * USD for `request` at `p` if it used every token it may: `inputTokens` (by default the bound
- * read from the request, or the context window when it holds a part that cannot be bounded) at
+ * read from the request, never past the context window, which it is for a part that cannot be bounded) at
  * the dearest input rate the request can be billed at, and `maxTokens` of output (thinking is
  * output, within `maxTokens`).
  */
@@ -144,9 +146,11 @@ export const priceEstimate = (p: Price, request: Priced, inputTokens: number = i
 
 /**
  * Counts can differ a little from what is billed (Anthropic documents its count as an estimate):
- * reserve this much more, never more than the byte bound.
+ * reserve this much more, never past the context window. The bound read from the request does not
+ * cap a count: some of its parts (a PDF page's text) are fleetguard's ceilings, which a count
+ * knows better, and the parts it cannot bound at all are what a count is asked for.
  */
 export const countedInputMargin = 0.05
 
-export const withMargin = (counted: number, request: Priced): number =>
-  Math.min(inputCeiling(request), Math.ceil(counted * (1 + countedInputMargin)))
+export const withMargin = (counted: number): number =>
+  Math.min(contextWindowTokens, Math.ceil(counted * (1 + countedInputMargin)))
