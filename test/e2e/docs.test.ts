@@ -46,6 +46,14 @@ const pages: ReadonlyArray<readonly [doc: string, outputs: ReadonlyArray<RegExp>
     ]
   ],
   ["docs/guards.md", [/^echo: hello: spent \$0\.002, reserved \$0\n$/]],
+  [
+    "docs/tools.md",
+    [
+      /^reserved before the call: at most \$\d+\.\d{4}\nrefused: temperature\nrefused: toolChoice\.name\n$/,
+      /^answer: the report, from 4 findings \(2 sub-queries dropped\)\ncalls: 6, by 5 agents\ntook 6s on the TestClock\n$/,
+      /^tool_use: plan in 5 pieces, \{"queries":\["costs","rate limits"\]\}\nparsed: \{"queries":\["costs","rate limits"\]\}\n$/
+    ]
+  ],
   ["docs/architecture.md", []],
   ["docs/configuration.md", []],
   ["docs/failure-modes.md", []],

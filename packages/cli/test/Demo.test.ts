@@ -58,9 +58,12 @@ describe("fleetguard demo", () => {
     () =>
       Effect.gen(function* () {
         const { result, table } = yield* scenario("fanout")
-        // 1 + 6 + 36 + 216 naive; 1 + 4 + 16 guarded (depths 0 to 2, 4 wide).
-        expect(result.naive.calls.length, table).toBe(259)
-        expect(result.guarded.calls.length, table).toBe(21)
+        // Agents: 1 + 6 + 36 + 216 naive; 1 + 4 + 16 guarded (depths 0 to 2, 4 wide). An agent above the
+        // last level plans (a tool call) and answers from the plan's result: two requests; a last-level
+        // one researches in one. Naive: 2 × 43 + 216; guarded: every agent plans (its sub-agents refused
+        // at maxDepth still make it answer), 2 × 21.
+        expect(result.naive.calls.length, table).toBe(302)
+        expect(result.guarded.calls.length, table).toBe(42)
         expect([result.naive.finished, result.guarded.finished, result.agents], table).toEqual([259, 21, 259])
         expect(result.refused.FanOutTruncated, table).toBe(2 * 21)
         expect(result.refused.DepthLimitExceeded, table).toBe(64)

@@ -1,6 +1,6 @@
 /**
  * Scenario 5, all at once, as the seed article's fleet meets them: 20 research agents start
- * together, each planning sub-queries 6 wide and 2 levels deep; the API rate-limits the start, and
+ * together, each planning sub-queries through a tool call, 6 wide and 2 levels deep (research.ts); the API rate-limits the start, and
  * fails every request once it has answered enough of them. Naive: per-agent caps only, the SDK's retries, `Promise.all`. Guarded:
  * the same agents under the one guard configuration.
  *
@@ -8,10 +8,10 @@
  */
 import { FakeAnthropic } from "@fleetguard/testing"
 import { Effect } from "effect"
-import { type Env, range, request } from "./agents.js"
-import { guardedTree, naiveTree, planned, type Tree, tree } from "./fanout.js"
+import { type Env, model, range } from "./agents.js"
 import { guarded, naive, result, side } from "./fleet.js"
 import { madeWhileWaiting, trips } from "./measure.js"
+import { answers, guardedResearcher, naiveResearcher, planned, type Tree, tree } from "./research.js"
 import type { Row, ScenarioResult, Side } from "./scenario.js"
 import { cost, count, startedAfter, traffic } from "./table.js"
 
@@ -22,7 +22,7 @@ const retryAfterMillis = 1000
 const rateLimited = { from: 0, until: 1500 }
 // The upstream fails after this much work (answers), not after a time: a fleet that waits out the
 // 429s must not meet the outage earlier for it.
-const failingAfter = 250
+const failingAfter = 330
 
 /** Every request fails once `failingAfter` were answered (a count of its own per server). */
 const outageAfter = (answers: number): FakeAnthropic.Script => {
@@ -33,6 +33,7 @@ const outageAfter = (answers: number): FakeAnthropic.Script => {
 const server = (): FakeAnthropic.Options => ({
   latency: "40 millis",
   outputTokens: maxTokens,
+  answer: answers,
   script: FakeAnthropic.sequence(
     FakeAnthropic.during(
       rateLimited.from,
@@ -43,14 +44,14 @@ const server = (): FakeAnthropic.Options => ({
   )
 })
 
-const research = () => tree(levels, (path) => request(`research ${path}`, maxTokens))
+const research = () => tree(levels, model, maxTokens)
 
 const naiveFleet = (env: Env) =>
   side(env.progress, "all · naive", server(), (fake, startedAt) =>
     Effect.promise(async () => {
       const client = naive(fake, env.pricing, startedAt)
       const t = research()
-      await Promise.allSettled(range(agents).map((r) => naiveTree(client, t, `${r}`)))
+      await Promise.allSettled(range(agents).map((r) => naiveResearcher(client, t, `${r}`, `topic ${r}`)))
       return { client, spawned: t.spawned, finished: t.finished, rateLimited }
     })
   )
@@ -58,7 +59,7 @@ const naiveFleet = (env: Env) =>
 const guardedFleet = (env: Env) =>
   side(env.progress, "all · guarded", server(), (fake, startedAt) => {
     const t = research()
-    const fleet = Effect.forEach(range(agents), (r) => Effect.either(guardedTree(t, `${r}`)), {
+    const fleet = Effect.forEach(range(agents), (r) => Effect.either(guardedResearcher(t, `${r}`, `topic ${r}`)), {
       concurrency: "unbounded",
       discard: true
     })
@@ -101,7 +102,7 @@ export const run = (env: Env): Effect.Effect<ScenarioResult> =>
     const about = {
       name: "all",
       title: "5. All at once",
-      setup: `${agents} research agents start together, each spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimited.until / 1000} s, then every request fails once ${failingAfter} were answered. Naive: only per-agent caps.`,
+      setup: `${agents} research agents start together, each planning through a tool call and spawning sub-agents 6 wide, ${levels} levels deep; 429s (retry-after ${retryAfterMillis / 1000} s) for the first ${rateLimited.until / 1000} s, then every request fails once ${failingAfter} were answered. Naive: only per-agent caps.`,
       agents: agents * planned(levels)
     } as const
     return result(

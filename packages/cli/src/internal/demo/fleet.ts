@@ -74,6 +74,8 @@ export const side = <A, E, R>(
  * @category models
  */
 export interface Naive {
+  /** The SDK's `messages.create`, charged. */
+  readonly create: (params: Anthropic.MessageCreateParamsNonStreaming) => Promise<Anthropic.Message>
   readonly complete: (request: CompletionRequest) => Promise<number>
   readonly stream: (request: CompletionRequest) => Promise<number>
   readonly charges: ReadonlyArray<Charge>
@@ -83,8 +85,8 @@ export interface Naive {
 }
 
 /**
- * A naive client of `fake`; each call resolves with what its answer cost. The SDK is given the
- * global fetch, watched for when each request leaves and each 429 reaches the client.
+ * A naive client of `fake`: `complete` and `stream` resolve with what their answer cost, `create`
+ * with the SDK's message (charged the same way). The SDK is given the global fetch, watched for when each request leaves and each 429 reaches the client.
  *
  * @since 0.1.0
  * @category constructors
@@ -117,7 +119,13 @@ export const naive = (fake: FakeAnthropic.FakeAnthropicService, pricing: Pricing
     max_tokens: r.maxTokens,
     messages: r.messages.map((m) => ({ role: m.role, content: typeof m.content === "string" ? m.content : "" }))
   })
+  const create = async (p: Anthropic.MessageCreateParamsNonStreaming) => {
+    const message = await sdk.messages.create(p)
+    charge(p.model, message.usage)
+    return message
+  }
   return {
+    create,
     complete: async (r) => charge(r.model, (await sdk.messages.create(params(r))).usage),
     stream: async (r) => charge(r.model, (await sdk.messages.stream(params(r)).finalMessage()).usage),
     charges,

@@ -10,14 +10,15 @@ import { Budget, Events, GuardEvents, Guards, LlmClient } from "@fleetguard/core
 import { Chunk, Config, Console, Effect, Layer, Option, Queue, Redacted } from "effect"
 import { guardsOf, request, settings } from "./agents.js"
 import { MissingApiKey } from "./errors.js"
-import { guardedTree, tree } from "./fanout.js"
 import { refusals } from "./measure.js"
+import { guardedResearcher, tree } from "./research.js"
 import { guardedAgents } from "./storm.js"
 import { usd } from "./table.js"
 
 const liveModel = "claude-haiku-4-5"
-// Short answers: the point is the guards' behaviour, not the text.
+// Short answers: the point is the guards' behaviour, not the text. A plan needs room for its sub-queries.
 const maxTokens = 40
+const planTokens = 200
 
 const scenarios = (limitUsd: number) =>
   Effect.gen(function* () {
@@ -26,8 +27,8 @@ const scenarios = (limitUsd: number) =>
     yield* Console.log(
       `storm: ${storm.finished} agents finished, ${storm.failed.size} stopped by a refusal or an error`
     )
-    const research = tree(3, (path) => request(`sub-query ${path}`, maxTokens, liveModel))
-    yield* Effect.either(guardedTree(research, "0"))
+    const research = tree(3, liveModel, planTokens)
+    yield* Effect.either(guardedResearcher(research, "0", "the cost of running LLM agent fleets"))
     yield* Console.log(`fanout: agents run per depth ${research.spawned.join(", ")}`)
     const refused = Object.entries(refusals(Chunk.toReadonlyArray(yield* Queue.takeAll(events))))
     const { spentUsd } = yield* Budget.snapshot
