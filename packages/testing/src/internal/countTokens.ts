@@ -33,9 +33,10 @@ export interface Count {
 export const toolSystemPromptTokens = (choice: string | undefined): number =>
   choice === "any" || choice === "tool" ? 313 : 346
 
-type Fields = Readonly<Record<string, unknown>>
+/** A JSON object of a request, read field by field. */
+export type Fields = Readonly<Record<string, unknown>>
 
-const isRecord = (u: unknown): u is Fields => typeof u === "object" && u !== null && !Array.isArray(u)
+export const isRecord = (u: unknown): u is Fields => typeof u === "object" && u !== null && !Array.isArray(u)
 const str = (u: unknown): string => (typeof u === "string" ? u : "")
 const json = (u: unknown): string => JSON.stringify(u) ?? ""
 

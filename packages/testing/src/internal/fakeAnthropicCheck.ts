@@ -7,9 +7,10 @@
  * (`messages.1.content.0.text: Field required`). Pure.
  */
 
+import { type Fields, isRecord } from "./countTokens.js"
+
 export type Endpoint = "messages" | "count_tokens"
 
-type Fields = Readonly<Record<string, unknown>>
 type Check = (u: unknown, path: string) => string | undefined
 
 /** The first failure of several checks, each run only if those before it passed. */
@@ -20,8 +21,6 @@ const first = (...checks: ReadonlyArray<() => string | undefined>): string | und
   }
   return undefined
 }
-
-export const isRecord = (u: unknown): u is Fields => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** A field's path under `path` (the body's own fields under ""). */
 const at = (path: string, key: string | number) => (path === "" ? String(key) : `${path}.${key}`)

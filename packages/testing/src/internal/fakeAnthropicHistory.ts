@@ -6,9 +6,7 @@
  * also be one this server wrote: ids it sent, thinking unchanged with its signature.
  */
 import type { AnswerBlock } from "@fleetguard/core"
-import { isRecord } from "./fakeAnthropicCheck.js"
-
-type Fields = Readonly<Record<string, unknown>>
+import { type Fields, isRecord } from "./countTokens.js"
 
 /** The blocks of a message already checked for shape (a string content has none). */
 const blocksOf = (message: unknown): ReadonlyArray<Fields> =>

@@ -4,6 +4,7 @@
  */
 import { statusOfErrorType } from "@fleetguard/core"
 import { Either } from "effect"
+import type { Fields } from "./countTokens.js"
 import * as Count from "./countTokens.js"
 import * as Check from "./fakeAnthropicCheck.js"
 
@@ -18,8 +19,6 @@ export interface ParsedRequest {
   /** `stop_sequences`, which cut a scripted answer's text. */
   readonly stopSequences: ReadonlyArray<string>
 }
-
-type Fields = Readonly<Record<string, unknown>>
 
 /**
  * The request, checked as the API checks it (its shape, then its `conversation`, against what this

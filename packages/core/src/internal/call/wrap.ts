@@ -13,7 +13,7 @@ import { type DepthLimitExceeded, InvalidAmount } from "../../Errors.js"
 import type { Usage } from "../../Llm.js"
 import { isGroup } from "../../Options.js"
 import { nanosOf } from "../backend/budget.js"
-import { readField, unreadable } from "../policy/values.js"
+import { isTokenCount, readField, unreadable } from "../policy/values.js"
 import * as AgentId from "../runtime/agentId.js"
 import { flatMapNow, matchNow } from "../runtime/fiber.js"
 import { Fleet, type PassError, type ReserveError } from "./fleet.js"
@@ -119,8 +119,6 @@ const refusedReport = (model: unknown, usage: unknown): InvalidAmount | undefine
     : undefined
 }
 
-const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
-
 /**
  * What `read` says `value` used, read once into a copy; undefined when it throws or answers
  * anything but a usage (a cache count left out is 0: another SDK may not have one).
@@ -130,10 +128,10 @@ const usageOf = <A>(read: (a: A) => unknown, options: object, value: A): Usage |
     const given = read.call(options, value)
     if (typeof given !== "object" || given === null) return undefined
     const { inputTokens, outputTokens, cacheCreationInputTokens = 0, cacheReadInputTokens = 0 } = given as Usage
-    return isCount(inputTokens) &&
-      isCount(outputTokens) &&
-      isCount(cacheCreationInputTokens) &&
-      isCount(cacheReadInputTokens)
+    return isTokenCount(inputTokens) &&
+      isTokenCount(outputTokens) &&
+      isTokenCount(cacheCreationInputTokens) &&
+      isTokenCount(cacheReadInputTokens)
       ? { inputTokens, outputTokens, cacheCreationInputTokens, cacheReadInputTokens }
       : undefined
   } catch {

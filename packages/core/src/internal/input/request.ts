@@ -15,11 +15,10 @@ import { firstIssue } from "../../Options.js"
 import { copyRequest } from "./copy.js"
 import { nameOf, Refusal, unreadable } from "./read.js"
 import { decodeRequest } from "./schema.js"
+import { isWellFormed } from "./wellFormed.js"
 
 export { isRequest } from "./schema.js"
-export { isWellFormed } from "./wellFormed.js"
-
-import { isWellFormed } from "./wellFormed.js"
+export { isWellFormed }
 
 /**
  * `InvalidAmount` for `maxTokens` (an amount of tokens), `InvalidRequest` with `errorType:

@@ -11,6 +11,7 @@ import { type PricingFastPath, withFastPath } from "../backend/fastPath.js"
 import * as Request from "../input/request.js"
 import * as Ledger from "../policy/ledger.js"
 import * as Prices from "../policy/pricing.js"
+import * as Values from "../policy/values.js"
 
 type Counter = (request: CompletionRequest) => Effect.Effect<number, unknown>
 
@@ -28,8 +29,6 @@ const beyondLedger = (p: Prices.Price, request: CompletionRequest, usd: number):
     : new InvalidAmount({ field: "messages", value: Prices.inputCeiling(request), reason })
 }
 
-const isTokenCount = (n: number | undefined): boolean => n === undefined || (Number.isSafeInteger(n) && n >= 0)
-
 const usageFields = [
   "inputTokens",
   "outputTokens",
@@ -42,7 +41,7 @@ const usageFields = [
 const invalidUsage = (usage: Usage): InvalidAmount | undefined => {
   for (const field of usageFields) {
     const n = usage[field]
-    if (!isTokenCount(n)) {
+    if (n !== undefined && !Values.isTokenCount(n)) {
       return new InvalidAmount({
         field: `usage.${field}`,
         value: n ?? 0,

@@ -82,3 +82,6 @@ export const unreadableAt = (input: unknown, depth = 8): ReadonlyArray<PropertyK
   }
   return undefined
 }
+
+/** A number of tokens: a whole number ≥ 0 that is exact as a double. */
+export const isTokenCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
